@@ -1,0 +1,1 @@
+"""BindLedger: a tamper-evident ledger of phone-binding evidence for consumer-credit platforms."""
