@@ -1,0 +1,93 @@
+"""Compiled contract artifacts, read from the committed contracts/build/ at run time.
+
+Running BindLedger needs no Solidity compiler and no Node: scripts/compile_contracts.py writes
+Hardhat-style artifacts (`hh-sol-artifact-1`) to contracts/build/, they are committed, and this
+module only reads them. A test (tests/contracts/test_artifacts_fresh.py) keeps them in step with
+the sources.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ledger.errors import LedgerLookupError, LedgerValueError
+
+__all__ = ["ARTIFACTS_DIR", "Artifact", "ArtifactFormatError", "load_artifact"]
+
+ARTIFACTS_DIR: Path = Path(__file__).resolve().parents[1] / "contracts" / "build"
+"""Where scripts/compile_contracts.py writes the artifacts, in a source checkout."""
+
+_ARTIFACT_FORMAT = "hh-sol-artifact-1"
+# A Solidity identifier: also keeps a name from reaching outside ARTIFACTS_DIR ("../x").
+_CONTRACT_NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_HEX_CODE = re.compile(r"0x(?:[0-9a-f]{2})*")
+
+
+class ArtifactFormatError(LedgerValueError):
+    """An artifact file exists but is not a well-formed, linked hh-sol-artifact-1 document."""
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A compiled contract: its ABI, creation bytecode and runtime (deployed) bytecode.
+
+    Bytecodes are 0x-prefixed lowercase hex, fully linked.
+    """
+
+    contract_name: str
+    abi: list[dict[str, Any]]
+    bytecode: str
+    deployed_bytecode: str
+
+
+def load_artifact(name: str) -> Artifact:
+    """Requires `name` to be a contract name (a Solidity identifier, e.g. "BindLedger").
+
+    Returns the artifact read from contracts/build/<name>.json. Raises LedgerLookupError when
+    there is no such artifact and ArtifactFormatError when the file is malformed.
+    """
+    if not _CONTRACT_NAME.fullmatch(name):
+        raise LedgerLookupError(f"{name!r} is not a contract name; expected a Solidity identifier")
+    path = ARTIFACTS_DIR / f"{name}.json"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LedgerLookupError(
+            f"no artifact for contract {name!r}: {path} does not exist "
+            "(run python scripts/compile_contracts.py, or check the contract name)"
+        ) from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ArtifactFormatError(f"{path} is not valid JSON: {exc}") from exc
+    return _parse(document, name, path)
+
+
+def _parse(document: Any, name: str, path: Path) -> Artifact:
+    """Requires nothing of `document`. Returns it as an Artifact or raises ArtifactFormatError."""
+    if not isinstance(document, dict) or document.get("_format") != _ARTIFACT_FORMAT:
+        raise ArtifactFormatError(f"{path} is not an {_ARTIFACT_FORMAT} artifact")
+    if document.get("contractName") != name:
+        raise ArtifactFormatError(
+            f"{path} holds contract {document.get('contractName')!r}, expected {name!r}"
+        )
+    abi = document.get("abi")
+    if not isinstance(abi, list) or not all(isinstance(entry, dict) for entry in abi):
+        raise ArtifactFormatError(f"{path}: abi must be a list of objects")
+    codes: dict[str, str] = {}
+    for key in ("bytecode", "deployedBytecode"):
+        value = document.get(key)
+        if not isinstance(value, str) or not _HEX_CODE.fullmatch(value):
+            # Unlinked library placeholders (__$...$__) also end up here.
+            raise ArtifactFormatError(f"{path}: {key} must be 0x-prefixed lowercase hex")
+        codes[key] = value
+    return Artifact(
+        contract_name=name,
+        abi=abi,
+        bytecode=codes["bytecode"],
+        deployed_bytecode=codes["deployedBytecode"],
+    )

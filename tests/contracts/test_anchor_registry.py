@@ -1,0 +1,387 @@
+"""BindLedger's anchor registry: each platform's heads form one growing, consistent log on chain.
+
+Reverts are asserted as OpenZeppelin's tests do: the exact custom error and its arguments, decoded
+from the revert data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.crypto import keccak
+from web3 import Web3
+from web3.contract import Contract
+from web3.types import TxReceipt
+
+from ledger.core.merkle import MerkleLog
+from tests.helpers.reverts import expect_revert
+
+from .conftest import Deploy
+
+PLATFORM_ROLE = keccak(text="PLATFORM_ROLE")
+DEFAULT_ADMIN_ROLE = bytes(32)
+ZERO_ADDRESS = "0x" + "00" * 20
+ZERO_HEAD = (bytes(32), 0, 0)
+
+# A 12-node consistency proof needs a tree of at least 2^11 leaves.
+GAS_LOG_LEAVES = 1 << 13
+# The later benchmark's budget for one anchor transaction carrying a 12-node proof.
+ANCHOR_GAS_LIMIT_12_NODES = 110_000
+
+
+@dataclass(frozen=True)
+class Accounts:
+    admin: str
+    platform_a: str
+    platform_b: str
+    outsider: str
+
+
+@pytest.fixture(scope="module")
+def accounts(w3: Web3) -> Accounts:
+    admin, platform_a, platform_b, outsider = (w3.eth.accounts[i] for i in range(4))
+    return Accounts(admin, platform_a, platform_b, outsider)
+
+
+@pytest.fixture
+def ledger(deploy: Deploy, accounts: Accounts) -> Contract:
+    """A fresh BindLedger whose admin granted PLATFORM_ROLE to platforms A and B."""
+    contract = deploy("BindLedger", accounts.admin, sender=accounts.admin)
+    for platform in (accounts.platform_a, accounts.platform_b):
+        transact(contract.functions.grantRole(PLATFORM_ROLE, platform), accounts.admin)
+    return contract
+
+
+def transact(call: Any, sender: str) -> TxReceipt:
+    w3: Web3 = call.w3
+    receipt = w3.eth.wait_for_transaction_receipt(call.transact({"from": sender}))
+    assert receipt["status"] == 1
+    return receipt
+
+
+def make_log(label: bytes, size: int) -> MerkleLog:
+    return MerkleLog(label + i.to_bytes(4, "big") for i in range(size))
+
+
+def anchor(ledger: Contract, platform: str, log: MerkleLog, old: int, new: int) -> TxReceipt:
+    """Anchors head `new` of `log` for `platform`, whose previous head has `old` leaves."""
+    proof = log.consistency_proof(old, new) if old else []
+    return transact(ledger.functions.anchorHead(new, log.root(new), proof), platform)
+
+
+def head(ledger: Contract, function: str, *args: Any) -> tuple[bytes, int, int]:
+    root, size, time = getattr(ledger.functions, function)(*args).call()
+    return bytes(root), size, time
+
+
+def block_time(w3: Web3, receipt: TxReceipt) -> int:
+    return int(w3.eth.get_block(receipt["blockNumber"])["timestamp"])
+
+
+def revert_of(ledger: Contract, call: Any, sender: str) -> tuple[str, tuple[Any, ...]]:
+    """The decoded error of sending `call` as a transaction from `sender`."""
+    return expect_revert(ledger.abi, lambda: call.transact({"from": sender}))
+
+
+def view_revert_of(ledger: Contract, call: Any) -> tuple[str, tuple[Any, ...]]:
+    """The decoded error of calling the view `call`."""
+    return expect_revert(ledger.abi, call.call)
+
+
+# --- Deployment and roles ------------------------------------------------------------------------
+
+
+def test_constructor_makes_admin_the_role_admin(deploy: Deploy, accounts: Accounts) -> None:
+    ledger = deploy("BindLedger", accounts.admin, sender=accounts.outsider)
+    assert ledger.functions.hasRole(DEFAULT_ADMIN_ROLE, accounts.admin).call()
+    assert not ledger.functions.hasRole(DEFAULT_ADMIN_ROLE, accounts.outsider).call()
+    assert ledger.functions.PLATFORM_ROLE().call() == PLATFORM_ROLE
+    assert ledger.functions.getRoleAdmin(PLATFORM_ROLE).call() == DEFAULT_ADMIN_ROLE
+
+
+def test_constructor_rejects_the_zero_admin(w3: Web3, accounts: Accounts) -> None:
+    from ledger.artifacts import load_artifact
+
+    artifact = load_artifact("BindLedger")
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    error = expect_revert(
+        artifact.abi, lambda: factory.constructor(ZERO_ADDRESS).transact({"from": accounts.admin})
+    )
+    assert error == ("BindLedgerInvalidAdmin", (ZERO_ADDRESS,))
+
+
+def test_supports_its_interfaces(ledger: Contract) -> None:
+    def interface_id(*signatures: str) -> bytes:
+        result = 0
+        for signature in signatures:
+            result ^= int.from_bytes(function_signature_to_4byte_selector(signature), "big")
+        return result.to_bytes(4, "big")
+
+    anchor_registry = interface_id(
+        "anchorHead(uint64,bytes32,bytes32[])",
+        "isHead(address,uint64,bytes32)",
+        "headAt(address,uint64)",
+        "latestHead(address)",
+        "headCount(address)",
+        "headByIndex(address,uint256)",
+    )
+    access_control = interface_id(
+        "hasRole(bytes32,address)",
+        "getRoleAdmin(bytes32)",
+        "grantRole(bytes32,address)",
+        "revokeRole(bytes32,address)",
+        "renounceRole(bytes32,address)",
+    )
+    erc165 = interface_id("supportsInterface(bytes4)")
+    for supported in (anchor_registry, access_control, erc165):
+        assert ledger.functions.supportsInterface(supported).call()
+    assert not ledger.functions.supportsInterface(b"\xff\xff\xff\xff").call()
+
+
+def test_account_without_platform_role_cannot_anchor(ledger: Contract, accounts: Accounts) -> None:
+    log = make_log(b"outsider", 3)
+    for account in (accounts.outsider, accounts.admin):  # the admin manages roles, holds none
+        call = ledger.functions.anchorHead(3, log.root(3), [])
+        assert revert_of(ledger, call, account) == (
+            "AccessControlUnauthorizedAccount",
+            (account, PLATFORM_ROLE),
+        )
+        assert ledger.functions.headCount(account).call() == 0
+
+
+def test_revoked_platform_cannot_anchor_but_keeps_its_history(
+    ledger: Contract, accounts: Accounts
+) -> None:
+    log = make_log(b"revoked", 5)
+    anchor(ledger, accounts.platform_a, log, 0, 3)
+    transact(ledger.functions.revokeRole(PLATFORM_ROLE, accounts.platform_a), accounts.admin)
+    call = ledger.functions.anchorHead(5, log.root(5), log.consistency_proof(3, 5))
+    assert revert_of(ledger, call, accounts.platform_a) == (
+        "AccessControlUnauthorizedAccount",
+        (accounts.platform_a, PLATFORM_ROLE),
+    )
+    assert ledger.functions.isHead(accounts.platform_a, 3, log.root(3)).call()
+
+
+# --- Anchoring -----------------------------------------------------------------------------------
+
+
+def test_first_head_is_accepted(w3: Web3, ledger: Contract, accounts: Accounts) -> None:
+    platform = accounts.platform_a
+    log = make_log(b"first", 7)
+    assert ledger.functions.headCount(platform).call() == 0
+    assert head(ledger, "latestHead", platform) == ZERO_HEAD
+
+    receipt = anchor(ledger, platform, log, 0, 7)
+
+    time = block_time(w3, receipt)
+    expected = (log.root(7), 7, time)
+    (event,) = ledger.events.HeadAnchored().process_receipt(receipt)
+    assert dict(event["args"]) == {
+        "platform": platform,
+        "index": 0,
+        "size": 7,
+        "root": log.root(7),
+        "time": time,
+    }
+    assert ledger.functions.headCount(platform).call() == 1
+    assert head(ledger, "latestHead", platform) == expected
+    assert head(ledger, "headByIndex", platform, 0) == expected
+    assert head(ledger, "headAt", platform, 7) == expected
+    assert ledger.functions.isHead(platform, 7, log.root(7)).call()
+    assert not ledger.functions.isHead(platform, 7, log.root(6)).call()
+    assert not ledger.functions.isHead(platform, 6, log.root(6)).call()
+
+
+def test_first_head_must_not_carry_a_proof(ledger: Contract, accounts: Accounts) -> None:
+    log = make_log(b"first-proof", 4)
+    call = ledger.functions.anchorHead(4, log.root(4), [log.root(2)])
+    assert revert_of(ledger, call, accounts.platform_a) == (
+        "AnchorRegistryInconsistentHead",
+        (0, bytes(32), 4, log.root(4)),
+    )
+
+
+def test_empty_head_is_not_growing(ledger: Contract, accounts: Accounts) -> None:
+    call = ledger.functions.anchorHead(0, make_log(b"", 0).root(0), [])
+    assert revert_of(ledger, call, accounts.platform_a) == (
+        "AnchorRegistryHeadNotGrowing",
+        (0, 0),
+    )
+
+
+def test_growing_heads_with_valid_proofs_are_accepted(
+    w3: Web3, ledger: Contract, accounts: Accounts
+) -> None:
+    platform = accounts.platform_a
+    sizes = [1, 2, 3, 4, 5, 8, 13, 16, 17, 31, 32, 33, 64, 100]
+    log = make_log(b"growing", sizes[-1])
+    expected = []
+    previous = 0
+    for index, size in enumerate(sizes):
+        receipt = anchor(ledger, platform, log, previous, size)
+        (event,) = ledger.events.HeadAnchored().process_receipt(receipt)
+        assert (event["args"]["index"], event["args"]["size"]) == (index, size)
+        expected.append((log.root(size), size, block_time(w3, receipt)))
+        assert head(ledger, "latestHead", platform) == expected[-1]
+        previous = size
+
+    assert ledger.functions.headCount(platform).call() == len(sizes)
+    for index, size in enumerate(sizes):
+        assert head(ledger, "headByIndex", platform, index) == expected[index]
+        assert head(ledger, "headAt", platform, size) == expected[index]
+        assert ledger.functions.isHead(platform, size, log.root(size)).call()
+
+
+def test_head_not_growing_is_rejected(ledger: Contract, accounts: Accounts) -> None:
+    platform = accounts.platform_a
+    log = make_log(b"not-growing", 10)
+    anchor(ledger, platform, log, 0, 10)
+    for size in (10, 9, 1, 0):
+        call = ledger.functions.anchorHead(size, log.root(size), [])
+        assert revert_of(ledger, call, platform) == ("AnchorRegistryHeadNotGrowing", (10, size))
+    assert ledger.functions.headCount(platform).call() == 1
+
+
+def test_inconsistent_head_is_rejected(ledger: Contract, accounts: Accounts) -> None:
+    platform = accounts.platform_a
+    log = make_log(b"honest", 21)
+    anchor(ledger, platform, log, 0, 6)
+    proof = log.consistency_proof(6, 21)
+    assert len(proof) >= 3
+    # The same first 5 leaves and a different 6th: a rewritten history of the same length.
+    forked = MerkleLog([*(b"honest" + i.to_bytes(4, "big") for i in range(5)), b"rewritten"])
+    forked.extend(b"honest" + i.to_bytes(4, "big") for i in range(6, 21))
+    flipped = bytearray(proof[1])
+    flipped[0] ^= 0x80
+
+    bad: list[tuple[str, bytes, Sequence[bytes]]] = [
+        ("no proof", log.root(21), []),
+        ("flipped node", log.root(21), [proof[0], bytes(flipped), *proof[2:]]),
+        ("truncated proof", log.root(21), proof[:-1]),
+        ("extra node", log.root(21), [*proof, proof[-1]]),
+        ("wrong new root", log.root(20), proof),
+        ("rewritten history", forked.root(21), forked.consistency_proof(6, 21)),
+    ]
+    for what, root, bad_proof in bad:
+        call = ledger.functions.anchorHead(21, root, list(bad_proof))
+        assert revert_of(ledger, call, platform) == (
+            "AnchorRegistryInconsistentHead",
+            (6, log.root(6), 21, root),
+        ), what
+
+    assert ledger.functions.headCount(platform).call() == 1
+    anchor(ledger, platform, log, 6, 21)  # the honest extension still goes through
+    assert ledger.functions.headCount(platform).call() == 2
+
+
+def test_platforms_are_independent(ledger: Contract, accounts: Accounts) -> None:
+    a, b = accounts.platform_a, accounts.platform_b
+    log_a, log_b = make_log(b"platform-a", 20), make_log(b"platform-b", 30)
+    anchor(ledger, a, log_a, 0, 10)
+    anchor(ledger, a, log_a, 10, 20)
+    # B's first head needs no proof and may be smaller than A's latest head.
+    anchor(ledger, b, log_b, 0, 5)
+    anchor(ledger, b, log_b, 5, 30)
+
+    assert ledger.functions.headCount(a).call() == 2
+    assert ledger.functions.headCount(b).call() == 2
+    assert head(ledger, "latestHead", a)[:2] == (log_a.root(20), 20)
+    assert head(ledger, "latestHead", b)[:2] == (log_b.root(30), 30)
+    assert ledger.functions.isHead(a, 10, log_a.root(10)).call()
+    assert not ledger.functions.isHead(b, 10, log_a.root(10)).call()
+    assert not ledger.functions.isHead(a, 5, log_b.root(5)).call()
+    assert view_revert_of(ledger, ledger.functions.headAt(b, 10)) == (
+        "AnchorRegistryUnknownHead",
+        (b, 10),
+    )
+    # A's proof from its own head does not extend B's head.
+    call = ledger.functions.anchorHead(20, log_a.root(20), log_a.consistency_proof(10, 20))
+    assert revert_of(ledger, call, b) == ("AnchorRegistryHeadNotGrowing", (30, 20))
+
+
+# --- Lookups -------------------------------------------------------------------------------------
+
+
+def test_binary_search_over_many_heads(ledger: Contract, accounts: Accounts) -> None:
+    platform = accounts.platform_a
+    # 33 heads with uneven gaps: an odd count, so searches split unevenly at every level.
+    sizes = [i * i + 1 for i in range(33)]
+    log = make_log(b"many", sizes[-1] + 1)
+    previous = 0
+    for size in sizes:
+        anchor(ledger, platform, log, previous, size)
+        previous = size
+
+    for index, size in enumerate(sizes):
+        assert ledger.functions.isHead(platform, size, log.root(size)).call(), size
+        assert not ledger.functions.isHead(platform, size, log.root(size - 1)).call(), size
+        assert head(ledger, "headAt", platform, size)[:2] == (log.root(size), size)
+        assert head(ledger, "headByIndex", platform, index)[:2] == (log.root(size), size)
+    # Absent sizes on both sides of every head, before the first and past the last.
+    present = set(sizes)
+    absent = sorted({0, sizes[-1] + 1} | {s + d for s in sizes for d in (-1, 1)} - present)
+    for size in absent:
+        assert not ledger.functions.isHead(platform, size, log.root(size)).call(), size
+        assert view_revert_of(ledger, ledger.functions.headAt(platform, size)) == (
+            "AnchorRegistryUnknownHead",
+            (platform, size),
+        )
+    assert not ledger.functions.isHead(platform, 2**64 - 1, bytes(32)).call()
+
+
+def test_head_by_index_out_of_range(ledger: Contract, accounts: Accounts) -> None:
+    platform = accounts.platform_a
+    assert view_revert_of(ledger, ledger.functions.headByIndex(platform, 0)) == (
+        "AnchorRegistryIndexOutOfRange",
+        (platform, 0, 0),
+    )
+    anchor(ledger, platform, make_log(b"index", 2), 0, 2)
+    for index in (1, 2, 2**256 - 1):
+        assert view_revert_of(ledger, ledger.functions.headByIndex(platform, index)) == (
+            "AnchorRegistryIndexOutOfRange",
+            (platform, index, 1),
+        )
+
+
+def test_unknown_platform_has_no_heads(ledger: Contract, accounts: Accounts) -> None:
+    nobody = accounts.outsider
+    assert ledger.functions.headCount(nobody).call() == 0
+    assert head(ledger, "latestHead", nobody) == ZERO_HEAD
+    assert not ledger.functions.isHead(nobody, 0, bytes(32)).call()
+    assert view_revert_of(ledger, ledger.functions.headAt(nobody, 0)) == (
+        "AnchorRegistryUnknownHead",
+        (nobody, 0),
+    )
+
+
+# --- Gas -----------------------------------------------------------------------------------------
+
+
+def _new_size_for_proof_length(log: MerkleLog, old: int, length: int) -> int:
+    return next(
+        new
+        for new in range(old + 1, log.size + 1)
+        if len(log.consistency_proof(old, new)) == length
+    )
+
+
+def test_anchor_gas(ledger: Contract, accounts: Accounts) -> None:
+    platform = accounts.platform_a
+    log = make_log(b"gas", GAS_LOG_LEAVES)
+    first = 3
+    six = _new_size_for_proof_length(log, first, 6)
+    twelve = _new_size_for_proof_length(log, six, 12)
+
+    gas = {
+        (0, first, 0): anchor(ledger, platform, log, 0, first)["gasUsed"],
+        (first, six, 6): anchor(ledger, platform, log, first, six)["gasUsed"],
+        (six, twelve, 12): anchor(ledger, platform, log, six, twelve)["gasUsed"],
+    }
+    for (old, new, nodes), used in gas.items():
+        print(f"anchorHead {old:>5} -> {new:>5} leaves, {nodes:>2}-node proof: {used} gas")
+    assert gas[six, twelve, 12] < ANCHOR_GAS_LIMIT_12_NODES
