@@ -1,0 +1,32 @@
+# Set-up is part of every target: a fresh clone needs only python3.11, node 20, npm and make.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+export ETH_HASH_BACKEND := pysha3
+
+.PHONY: demo test compile lint clean
+
+$(PY_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# Only tests and the compiler need Node: the solc-js compiler and the anvil node.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: $(PY_STAMP)
+	$(BIN)/bindledger demo
+
+test: $(PY_STAMP) $(NODE_STAMP)
+	$(BIN)/pytest
+
+compile: $(PY_STAMP) $(NODE_STAMP)
+	$(BIN)/python scripts/compile_contracts.py
+
+clean:
+	rm -rf $(VENV) node_modules

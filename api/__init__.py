@@ -1,0 +1,1 @@
+"""The BindLedger HTTP API (FastAPI): thin routes over `ledger`."""

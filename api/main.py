@@ -1,0 +1,82 @@
+"""The FastAPI application: routes, error mapping, and the anchoring worker's lifetime."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api.routes import anchors, health, records, verify
+from ledger.config import Settings
+from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
+from ledger.runtime import open_ledger
+from ledger.service import Ledger, NotAnchoredError
+from ledger.worker import AnchorWorker
+
+log = logging.getLogger("bindledger.api")
+
+
+def create_app(settings: Settings | None = None, ledger: Ledger | None = None,
+               run_worker: bool = True) -> FastAPI:
+    """Build the app. With `ledger`, use it as is (tests, the demo); otherwise open one from
+    `settings` when the app starts."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.ledger = ledger or open_ledger(settings)
+        worker = None
+        if run_worker:
+            worker = AnchorWorker(app.state.ledger, settings.anchor_every_records,
+                                  settings.anchor_every_seconds)
+            worker.start()
+        app.state.worker = worker
+        yield
+        if worker is not None:
+            worker.stop()
+
+    app = FastAPI(
+        title="BindLedger",
+        summary="Tamper-evident evidence of phone bindings, verifications and consent",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    for router in (records.router, anchors.router, verify.router, health.router):
+        app.include_router(router)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(LedgerError, _ledger_error)
+    return app
+
+
+def _status_of(exc: LedgerError) -> int:
+    if isinstance(exc, NotAnchoredError | LedgerStateError):
+        return status.HTTP_409_CONFLICT
+    if isinstance(exc, LedgerLookupError):
+        return status.HTTP_404_NOT_FOUND
+    if isinstance(exc, LedgerValueError):
+        return status.HTTP_422_UNPROCESSABLE_CONTENT
+    return status.HTTP_503_SERVICE_UNAVAILABLE  # the chain or store failed, not the request
+
+
+async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, LedgerError)
+    code = _status_of(exc)
+    if code >= 500:
+        log.error("%s %s failed: %s", request.method, request.url.path, exc)
+    return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=code)
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # The offending input is left out: it may be a raw phone or ID number.
+    errors: list[dict[str, Any]] = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    return JSONResponse({"detail": errors, "error": "RequestValidationError"},
+                        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)

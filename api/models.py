@@ -1,0 +1,47 @@
+"""Response models, one family per resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class RecordCreated(BaseModel):
+    id: int
+    record_hash: str = Field(serialization_alias="recordHash")
+    leaf_index: int = Field(serialization_alias="leafIndex")
+    subject: str = Field(description="the subject's keyed reference")
+    platform: str
+
+
+class RecordPublic(RecordCreated):
+    record: dict[str, Any] = Field(description="the signed record, as in a proof bundle")
+    anchored: bool
+
+
+class HeadPublic(BaseModel):
+    platform: str
+    tree_size: int = Field(serialization_alias="treeSize")
+    root_hash: str = Field(serialization_alias="rootHash")
+    state: str
+    tx_hash: str | None = Field(None, serialization_alias="txHash")
+    block_number: int | None = Field(None, serialization_alias="blockNumber")
+    block_hash: str | None = Field(None, serialization_alias="blockHash")
+    block_time: int | None = Field(None, serialization_alias="blockTime")
+
+
+class HeadsPublic(BaseModel):
+    heads: list[HeadPublic]
+
+
+class Health(BaseModel):
+    status: str
+    chain_id: int = Field(serialization_alias="chainId")
+    contract: str
+    embedded_chain: bool = Field(serialization_alias="embeddedChain")
+    worker_error: str | None = Field(None, serialization_alias="workerError")
+
+
+class ErrorBody(BaseModel):
+    detail: Any

@@ -1,0 +1,39 @@
+"""Tree heads and their anchors."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from api.deps import LedgerDep, PlatformDep
+from api.models import HeadPublic, HeadsPublic
+from ledger.core.encoding import to_hex
+from ledger.store.base import AnchorState, HeadRow
+
+router = APIRouter(prefix="/v1", tags=["anchors"])
+
+
+def _public(head: HeadRow) -> HeadPublic:
+    return HeadPublic(
+        platform=head.platform, tree_size=head.tree_size, root_hash=to_hex(head.root_hash),
+        state=head.state.value, tx_hash=to_hex(head.tx_hash) if head.tx_hash else None,
+        block_number=head.block_number,
+        block_hash=to_hex(head.block_hash) if head.block_hash else None,
+        block_time=head.block_time,
+    )
+
+
+@router.post("/anchor", response_model=HeadsPublic, response_model_by_alias=True)
+def anchor_now(ledger: LedgerDep, platform: PlatformDep) -> HeadsPublic:
+    """Seal the platform's pending records into a head and anchor every unfinished head now."""
+    ledger.seal(platform.address)
+    return HeadsPublic(heads=[_public(h) for h in ledger.anchor_unfinished()])
+
+
+@router.get("/heads/latest", response_model=HeadsPublic, response_model_by_alias=True)
+def latest_heads(ledger: LedgerDep,
+                 platform: str | None = Query(None, description="only this platform")
+                 ) -> HeadsPublic:
+    """The latest anchored head of each platform (public: heads reveal nothing personal)."""
+    platforms = [ledger.platform(platform).address] if platform else list(ledger.platforms)
+    heads = [ledger.store.latest_head(p, AnchorState.ANCHORED) for p in platforms]
+    return HeadsPublic(heads=[_public(h) for h in heads if h is not None])

@@ -1,0 +1,21 @@
+"""Verification of proof bundles against this server's chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body
+
+from api.deps import LedgerDep
+from ledger.core.bundle import ProofBundle
+from ledger.verify import verify_bundle
+
+router = APIRouter(prefix="/v1", tags=["verify"])
+
+
+@router.post("/verify")
+def verify(ledger: LedgerDep, document: Any = Body(...)) -> dict[str, Any]:
+    """Check a proof bundle: record hash, platform signature, inclusion, head on chain and the
+    anchor transaction. An unreadable bundle is a 422 saying why; a readable one always gets
+    a verdict naming the check that failed and what was expected."""
+    return verify_bundle(ProofBundle.from_json(document), ledger.chain).to_json()

@@ -1,0 +1,97 @@
+"""The BindLedger contract as seen from Python: deploy, check, anchor heads, read them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+
+from ledger.artifacts import Artifact, load_artifact
+from ledger.chain.client import ChainClient, Receipt
+from ledger.errors import LedgerStateError
+
+CONTRACT_NAME = "BindLedger"
+PLATFORM_ROLE = keccak(b"PLATFORM_ROLE")
+
+
+class ForeignContractError(LedgerStateError):
+    """The address holds no BindLedger contract (other code, or none) on this chain."""
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    root: bytes
+    size: int
+    time: int
+
+
+class AnchorContract:
+    """A deployed BindLedger contract on one chain."""
+
+    def __init__(self, chain: ChainClient, address: str, artifact: Artifact | None = None) -> None:
+        self.chain = chain
+        self.artifact = artifact or load_artifact(CONTRACT_NAME)
+        self.address = Web3.to_checksum_address(address)
+        self.contract = chain.web3.eth.contract(address=self.address, abi=self.artifact.abi)
+
+    @classmethod
+    def deploy(cls, chain: ChainClient, admin: LocalAccount) -> AnchorContract:
+        """Deploy a new BindLedger with `admin` as its governance (role admin)."""
+        artifact = load_artifact(CONTRACT_NAME)
+        chain.fund(admin.address)
+        return cls(chain, chain.deploy(admin, artifact, admin.address), artifact)
+
+    def check_code(self) -> None:
+        """Raise ForeignContractError unless the address runs BindLedger's deployed code."""
+        code = self.chain.code(self.address)
+        if not code:
+            raise ForeignContractError(
+                f"no contract at {self.address} on chain {self.chain.chain_id}: this chain does "
+                "not hold BindLedger's anchors (wrong chain, or a node that was restarted?)"
+            )
+        if code != bytes.fromhex(self.artifact.deployed_bytecode.removeprefix("0x")):
+            raise ForeignContractError(
+                f"the contract at {self.address} on chain {self.chain.chain_id} is not "
+                "BindLedger (its code differs from contracts/build)"
+            )
+
+    def has_platform_role(self, account: str) -> bool:
+        return bool(self.contract.functions.hasRole(PLATFORM_ROLE, account).call())
+
+    def grant_platform_role(self, admin: LocalAccount, account: str) -> None:
+        if not self.has_platform_role(account):
+            self.chain.transact(admin, self.contract.functions.grantRole(PLATFORM_ROLE, account))
+
+    def anchor_call(self, size: int, root: bytes, consistency_proof: list[bytes]) -> ContractFunction:
+        return self.contract.functions.anchorHead(size, root, consistency_proof)
+
+    def is_head(self, platform: str, size: int, root: bytes) -> bool:
+        return bool(self.contract.functions.isHead(platform, size, root).call())
+
+    def latest_head(self, platform: str) -> ChainHead:
+        root, size, time = self.contract.functions.latestHead(platform).call()
+        return ChainHead(bytes(root), int(size), int(time))
+
+    def head_anchored_in(self, receipt: Receipt, platform: str, size: int, root: bytes) -> bool:
+        """Whether the receipt carries this contract's HeadAnchored event for this head."""
+        for log in receipt.logs:
+            if Web3.to_checksum_address(log["address"]) != self.address:
+                continue
+            event = _decode_head_anchored(self.contract, log)
+            if event is not None and (
+                event["platform"] == platform and event["size"] == size
+                and bytes(event["root"]) == root
+            ):
+                return True
+        return False
+
+
+def _decode_head_anchored(contract: Any, log: Any) -> dict[str, Any] | None:
+    try:
+        return dict(contract.events.HeadAnchored().process_log(log)["args"])
+    except Exception:  # web3 raises several unrelated types for a log of another event
+        return None

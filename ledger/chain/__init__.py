@@ -1,0 +1,23 @@
+"""Chain clients: one interface, an embedded eth-tester chain and any JSON-RPC node."""
+
+from ledger.chain.client import (
+    BlockInfo,
+    ChainClient,
+    ChainError,
+    EmbeddedChain,
+    RpcChain,
+    SentTransaction,
+    TransactionFailedError,
+    connect_chain,
+)
+
+__all__ = [
+    "BlockInfo",
+    "ChainClient",
+    "ChainError",
+    "EmbeddedChain",
+    "RpcChain",
+    "SentTransaction",
+    "TransactionFailedError",
+    "connect_chain",
+]

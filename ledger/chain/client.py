@@ -1,0 +1,247 @@
+"""The chain client interface and its two implementations.
+
+Transactions are always signed locally and sent raw, on every backend: the signed bytes
+and their hash exist before anything reaches the chain, which is what lets the anchoring
+worker store a transaction first and finish it after a crash.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import EthereumTesterProvider, HTTPProvider, Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import TransactionNotFound, Web3Exception
+
+from ledger.artifacts import Artifact
+from ledger.errors import LedgerError
+
+DEFAULT_RECEIPT_TIMEOUT = 120.0
+_POLL_INTERVAL = 0.05
+# On the embedded chain every fresh account gets this much from the tester's funded account.
+EMBEDDED_FUNDING_WEI = 10**21
+
+
+class ChainError(LedgerError):
+    """The chain could not be reached or answered something unusable."""
+
+
+class TransactionFailedError(ChainError):
+    """A transaction was mined with status 0, or reverted when estimated."""
+
+    def __init__(self, message: str, revert_data: bytes | None = None) -> None:
+        super().__init__(message)
+        self.revert_data = revert_data
+
+
+@dataclass(frozen=True)
+class SentTransaction:
+    tx_hash: bytes
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    number: int
+    hash: bytes
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    tx_hash: bytes
+    status: int
+    block_number: int
+    block_hash: bytes
+    gas_used: int
+    to: str | None
+    logs: list[Any]
+
+
+class ChainClient(ABC):
+    """What BindLedger needs from an Ethereum chain."""
+
+    embedded: bool
+
+    def __init__(self, web3: Web3) -> None:
+        self.web3 = web3
+        self._chain_id: int | None = None
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = int(self.web3.eth.chain_id)
+        return self._chain_id
+
+    @abstractmethod
+    def fund(self, address: str) -> None:
+        """Give `address` enough ether to send transactions, where the chain allows it."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """One line for people: which chain this is and how long its state lasts."""
+
+    def sign_call(self, account: LocalAccount, call: ContractFunction, gas: int | None = None,
+                  ) -> SentTransaction:
+        """Sign a contract call with the account's next nonce; nothing is sent yet.
+
+        Without `gas`, the call is estimated first, so a call that would revert raises
+        TransactionFailedError carrying the revert data instead of burning gas.
+        """
+        params: dict[str, Any] = {
+            "from": account.address,
+            "nonce": self.web3.eth.get_transaction_count(account.address, "pending"),
+            "chainId": self.chain_id,
+        }
+        if gas is None:
+            try:
+                gas = int(call.estimate_gas({"from": account.address}) * 12 // 10)
+            except Web3Exception as exc:
+                raise TransactionFailedError(
+                    f"call would revert: {exc}", _revert_data(exc)
+                ) from None
+        params["gas"] = gas
+        tx = call.build_transaction(params)
+        signed = account.sign_transaction(tx)
+        return SentTransaction(bytes(signed.hash), bytes(signed.raw_transaction))
+
+    def broadcast(self, sent: SentTransaction) -> None:
+        """Send a signed transaction; sending one the chain already has is not an error."""
+        if self.receipt(sent.tx_hash) is not None:
+            return
+        try:
+            self.web3.eth.send_raw_transaction(sent.raw)
+        except (Web3Exception, ValueError) as exc:
+            if self._is_known(sent.tx_hash):
+                return
+            raise ChainError(f"could not send transaction 0x{sent.tx_hash.hex()}: {exc}") from None
+
+    def receipt(self, tx_hash: bytes) -> Receipt | None:
+        try:
+            r = self.web3.eth.get_transaction_receipt(HexBytes(tx_hash))
+        except TransactionNotFound:
+            return None
+        return Receipt(
+            tx_hash=bytes(r["transactionHash"]),
+            status=int(r["status"]),
+            block_number=int(r["blockNumber"]),
+            block_hash=bytes(r["blockHash"]),
+            gas_used=int(r["gasUsed"]),
+            to=r.get("to"),
+            logs=list(r["logs"]),
+        )
+
+    def wait_for_receipt(self, tx_hash: bytes, timeout: float = DEFAULT_RECEIPT_TIMEOUT) -> Receipt:
+        """Wait for the receipt; raises TransactionFailedError when it has status 0."""
+        deadline = time.monotonic() + timeout
+        while (receipt := self.receipt(tx_hash)) is None:
+            if time.monotonic() > deadline:
+                raise ChainError(f"no receipt for 0x{tx_hash.hex()} after {timeout:.0f} s")
+            time.sleep(_POLL_INTERVAL)
+        if receipt.status != 1:
+            raise TransactionFailedError(f"transaction 0x{tx_hash.hex()} failed (status 0)")
+        return receipt
+
+    def transact(self, account: LocalAccount, call: ContractFunction) -> Receipt:
+        """Sign, send and wait for one contract call."""
+        sent = self.sign_call(account, call)
+        self.broadcast(sent)
+        return self.wait_for_receipt(sent.tx_hash)
+
+    def deploy(self, account: LocalAccount, artifact: Artifact, *args: Any) -> str:
+        """Deploy `artifact` with constructor `args`; returns the contract address."""
+        factory = self.web3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = self.transact(account, factory.constructor(*args))
+        r = self.web3.eth.get_transaction_receipt(HexBytes(receipt.tx_hash))
+        address = r["contractAddress"]
+        if address is None:
+            raise ChainError("deployment receipt names no contract address")
+        return str(address)
+
+    def block(self, number: int) -> BlockInfo | None:
+        try:
+            b = self.web3.eth.get_block(number)
+        except Web3Exception:
+            return None
+        return BlockInfo(int(b["number"]), bytes(b["hash"]), int(b["timestamp"]))
+
+    def code(self, address: str) -> bytes:
+        return bytes(self.web3.eth.get_code(Web3.to_checksum_address(address)))
+
+    def _is_known(self, tx_hash: bytes) -> bool:
+        try:
+            self.web3.eth.get_transaction(HexBytes(tx_hash))
+        except TransactionNotFound:
+            return False
+        return True
+
+
+class EmbeddedChain(ChainClient):
+    """An in-process eth-tester chain (py-evm). Its state lives only as long as the process."""
+
+    embedded = True
+
+    def __init__(self) -> None:
+        super().__init__(Web3(EthereumTesterProvider()))
+        self._faucet = self.web3.eth.accounts[0]
+
+    def fund(self, address: str) -> None:
+        if self.web3.eth.get_balance(Web3.to_checksum_address(address)) >= EMBEDDED_FUNDING_WEI // 2:
+            return
+        tx_hash = self.web3.eth.send_transaction(
+            {"from": self._faucet, "to": Web3.to_checksum_address(address),
+             "value": EMBEDDED_FUNDING_WEI}
+        )
+        self.wait_for_receipt(bytes(tx_hash))
+
+    def describe(self) -> str:
+        return "embedded eth-tester chain (in memory: anchors live only as long as this process)"
+
+
+class RpcChain(ChainClient):
+    """Any Ethereum JSON-RPC endpoint: anvil locally; Besu, geth or an L2 in production."""
+
+    embedded = False
+
+    def __init__(self, url: str, timeout: float = 30.0) -> None:
+        super().__init__(Web3(HTTPProvider(url, request_kwargs={"timeout": timeout})))
+        self.url = url
+        try:
+            self.chain_id  # noqa: B018 - fail now, with the URL, if nothing answers
+        except Exception as exc:  # requests raises its own hierarchy, not web3's
+            raise ChainError(f"no Ethereum JSON-RPC node answers at {url}: {exc}") from None
+
+    def fund(self, address: str) -> None:
+        """Accounts on a real node are funded outside BindLedger; only check the balance."""
+        if self.web3.eth.get_balance(Web3.to_checksum_address(address)) == 0:
+            raise ChainError(f"account {address} has no ether on chain {self.chain_id} to pay gas")
+
+    def describe(self) -> str:
+        return f"JSON-RPC node at {self.url} (chain id {self.chain_id})"
+
+
+def connect_chain(url: str | None) -> ChainClient:
+    """The embedded chain for None or "embedded"; a JSON-RPC client for anything else."""
+    if url is None or url == "embedded":
+        return EmbeddedChain()
+    return RpcChain(url)
+
+
+def _revert_data(exc: Exception) -> bytes | None:
+    data = getattr(exc, "data", None)
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            return bytes.fromhex(data[2:])
+        except ValueError:
+            return None
+    return None
+
+
+def account_from_key(private_key: bytes) -> LocalAccount:
+    return Account.from_key(private_key)

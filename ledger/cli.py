@@ -1,0 +1,155 @@
+"""The `bindledger` command line: demo, serve, deploy, verify."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ledger.anchors import AnchorContract
+from ledger.chain.client import ChainError, connect_chain
+from ledger.config import Settings
+from ledger.core.bundle import BundleDecodeError, ProofBundle
+from ledger.core.verdict import Outcome, Verdict
+from ledger.errors import LedgerError
+
+app = typer.Typer(
+    help="BindLedger: tamper-evident evidence of phone bindings for consumer-credit platforms. "
+    "Every option can also be set as BINDLEDGER_<OPTION> in the environment or in .env.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+ChainOption = Annotated[
+    str | None,
+    typer.Option("--chain", help="JSON-RPC URL of the chain, or 'embedded' (eth-tester)",
+                 envvar="BINDLEDGER_CHAIN", show_default=False),
+]
+
+EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_UNREADABLE = 0, 1, 2
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def demo(
+    chain: ChainOption = None,
+    out: Annotated[Path | None, typer.Option(help="write the proof bundles into this folder")] = None,
+) -> None:
+    """Deploy, write records for a few borrowers, anchor, export and verify proof bundles,
+    and show that a tampered bundle fails."""
+    from ledger.demo import run_demo
+
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    settings = Settings(chain=chain or "embedded", contract=None, database=None)
+    try:
+        run_demo(settings, out or Path(tempfile.mkdtemp(prefix="bindledger-demo-")), console)
+    except (LedgerError, OSError) as exc:
+        raise _fail(str(exc), 1) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    chain: ChainOption = None,
+    contract: Annotated[str | None, typer.Option(help="BindLedger contract address",
+                                                 envvar="BINDLEDGER_CONTRACT")] = None,
+    database: Annotated[str | None, typer.Option(help="SQLite database file",
+                                                 envvar="BINDLEDGER_DATABASE")] = None,
+) -> None:
+    """Run the HTTP API (OpenAPI documentation at /docs) and the anchoring worker."""
+    import uvicorn
+
+    from api.main import create_app
+    from ledger.runtime import open_ledger
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    overrides = {k: v for k, v in
+                 {"chain": chain, "contract": contract, "database": database}.items() if v}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if settings.uses_dev_secrets:
+        err.print("[yellow]warning:[/] using the public development keys and reference "
+                  "secret; set BINDLEDGER_PLATFORMS and BINDLEDGER_REF_SECRET for real data")
+    try:
+        ledger = open_ledger(settings)
+    except (LedgerError, OSError) as exc:
+        raise _fail(str(exc), 1) from None
+    console.print(f"BindLedger contract {ledger.contract.address} on {ledger.chain.describe()}")
+    uvicorn.run(create_app(settings, ledger), host=host, port=port, log_level="info")
+
+
+@app.command()
+def deploy(chain: ChainOption = None) -> None:
+    """Deploy a new BindLedger contract and print its address."""
+    settings = Settings(chain=chain or "embedded")
+    try:
+        client = connect_chain(settings.chain)
+        contract = AnchorContract.deploy(client, settings.admin_account)
+    except (LedgerError, OSError) as exc:
+        raise _fail(str(exc), 1) from None
+    if client.embedded:
+        err.print("[yellow]note:[/] deployed on the embedded chain, which ends with this command")
+    console.print(contract.address)
+
+
+@app.command()
+def verify(
+    bundle: Annotated[Path, typer.Argument(help="proof bundle (bindledger.proof/1 JSON)")],
+    chain: ChainOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the verdict as JSON")] = False,
+) -> None:
+    """Verify a proof bundle against a chain. Exit 0 verified, 1 not verified, 2 unreadable."""
+    try:
+        parsed = ProofBundle.loads(bundle.read_bytes())
+    except OSError as exc:
+        raise _fail(f"cannot read {bundle}: {exc.strerror or exc}", EXIT_UNREADABLE) from None
+    except BundleDecodeError as exc:
+        raise _fail(f"{bundle} is not a proof bundle: {exc}", EXIT_UNREADABLE) from None
+    try:
+        client = connect_chain(chain)
+    except ChainError as exc:
+        raise _fail(str(exc), EXIT_NOT_VERIFIED) from None
+    from ledger.verify import verify_bundle
+
+    verdict = verify_bundle(parsed, client)
+    if as_json:
+        console.print_json(json.dumps(verdict.to_json()))
+    else:
+        print_verdict(verdict)
+    raise typer.Exit(EXIT_VERIFIED if verdict.verified else EXIT_NOT_VERIFIED)
+
+
+_MARKS = {Outcome.PASSED: "[green]✔ passed[/]", Outcome.FAILED: "[red]✘ failed[/]",
+          Outcome.SKIPPED: "[yellow]– skipped[/]"}
+
+
+def print_verdict(verdict: Verdict) -> None:
+    table = Table(title="verification", show_lines=False)
+    for column in ("check", "outcome", "detail"):
+        table.add_column(column)
+    for check in verdict.checks:
+        detail = check.detail
+        if check.expected is not None:
+            detail += f"\nexpected {check.expected}\n     got {check.actual}"
+        table.add_row(check.name.value, _MARKS[check.outcome], detail)
+    console.print(table)
+    if verdict.verified:
+        console.print("[bold green]VERIFIED[/]")
+    else:
+        console.print(f"[bold red]NOT VERIFIED[/] — {verdict.reason()}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,114 @@
+"""Configuration from environment variables (prefix BINDLEDGER_) or a `.env` file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ledger.core.refs import check_secret
+from ledger.errors import LedgerValueError
+
+# The well-known development keys of anvil and Hardhat (mnemonic "test test ... junk").
+# Public knowledge: fine for a laptop, never for a deployment; `bindledger serve` warns.
+DEV_ADMIN_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+DEV_PLATFORM_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+DEV_PLATFORM_API_KEY = "dev-platform-key"
+DEV_REF_SECRET = "bindledger-development-secret-not-for-production"
+DEV_PLATFORMS = json.dumps(
+    [{"name": "demo-lender", "key": DEV_PLATFORM_KEY, "apiKey": DEV_PLATFORM_API_KEY}]
+)
+
+
+class ConfigError(LedgerValueError):
+    """A configuration value is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A lender: its name, its signing and anchoring account, and its API key."""
+
+    name: str
+    account: LocalAccount
+    api_key: str
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+
+class Settings(BaseSettings):
+    """Every option can be set as BINDLEDGER_<NAME> in the environment or in `.env`."""
+
+    model_config = SettingsConfigDict(env_prefix="BINDLEDGER_", env_file=".env", extra="ignore")
+
+    chain: str = Field(
+        "embedded",
+        description="'embedded' for an in-process eth-tester chain, or a JSON-RPC URL",
+    )
+    chain_id: int | None = Field(
+        None, description="refuse to start unless the node reports this chain id"
+    )
+    contract: str | None = Field(
+        None, description="BindLedger contract address (deployed at start when unset)"
+    )
+    database: str | None = Field(
+        None,
+        description="SQLite database file (default: in memory on the embedded chain, "
+        "bindledger.sqlite3 otherwise)",
+    )
+    ref_secret: str = Field(
+        DEV_REF_SECRET, description="secret key of phone and subject references (HMAC-SHA256)"
+    )
+    admin_key: str = Field(DEV_ADMIN_KEY, description="private key of the contract's governance")
+    platforms: str = Field(
+        DEV_PLATFORMS,
+        description='JSON list of platforms: [{"name": ..., "key": "0x...", "apiKey": ...}]',
+    )
+    anchor_every_records: int = Field(
+        256, ge=1, description="seal and anchor a head once this many records are pending"
+    )
+    anchor_every_seconds: float = Field(
+        30.0, gt=0, description="seal and anchor pending records at least this often (seconds)"
+    )
+
+    @field_validator("ref_secret")
+    @classmethod
+    def _secret_long_enough(cls, value: str) -> str:
+        check_secret(value.encode())
+        return value
+
+    @cached_property
+    def admin_account(self) -> LocalAccount:
+        return _account(self.admin_key, "admin_key")
+
+    @cached_property
+    def platform_list(self) -> list[Platform]:
+        try:
+            entries = json.loads(self.platforms)
+            platforms = [
+                Platform(str(e["name"]), _account(e["key"], f"platform {e['name']}"),
+                         str(e["apiKey"]))
+                for e in entries
+            ]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ConfigError(f"BINDLEDGER_PLATFORMS is not a list of platforms: {exc}") from None
+        if len({p.api_key for p in platforms}) != len(platforms):
+            raise ConfigError("two platforms share an API key")
+        return platforms
+
+    @property
+    def uses_dev_secrets(self) -> bool:
+        return self.ref_secret == DEV_REF_SECRET or DEV_PLATFORM_KEY in self.platforms
+
+
+def _account(key: str, what: str) -> LocalAccount:
+    try:
+        return Account.from_key(key)
+    except (ValueError, TypeError):
+        raise ConfigError(f"{what}: not a valid private key") from None

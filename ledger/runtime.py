@@ -1,0 +1,82 @@
+"""Wiring: from settings to a running ledger, with the start-up checks a deployment needs."""
+
+from __future__ import annotations
+
+import logging
+
+from ledger.anchors import AnchorContract
+from ledger.chain.client import ChainClient, connect_chain
+from ledger.config import ConfigError, Settings
+from ledger.core.encoding import to_hex
+from ledger.drafts import Referencer
+from ledger.errors import LedgerStateError
+from ledger.service import Ledger
+from ledger.store.base import AnchorState, Store
+from ledger.store.sqlite import SqliteStore
+
+log = logging.getLogger("bindledger.runtime")
+
+
+class ForeignChainError(LedgerStateError):
+    """The chain does not hold the anchors this database has recorded."""
+
+
+def open_ledger(settings: Settings, chain: ChainClient | None = None,
+                store: Store | None = None) -> Ledger:
+    """Connect to the chain and the database, check that they belong together, and return
+    a ledger whose platforms hold the platform role.
+
+    Raises ConfigError, ChainError, ForeignContractError or ForeignChainError.
+    """
+    chain = chain or connect_chain(settings.chain)
+    if settings.chain_id is not None and chain.chain_id != settings.chain_id:
+        raise ForeignChainError(
+            f"the node reports chain id {chain.chain_id}, configuration says {settings.chain_id}"
+        )
+    if chain.embedded:
+        log.warning("using the %s", chain.describe())
+    admin = settings.admin_account
+    if settings.contract:
+        contract = AnchorContract(chain, settings.contract)
+        contract.check_code()
+    else:
+        contract = AnchorContract.deploy(chain, admin)
+        log.info("deployed BindLedger at %s on chain %d", contract.address, chain.chain_id)
+    store = store or SqliteStore(database_path(settings, chain))
+    check_anchors_on_chain(store, contract)
+    for platform in settings.platform_list:
+        chain.fund(platform.address)
+        if not contract.has_platform_role(platform.address):
+            chain.fund(admin.address)
+            contract.grant_platform_role(admin, platform.address)
+    refs = Referencer(settings.ref_secret.encode())
+    return Ledger(store, chain, contract, settings.platform_list, refs)
+
+
+def database_path(settings: Settings, chain: ChainClient) -> str:
+    """An embedded chain forgets everything at exit, so by default its database does too."""
+    if settings.database:
+        return settings.database
+    return ":memory:" if chain.embedded else "bindledger.sqlite3"
+
+
+def check_anchors_on_chain(store: Store, contract: AnchorContract) -> None:
+    """Refuse a chain or contract that does not hold the latest anchor of every platform."""
+    chain_id = contract.chain.chain_id
+    for platform in store.platforms():
+        head = store.latest_head(platform, AnchorState.ANCHORED)
+        if head is None:
+            continue
+        if head.chain_id != chain_id or head.contract != contract.address:
+            raise ForeignChainError(
+                f"the database anchors platform {platform} in contract {head.contract} on chain "
+                f"{head.chain_id}, not in {contract.address} on chain {chain_id}"
+            )
+        if not contract.is_head(platform, head.tree_size, head.root_hash):
+            raise ForeignChainError(
+                f"chain {chain_id} does not hold platform {platform}'s anchored head of size "
+                f"{head.tree_size} (root {to_hex(head.root_hash)}): wrong or reset chain"
+            )
+
+
+__all__ = ["ConfigError", "ForeignChainError", "check_anchors_on_chain", "open_ledger"]

@@ -1,0 +1,274 @@
+"""The ledger: accepts signed records, keeps each platform's Merkle log, seals and anchors
+heads, and hands out proof bundles. The API, the CLI and the worker all go through here."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ledger.anchors import AnchorContract
+from ledger.chain.client import ChainClient, ChainError, SentTransaction, TransactionFailedError
+from ledger.config import Platform
+from ledger.core.bundle import AnchorRef, ProofBundle
+from ledger.core.encoding import to_hex
+from ledger.core.merkle import MerkleLog
+from ledger.drafts import Referencer
+from ledger.core.records import Domain, Record, SignedRecord, sign_record, verify_signature
+from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
+from ledger.store.base import AnchorState, HeadRow, RecordRow, Store
+
+log = logging.getLogger("bindledger.ledger")
+
+
+class UnknownPlatformError(LedgerValueError):
+    """The record names a platform this deployment does not serve."""
+
+
+class ChainBreakError(LedgerStateError):
+    """A record's `prev` is not the hash of the subject's latest record."""
+
+    def __init__(self, expected: bytes, actual: bytes) -> None:
+        super().__init__(
+            f"record does not extend the subject's hash chain: prev must be {to_hex(expected)}, "
+            f"got {to_hex(actual)}"
+        )
+        self.expected = expected
+        self.actual = actual
+
+
+class RecordNotFoundError(LedgerLookupError):
+    """No record with this id or hash."""
+
+
+class NotAnchoredError(LedgerStateError):
+    """The record is stored but no anchored head includes it yet."""
+
+
+class DivergedLogError(LedgerStateError):
+    """The chain holds a head that the local log does not reproduce: refuse to go on."""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What a platform gets back when a record is durable."""
+
+    row: RecordRow
+    record: SignedRecord
+
+
+class Ledger:
+    """One deployment: a store, a chain with the BindLedger contract, and its platforms."""
+
+    def __init__(
+        self,
+        store: Store,
+        chain: ChainClient,
+        contract: AnchorContract,
+        platforms: list[Platform],
+        refs: Referencer,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.refs = refs
+        self.chain = chain
+        self.contract = contract
+        self.domain = Domain(chain.chain_id, contract.address)
+        self.platforms = {p.address: p for p in platforms}
+        self._clock = clock
+        self._logs: dict[str, MerkleLog] = {}
+        self._sealed_sizes: dict[str, int] = {}
+        self._write_lock = threading.Lock()
+        self._anchor_lock = threading.Lock()
+        self.on_record: Callable[[str, int], None] | None = None  # worker hook: (platform, pending)
+
+    # -- records ---------------------------------------------------------------
+
+    def platform(self, address: str) -> Platform:
+        try:
+            return self.platforms[address]
+        except KeyError:
+            raise UnknownPlatformError(f"platform {address} is not served here") from None
+
+    def now(self) -> int:
+        return int(self._clock())
+
+    def subject_head(self, platform: str, subject: bytes) -> bytes:
+        """The hash of the subject's latest record at this platform (zero when none)."""
+        last = self.store.last_record_of_subject(platform, subject)
+        return last.record_hash if last else bytes(32)
+
+    def sign_and_submit(
+        self, platform: Platform, subject: bytes, build: Callable[[bytes], Record]
+    ) -> Accepted:
+        """Build a record on top of the subject's chain head, sign it as `platform`, store it.
+
+        `build(prev)` makes the record given the current head; it runs under the write lock
+        so no other record of the subject can slip in between.
+        """
+        with self._write_lock:
+            record = build(self.subject_head(platform.address, subject))
+            signed = sign_record(record, self.domain, bytes(platform.account.key))
+            return self._append(signed, record.digest(self.domain))
+
+    def submit(self, signed: SignedRecord) -> Accepted:
+        """Accept a record signed elsewhere by its platform.
+
+        Raises UnknownPlatformError, SignatureError, or ChainBreakError when `prev` is stale.
+        """
+        self.platform(signed.record.platform)
+        digest = verify_signature(signed, self.domain)
+        with self._write_lock:
+            head = self.subject_head(signed.record.platform, signed.record.subject)
+            if signed.record.prev != head:
+                raise ChainBreakError(head, signed.record.prev)
+            return self._append(signed, digest)
+
+    def _append(self, signed: SignedRecord, digest: bytes) -> Accepted:
+        record = signed.record
+        body = json.dumps(signed.to_json(), separators=(",", ":"), sort_keys=True)
+        merkle = self._log(record.platform)  # loaded before the write, so it is not counted twice
+        row = self.store.add_record(record.platform, digest, record.subject, record.TYPE_NAME, body)
+        merkle.append(digest)
+        if self.on_record is not None:
+            self.on_record(record.platform, merkle.size - self._latest_size(record.platform))
+        return Accepted(row, signed)
+
+    def record(self, record_id: int) -> Accepted:
+        row = self.store.get_record(record_id)
+        if row is None:
+            raise RecordNotFoundError(f"no record with id {record_id}")
+        return Accepted(row, SignedRecord.from_json(json.loads(row.body)))
+
+    def is_anchored(self, row: RecordRow) -> bool:
+        return self.store.covering_head(row.platform, row.leaf_index) is not None
+
+    def proof_bundle(self, record_id: int) -> ProofBundle:
+        """The record's proof against the smallest anchored head that includes it."""
+        accepted = self.record(record_id)
+        row = accepted.row
+        head = self.store.covering_head(row.platform, row.leaf_index)
+        if head is None:
+            raise NotAnchoredError(f"record {record_id} is not anchored yet; anchor and retry")
+        assert head.tx_hash and head.block_hash and head.block_number is not None
+        assert head.block_time is not None and head.chain_id is not None and head.contract
+        path = self._log(row.platform).inclusion_proof(row.leaf_index, head.tree_size)
+        return ProofBundle(
+            record=accepted.record,
+            record_hash=row.record_hash,
+            leaf_index=row.leaf_index,
+            tree_size=head.tree_size,
+            inclusion_path=path,
+            head_size=head.tree_size,
+            head_root=head.root_hash,
+            anchor=AnchorRef(head.chain_id, head.contract, row.platform, head.tx_hash,
+                             head.block_number, head.block_hash, head.block_time),
+        )
+
+    # -- heads and anchors -----------------------------------------------------
+
+    def pending(self, platform: str) -> int:
+        """Records of the platform not yet in any sealed head."""
+        return self._log(platform).size - self._latest_size(platform)
+
+    def seal(self, platform: str) -> HeadRow | None:
+        """Seal the platform's log into a head, if it grew since the last one."""
+        with self._write_lock:
+            merkle = self._log(platform)
+            if merkle.size == self._latest_size(platform):
+                return None
+            head = self.store.add_head(platform, merkle.size, merkle.root(), self.now())
+            self._sealed_sizes[platform] = head.tree_size
+            return head
+
+    def seal_and_anchor(self) -> list[HeadRow]:
+        """Seal every platform with pending records and anchor all unfinished heads."""
+        for platform in self.platforms:
+            self.seal(platform)
+        return self.anchor_unfinished()
+
+    def anchor_unfinished(self) -> list[HeadRow]:
+        """Anchor every sealed or sent head, oldest first; safe to call again after a crash."""
+        done = []
+        with self._anchor_lock:
+            for head in self.store.unfinished_heads():
+                done.append(self._anchor(head))
+        return done
+
+    def _anchor(self, head: HeadRow) -> HeadRow:
+        platform = self.platform(head.platform)
+        if head.state is AnchorState.SENT and head.tx_hash is not None:
+            receipt = self.chain.receipt(head.tx_hash)
+            if receipt is not None and receipt.status == 1:
+                return self._mark_anchored(head, head.tx_hash)
+            if receipt is None and head.raw_tx is not None:
+                try:
+                    # The transaction may still be waiting in a node's pool, or was lost with
+                    # a restarted node: sending the same bytes again is harmless either way.
+                    self.chain.broadcast(_sent(head))
+                    self.chain.wait_for_receipt(head.tx_hash)
+                    return self._mark_anchored(head, head.tx_hash)
+                except (ChainError, TransactionFailedError) as exc:
+                    log.warning("stored anchor tx %s not mined (%s); signing anew",
+                                to_hex(head.tx_hash), exc)
+        on_chain = self.contract.latest_head(head.platform)
+        if on_chain.size >= head.tree_size:
+            raise DivergedLogError(
+                f"chain already holds a head of size {on_chain.size} for {head.platform}, "
+                f"but local head {head.tree_size} has no anchoring transaction"
+            )
+        merkle = self._log(head.platform)
+        if on_chain.size and merkle.root(on_chain.size) != on_chain.root:
+            raise DivergedLogError(
+                f"the chain's head of size {on_chain.size} for {head.platform} has root "
+                f"{to_hex(on_chain.root)}; the local log gives {to_hex(merkle.root(on_chain.size))}"
+            )
+        proof = merkle.consistency_proof(on_chain.size, head.tree_size) if on_chain.size else []
+        call = self.contract.anchor_call(head.tree_size, head.root_hash, proof)
+        sent = self.chain.sign_call(platform.account, call)
+        # Stored before it is sent: after a crash we find it and finish it, never send twice.
+        self.store.mark_sent(head.platform, head.tree_size, self.chain.chain_id,
+                             self.contract.address, sent.tx_hash, sent.raw)
+        self.chain.broadcast(sent)
+        self.chain.wait_for_receipt(sent.tx_hash)
+        return self._mark_anchored(head, sent.tx_hash)
+
+    def _mark_anchored(self, head: HeadRow, tx_hash: bytes) -> HeadRow:
+        receipt = self.chain.wait_for_receipt(tx_hash)
+        block = self.chain.block(receipt.block_number)
+        if block is None:
+            raise ChainError(f"block {receipt.block_number} of the anchor is not available")
+        self.store.mark_anchored(head.platform, head.tree_size, tx_hash, receipt.block_number,
+                                 receipt.block_hash, block.timestamp)
+        log.info("anchored head size=%d root=%s for %s in block %d", head.tree_size,
+                 to_hex(head.root_hash), head.platform, receipt.block_number)
+        anchored = self.store.latest_head(head.platform, AnchorState.ANCHORED)
+        assert anchored is not None
+        return anchored
+
+    # -- internals ---------------------------------------------------------------
+
+    def _log(self, platform: str) -> MerkleLog:
+        merkle = self._logs.get(platform)
+        if merkle is None:
+            merkle = self._logs[platform] = MerkleLog(self.store.record_hashes(platform))
+        return merkle
+
+    def _latest_size(self, platform: str) -> int:
+        size = self._sealed_sizes.get(platform)
+        if size is None:
+            head = self.store.latest_head(platform)
+            size = self._sealed_sizes[platform] = head.tree_size if head else 0
+        return size
+
+
+def _sent(head: HeadRow) -> SentTransaction:
+    assert head.tx_hash is not None and head.raw_tx is not None
+    return SentTransaction(head.tx_hash, head.raw_tx)
+
+
+__all__ = ["Accepted", "ChainBreakError", "DivergedLogError", "Ledger", "LedgerError",
+           "NotAnchoredError", "RecordNotFoundError", "UnknownPlatformError"]

@@ -1,0 +1,116 @@
+"""The store interface. Every implementation passes the same suite (tests/store)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ledger.errors import LedgerStateError
+
+
+class StoreConflictError(LedgerStateError):
+    """A write would break an invariant: a duplicate record or a head out of order."""
+
+
+class AnchorState(StrEnum):
+    SEALED = "SEALED"  # head computed, no transaction yet
+    SENT = "SENT"  # transaction signed and stored; it may or may not have reached the chain
+    ANCHORED = "ANCHORED"  # receipt seen with status 1
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    id: int
+    platform: str
+    leaf_index: int
+    record_hash: bytes
+    subject: bytes
+    record_type: str
+    body: str  # canonical JSON of the signed record
+
+
+@dataclass(frozen=True)
+class HeadRow:
+    platform: str
+    tree_size: int
+    root_hash: bytes
+    sealed_at: int
+    state: AnchorState
+    chain_id: int | None = None
+    contract: str | None = None
+    tx_hash: bytes | None = None
+    raw_tx: bytes | None = None
+    block_number: int | None = None
+    block_hash: bytes | None = None
+    block_time: int | None = None
+
+
+class Store(ABC):
+    """Records, heads and anchors. Every write is durable when the method returns."""
+
+    @abstractmethod
+    def add_record(
+        self, platform: str, record_hash: bytes, subject: bytes, record_type: str, body: str
+    ) -> RecordRow:
+        """Append a record to its platform's log; assigns the next leaf index.
+
+        Raises StoreConflictError if a record with this hash exists.
+        """
+
+    @abstractmethod
+    def get_record(self, record_id: int) -> RecordRow | None: ...
+
+    @abstractmethod
+    def get_record_by_hash(self, record_hash: bytes) -> RecordRow | None: ...
+
+    @abstractmethod
+    def records_of_subject(self, platform: str, subject: bytes) -> list[RecordRow]:
+        """The subject's records at this platform, in log order."""
+
+    @abstractmethod
+    def last_record_of_subject(self, platform: str, subject: bytes) -> RecordRow | None: ...
+
+    @abstractmethod
+    def record_hashes(self, platform: str) -> list[bytes]:
+        """The record hashes of the platform's log, in leaf order."""
+
+    @abstractmethod
+    def platforms(self) -> list[str]:
+        """Platforms that have at least one record or head."""
+
+    @abstractmethod
+    def add_head(self, platform: str, tree_size: int, root_hash: bytes, sealed_at: int) -> HeadRow:
+        """Record a sealed head. Requires tree_size > the platform's latest head size."""
+
+    @abstractmethod
+    def heads(self, platform: str) -> list[HeadRow]:
+        """The platform's heads by increasing size."""
+
+    @abstractmethod
+    def latest_head(self, platform: str, state: AnchorState | None = None) -> HeadRow | None:
+        """The largest head, optionally only among heads in `state`."""
+
+    @abstractmethod
+    def covering_head(self, platform: str, leaf_index: int) -> HeadRow | None:
+        """The smallest anchored head that includes `leaf_index`."""
+
+    @abstractmethod
+    def unfinished_heads(self) -> list[HeadRow]:
+        """Heads not yet anchored, oldest first, across platforms."""
+
+    @abstractmethod
+    def mark_sent(
+        self, platform: str, tree_size: int, chain_id: int, contract: str, tx_hash: bytes,
+        raw_tx: bytes,
+    ) -> None:
+        """Store the signed anchor transaction before it is broadcast."""
+
+    @abstractmethod
+    def mark_anchored(
+        self, platform: str, tree_size: int, tx_hash: bytes, block_number: int,
+        block_hash: bytes, block_time: int,
+    ) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...

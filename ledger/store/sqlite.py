@@ -1,0 +1,224 @@
+"""SQLite store: the embedded default. WAL journal, full fsync on commit."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ledger.store.base import AnchorState, HeadRow, RecordRow, Store, StoreConflictError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    id          INTEGER PRIMARY KEY,
+    platform    TEXT    NOT NULL,
+    leaf_index  INTEGER NOT NULL,
+    record_hash BLOB    NOT NULL UNIQUE,
+    subject     BLOB    NOT NULL,
+    record_type TEXT    NOT NULL,
+    body        TEXT    NOT NULL,
+    UNIQUE (platform, leaf_index)
+);
+CREATE INDEX IF NOT EXISTS records_by_subject ON records (platform, subject, leaf_index);
+CREATE TABLE IF NOT EXISTS heads (
+    platform     TEXT    NOT NULL,
+    tree_size    INTEGER NOT NULL,
+    root_hash    BLOB    NOT NULL,
+    sealed_at    INTEGER NOT NULL,
+    state        TEXT    NOT NULL,
+    chain_id     INTEGER,
+    contract     TEXT,
+    tx_hash      BLOB,
+    raw_tx       BLOB,
+    block_number INTEGER,
+    block_hash   BLOB,
+    block_time   INTEGER,
+    PRIMARY KEY (platform, tree_size)
+);
+"""
+
+_RECORD_COLUMNS = "id, platform, leaf_index, record_hash, subject, record_type, body"
+_HEAD_COLUMNS = (
+    "platform, tree_size, root_hash, sealed_at, state, chain_id, contract, tx_hash, raw_tx, "
+    "block_number, block_hash, block_time"
+)
+
+
+class SqliteStore(Store):
+    """A store in one SQLite file (or `:memory:`), safe to share between threads."""
+
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: a record is on disk before the API acknowledges it.
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.executescript(_SCHEMA)
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    def add_record(
+        self, platform: str, record_hash: bytes, subject: bytes, record_type: str, body: str
+    ) -> RecordRow:
+        with self._write() as conn:
+            (next_index,) = conn.execute(
+                "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM records WHERE platform = ?",
+                (platform,),
+            ).fetchone()
+            try:
+                cursor = conn.execute(
+                    "INSERT INTO records (platform, leaf_index, record_hash, subject, record_type,"
+                    " body) VALUES (?, ?, ?, ?, ?, ?)",
+                    (platform, next_index, record_hash, subject, record_type, body),
+                )
+            except sqlite3.IntegrityError:
+                raise StoreConflictError(f"record 0x{record_hash.hex()} is already stored") from None
+            assert cursor.lastrowid is not None
+            return RecordRow(
+                cursor.lastrowid, platform, next_index, record_hash, subject, record_type, body
+            )
+
+    def get_record(self, record_id: int) -> RecordRow | None:
+        rows = self._query(f"SELECT {_RECORD_COLUMNS} FROM records WHERE id = ?", record_id)
+        return RecordRow(*rows[0]) if rows else None
+
+    def get_record_by_hash(self, record_hash: bytes) -> RecordRow | None:
+        rows = self._query(
+            f"SELECT {_RECORD_COLUMNS} FROM records WHERE record_hash = ?", record_hash
+        )
+        return RecordRow(*rows[0]) if rows else None
+
+    def records_of_subject(self, platform: str, subject: bytes) -> list[RecordRow]:
+        rows = self._query(
+            f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = ? AND subject = ?"
+            " ORDER BY leaf_index",
+            platform,
+            subject,
+        )
+        return [RecordRow(*row) for row in rows]
+
+    def last_record_of_subject(self, platform: str, subject: bytes) -> RecordRow | None:
+        rows = self._query(
+            f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = ? AND subject = ?"
+            " ORDER BY leaf_index DESC LIMIT 1",
+            platform,
+            subject,
+        )
+        return RecordRow(*rows[0]) if rows else None
+
+    def record_hashes(self, platform: str) -> list[bytes]:
+        rows = self._query(
+            "SELECT record_hash FROM records WHERE platform = ? ORDER BY leaf_index", platform
+        )
+        return [row[0] for row in rows]
+
+    def platforms(self) -> list[str]:
+        rows = self._query(
+            "SELECT platform FROM records UNION SELECT platform FROM heads ORDER BY platform"
+        )
+        return [row[0] for row in rows]
+
+    def add_head(self, platform: str, tree_size: int, root_hash: bytes, sealed_at: int) -> HeadRow:
+        with self._write() as conn:
+            (latest,) = conn.execute(
+                "SELECT COALESCE(MAX(tree_size), 0) FROM heads WHERE platform = ?", (platform,)
+            ).fetchone()
+            if tree_size <= latest:
+                raise StoreConflictError(
+                    f"head of size {tree_size} does not grow the latest head of size {latest}"
+                )
+            conn.execute(
+                "INSERT INTO heads (platform, tree_size, root_hash, sealed_at, state)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (platform, tree_size, root_hash, sealed_at, AnchorState.SEALED.value),
+            )
+        return HeadRow(platform, tree_size, root_hash, sealed_at, AnchorState.SEALED)
+
+    def heads(self, platform: str) -> list[HeadRow]:
+        rows = self._query(
+            f"SELECT {_HEAD_COLUMNS} FROM heads WHERE platform = ? ORDER BY tree_size", platform
+        )
+        return [_head(row) for row in rows]
+
+    def latest_head(self, platform: str, state: AnchorState | None = None) -> HeadRow | None:
+        if state is None:
+            rows = self._query(
+                f"SELECT {_HEAD_COLUMNS} FROM heads WHERE platform = ?"
+                " ORDER BY tree_size DESC LIMIT 1",
+                platform,
+            )
+        else:
+            rows = self._query(
+                f"SELECT {_HEAD_COLUMNS} FROM heads WHERE platform = ? AND state = ?"
+                " ORDER BY tree_size DESC LIMIT 1",
+                platform,
+                state.value,
+            )
+        return _head(rows[0]) if rows else None
+
+    def covering_head(self, platform: str, leaf_index: int) -> HeadRow | None:
+        rows = self._query(
+            f"SELECT {_HEAD_COLUMNS} FROM heads WHERE platform = ? AND tree_size > ?"
+            " AND state = ? ORDER BY tree_size LIMIT 1",
+            platform,
+            leaf_index,
+            AnchorState.ANCHORED.value,
+        )
+        return _head(rows[0]) if rows else None
+
+    def unfinished_heads(self) -> list[HeadRow]:
+        rows = self._query(
+            f"SELECT {_HEAD_COLUMNS} FROM heads WHERE state != ? ORDER BY platform, tree_size",
+            AnchorState.ANCHORED.value,
+        )
+        return [_head(row) for row in rows]
+
+    def mark_sent(
+        self, platform: str, tree_size: int, chain_id: int, contract: str, tx_hash: bytes,
+        raw_tx: bytes,
+    ) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE heads SET state = ?, chain_id = ?, contract = ?, tx_hash = ?, raw_tx = ?"
+                " WHERE platform = ? AND tree_size = ? AND state != ?",
+                (AnchorState.SENT.value, chain_id, contract, tx_hash, raw_tx, platform, tree_size,
+                 AnchorState.ANCHORED.value),
+            )
+
+    def mark_anchored(
+        self, platform: str, tree_size: int, tx_hash: bytes, block_number: int,
+        block_hash: bytes, block_time: int,
+    ) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE heads SET state = ?, tx_hash = ?, block_number = ?, block_hash = ?,"
+                " block_time = ?, raw_tx = NULL WHERE platform = ? AND tree_size = ?",
+                (AnchorState.ANCHORED.value, tx_hash, block_number, block_hash, block_time,
+                 platform, tree_size),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _head(row: tuple[Any, ...]) -> HeadRow:
+    values = list(row)
+    values[4] = AnchorState(values[4])
+    return HeadRow(*values)

@@ -1,0 +1,161 @@
+"""Sealing and anchoring heads: one suite, run on the embedded chain and on anvil."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.anchors import AnchorContract, ForeignContractError
+from ledger.chain.client import ChainClient
+from ledger.config import Settings
+from ledger.core.bundle import ProofBundle
+from ledger.core.records import Binding, BindingAction
+from ledger.runtime import ForeignChainError, open_ledger
+from ledger.service import Ledger, NotAnchoredError
+from ledger.store.base import AnchorState
+from ledger.store.sqlite import SqliteStore
+from ledger.verify import verify_bundle
+
+
+class Crash(BaseException):
+    """Stands for the process dying at that instant (not an Exception: nothing catches it)."""
+
+
+def write_bindings(ledger: Ledger, count: int, tag: str = "s") -> list[int]:
+    platform = next(iter(ledger.platforms.values()))
+    ids = []
+    for i in range(count):
+        subject = ledger.refs.subject(f"{tag}-{i}")
+        phone = ledger.refs.phone(f"+86 138 0013 {8000 + i}")
+        accepted = ledger.sign_and_submit(platform, subject, lambda prev, s=subject, p=phone: Binding(
+            platform=platform.address, subject=s, prev=prev, timestamp=ledger.now(),
+            action=BindingAction.BIND, phone=p, account=bytes(32), factors=3))
+        ids.append(accepted.row.id)
+    return ids
+
+
+def platform_of(ledger: Ledger) -> str:
+    return next(iter(ledger.platforms))
+
+
+def test_pending_records_are_sealed_and_anchored_in_one_transaction(ledger_: Ledger) -> None:
+    ids = write_bindings(ledger_, 5)
+    heads = ledger_.seal_and_anchor()
+    assert [h.tree_size for h in heads] == [5]
+    head = heads[0]
+    assert head.state is AnchorState.ANCHORED and head.tx_hash and head.block_hash
+    assert ledger_.contract.is_head(platform_of(ledger_), 5, head.root_hash)
+    for record_id in ids:
+        assert verify_bundle(ledger_.proof_bundle(record_id), ledger_.chain).verified
+
+
+def test_a_record_has_no_proof_until_it_is_anchored(ledger_: Ledger) -> None:
+    (record_id,) = write_bindings(ledger_, 1)
+    with pytest.raises(NotAnchoredError):
+        ledger_.proof_bundle(record_id)
+    ledger_.seal_and_anchor()
+    assert ledger_.proof_bundle(record_id).tree_size == 1
+
+
+def test_later_heads_extend_earlier_ones_and_old_bundles_stay_valid(ledger_: Ledger) -> None:
+    first = write_bindings(ledger_, 3, "a")
+    ledger_.seal_and_anchor()
+    old_bundle = ledger_.proof_bundle(first[0])
+    write_bindings(ledger_, 4, "b")
+    ledger_.seal_and_anchor()
+    latest = ledger_.contract.latest_head(platform_of(ledger_))
+    assert latest.size == 7
+    assert verify_bundle(old_bundle, ledger_.chain).verified
+    assert ledger_.proof_bundle(first[0]).tree_size == 3  # smallest head that includes it
+
+
+def test_anchoring_is_idempotent(ledger_: Ledger) -> None:
+    write_bindings(ledger_, 2)
+    ledger_.seal_and_anchor()
+    block = ledger_.chain.web3.eth.block_number
+    assert ledger_.seal_and_anchor() == []
+    assert ledger_.seal(platform_of(ledger_)) is None
+    assert ledger_.chain.web3.eth.block_number == block  # no transaction sent
+
+
+def test_crash_after_storing_the_transaction_before_sending_it_is_recovered(
+        ledger_: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_bindings(ledger_, 3)
+    ledger_.seal(platform_of(ledger_))
+
+    def crash(*_: object) -> None:
+        raise Crash
+
+    with monkeypatch.context() as m:
+        m.setattr(ledger_.chain, "broadcast", crash)
+        with pytest.raises(Crash):
+            ledger_.anchor_unfinished()
+    (unfinished,) = ledger_.store.unfinished_heads()
+    assert unfinished.state is AnchorState.SENT and unfinished.tx_hash
+
+    restarted = Ledger(ledger_.store, ledger_.chain, ledger_.contract,
+                       list(ledger_.platforms.values()), ledger_.refs)
+    (head,) = restarted.anchor_unfinished()
+    assert head.tx_hash == unfinished.tx_hash  # the stored transaction, not a second one
+    assert restarted.contract.contract.functions.headCount(platform_of(ledger_)).call() == 1
+
+
+def test_crash_after_sending_before_the_receipt_is_recovered(
+        ledger_: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_bindings(ledger_, 2)
+    ledger_.seal(platform_of(ledger_))
+
+    def crash(*_: object, **__: object) -> None:
+        raise Crash
+
+    with monkeypatch.context() as m:
+        m.setattr(ledger_.chain, "wait_for_receipt", crash)
+        with pytest.raises(Crash):
+            ledger_.anchor_unfinished()
+    (sent,) = ledger_.store.unfinished_heads()
+    assert ledger_.chain.receipt(sent.tx_hash) is not None  # it did reach the chain
+
+    restarted = Ledger(ledger_.store, ledger_.chain, ledger_.contract,
+                       list(ledger_.platforms.values()), ledger_.refs)
+    (head,) = restarted.anchor_unfinished()
+    assert head.tx_hash == sent.tx_hash and head.state is AnchorState.ANCHORED
+    assert restarted.contract.contract.functions.headCount(platform_of(ledger_)).call() == 1
+    assert restarted.anchor_unfinished() == []
+
+
+def test_a_restarted_ledger_rebuilds_its_log_from_the_store(ledger_: Ledger) -> None:
+    ids = write_bindings(ledger_, 4)
+    ledger_.seal_and_anchor()
+    restarted = Ledger(ledger_.store, ledger_.chain, ledger_.contract,
+                       list(ledger_.platforms.values()), ledger_.refs)
+    write_bindings(restarted, 2, "later")
+    restarted.seal_and_anchor()
+    assert verify_bundle(restarted.proof_bundle(ids[1]), restarted.chain).verified
+    assert restarted.contract.latest_head(platform_of(restarted)).size == 6
+
+
+def test_an_address_without_bindledger_code_is_refused(settings: Settings,
+                                                       chain: ChainClient) -> None:
+    admin = settings.admin_account
+    with pytest.raises(ForeignContractError, match="no contract"):
+        open_ledger(settings.model_copy(update={"contract": admin.address}), chain=chain,
+                    store=SqliteStore())
+
+
+def test_a_chain_without_the_databases_anchors_is_refused(ledger_: Ledger, settings: Settings,
+                                                          chain: ChainClient) -> None:
+    write_bindings(ledger_, 2)
+    ledger_.seal_and_anchor()
+    other = AnchorContract.deploy(chain, settings.admin_account)
+    with pytest.raises(ForeignChainError, match="database anchors"):
+        open_ledger(settings.model_copy(update={"contract": other.address}), chain=chain,
+                    store=ledger_.store)
+
+
+def test_the_same_contract_and_database_open_again(ledger_: Ledger, settings: Settings,
+                                                   chain: ChainClient) -> None:
+    (record_id,) = write_bindings(ledger_, 1)
+    ledger_.seal_and_anchor()
+    reopened = open_ledger(settings.model_copy(update={"contract": ledger_.contract.address}),
+                           chain=chain, store=ledger_.store)
+    bundle = ProofBundle.loads(reopened.proof_bundle(record_id).dumps())
+    assert verify_bundle(bundle, chain).verified
