@@ -25,6 +25,10 @@ demo: $(PY_STAMP)
 test: $(PY_STAMP) $(NODE_STAMP)
 	$(BIN)/pytest
 
+lint: $(PY_STAMP)
+	$(BIN)/ruff check ledger api
+	$(BIN)/mypy
+
 compile: $(PY_STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/compile_contracts.py
 

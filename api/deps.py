@@ -11,8 +11,9 @@ from fastapi.security import APIKeyHeader
 from ledger.config import Platform
 from ledger.service import Ledger
 
-api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
-                              description="the platform's API key")
+api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="the platform's API key"
+)
 
 
 def get_ledger(request: Request) -> Ledger:

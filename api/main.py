@@ -21,8 +21,9 @@ from ledger.worker import AnchorWorker
 log = logging.getLogger("bindledger.api")
 
 
-def create_app(settings: Settings | None = None, ledger: Ledger | None = None,
-               run_worker: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, ledger: Ledger | None = None, run_worker: bool = True
+) -> FastAPI:
     """Build the app. With `ledger`, use it as is (tests, the demo); otherwise open one from
     `settings` when the app starts."""
     settings = settings or Settings()
@@ -32,8 +33,9 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None,
         app.state.ledger = ledger or open_ledger(settings)
         worker = None
         if run_worker:
-            worker = AnchorWorker(app.state.ledger, settings.anchor_every_records,
-                                  settings.anchor_every_seconds)
+            worker = AnchorWorker(
+                app.state.ledger, settings.anchor_every_records, settings.anchor_every_seconds
+            )
             worker.start()
         app.state.worker = worker
         yield
@@ -78,5 +80,7 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
         for e in exc.errors()
     ]
-    return JSONResponse({"detail": errors, "error": "RequestValidationError"},
-                        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+    return JSONResponse(
+        {"detail": errors, "error": "RequestValidationError"},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )

@@ -30,8 +30,12 @@ err = Console(stderr=True)
 
 ChainOption = Annotated[
     str | None,
-    typer.Option("--chain", help="JSON-RPC URL of the chain, or 'embedded' (eth-tester)",
-                 envvar="BINDLEDGER_CHAIN", show_default=False),
+    typer.Option(
+        "--chain",
+        help="JSON-RPC URL of the chain, or 'embedded' (eth-tester)",
+        envvar="BINDLEDGER_CHAIN",
+        show_default=False,
+    ),
 ]
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_UNREADABLE = 0, 1, 2
@@ -45,7 +49,9 @@ def _fail(message: str, code: int) -> typer.Exit:
 @app.command()
 def demo(
     chain: ChainOption = None,
-    out: Annotated[Path | None, typer.Option(help="write the proof bundles into this folder")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="write the proof bundles into this folder")
+    ] = None,
 ) -> None:
     """Deploy, write records for a few borrowers, anchor, export and verify proof bundles,
     and show that a tampered bundle fails."""
@@ -64,10 +70,12 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     chain: ChainOption = None,
-    contract: Annotated[str | None, typer.Option(help="BindLedger contract address",
-                                                 envvar="BINDLEDGER_CONTRACT")] = None,
-    database: Annotated[str | None, typer.Option(help="SQLite database file",
-                                                 envvar="BINDLEDGER_DATABASE")] = None,
+    contract: Annotated[
+        str | None, typer.Option(help="BindLedger contract address", envvar="BINDLEDGER_CONTRACT")
+    ] = None,
+    database: Annotated[
+        str | None, typer.Option(help="SQLite database file", envvar="BINDLEDGER_DATABASE")
+    ] = None,
 ) -> None:
     """Run the HTTP API (OpenAPI documentation at /docs) and the anchoring worker."""
     import uvicorn
@@ -76,12 +84,15 @@ def serve(
     from ledger.runtime import open_ledger
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    overrides = {k: v for k, v in
-                 {"chain": chain, "contract": contract, "database": database}.items() if v}
+    overrides = {
+        k: v for k, v in {"chain": chain, "contract": contract, "database": database}.items() if v
+    }
     settings = Settings(**overrides)  # type: ignore[arg-type]
     if settings.uses_dev_secrets:
-        err.print("[yellow]warning:[/] using the public development keys and reference "
-                  "secret; set BINDLEDGER_PLATFORMS and BINDLEDGER_REF_SECRET for real data")
+        err.print(
+            "[yellow]warning:[/] using the public development keys and reference "
+            "secret; set BINDLEDGER_PLATFORMS and BINDLEDGER_REF_SECRET for real data"
+        )
     try:
         ledger = open_ledger(settings)
     except (LedgerError, OSError) as exc:
@@ -131,8 +142,11 @@ def verify(
     raise typer.Exit(EXIT_VERIFIED if verdict.verified else EXIT_NOT_VERIFIED)
 
 
-_MARKS = {Outcome.PASSED: "[green]✔ passed[/]", Outcome.FAILED: "[red]✘ failed[/]",
-          Outcome.SKIPPED: "[yellow]– skipped[/]"}
+_MARKS = {
+    Outcome.PASSED: "[green]✔ passed[/]",
+    Outcome.FAILED: "[red]✘ failed[/]",
+    Outcome.SKIPPED: "[yellow]– skipped[/]",
+}
 
 
 def print_verdict(verdict: Verdict) -> None:

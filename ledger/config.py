@@ -92,8 +92,9 @@ class Settings(BaseSettings):
         try:
             entries = json.loads(self.platforms)
             platforms = [
-                Platform(str(e["name"]), _account(e["key"], f"platform {e['name']}"),
-                         str(e["apiKey"]))
+                Platform(
+                    str(e["name"]), _account(e["key"], f"platform {e['name']}"), str(e["apiKey"])
+                )
                 for e in entries
             ]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -109,6 +110,7 @@ class Settings(BaseSettings):
 
 def _account(key: str, what: str) -> LocalAccount:
     try:
-        return Account.from_key(key)
+        account: LocalAccount = Account.from_key(key)
+        return account
     except (ValueError, TypeError):
         raise ConfigError(f"{what}: not a valid private key") from None

@@ -34,24 +34,39 @@ def borrower_story(subject_id: str, phone: str, account: str, now: int) -> list[
     return [
         {**base, "type": "Verification", "method": "SMS_OTP", "passed": True, "phone": phone},
         {**base, "type": "Verification", "method": "LIVENESS", "passed": True, "phone": phone},
-        {**base, "type": "Binding", "action": "BIND", "phone": phone, "accountId": account,
-         "factors": ["SMS_OTP", "LIVENESS"]},
-        {**base, "type": "Consent", "action": "GIVEN", "purpose": "LENDING",
-         "policyHash": POLICY_HASH, "expiresAt": now + ONE_YEAR},
+        {
+            **base,
+            "type": "Binding",
+            "action": "BIND",
+            "phone": phone,
+            "accountId": account,
+            "factors": ["SMS_OTP", "LIVENESS"],
+        },
+        {
+            **base,
+            "type": "Consent",
+            "action": "GIVEN",
+            "purpose": "LENDING",
+            "policyHash": POLICY_HASH,
+            "expiresAt": now + ONE_YEAR,
+        },
     ]
 
 
 def run_demo(settings: Settings, out: Path, console: Console) -> None:
     ledger = open_ledger(settings)
     platform = settings.platform_list[0]
-    console.print(f"[bold]BindLedger demo[/] — contract {ledger.contract.address} on "
-                  f"{ledger.chain.describe()}")
+    console.print(
+        f"[bold]BindLedger demo[/] — contract {ledger.contract.address} on "
+        f"{ledger.chain.describe()}"
+    )
     drafts: TypeAdapter[Any] = TypeAdapter(RecordDraft)
     last_ids: list[int] = []
     for subject_id, phone, account in BORROWERS:
         for doc in borrower_story(subject_id, phone, account, ledger.now()):
-            prepared = prepare(drafts.validate_python(doc), platform.address, ledger.refs,
-                               ledger.now())
+            prepared = prepare(
+                drafts.validate_python(doc), platform.address, ledger.refs, ledger.now()
+            )
             accepted = ledger.sign_and_submit(platform, prepared.subject, prepared.build)
         last_ids.append(accepted.row.id)
     heads = ledger.seal_and_anchor()
@@ -80,10 +95,13 @@ def run_demo(settings: Settings, out: Path, console: Console) -> None:
         bundle = ProofBundle.loads(path.read_text())
         verdict = verify_bundle(bundle, ledger.chain)
         ok &= verdict.verified is expect
-        mark = "[green]verified[/]" if verdict.verified else f"[red]rejected[/] — {verdict.reason()}"
+        mark = (
+            "[green]verified[/]" if verdict.verified else f"[red]rejected[/] — {verdict.reason()}"
+        )
         table.add_row(path.name, bundle.record.record.TYPE_NAME, str(bundle.leaf_index), mark)
     console.print(table)
-    console.print(f"borrowers: {len(BORROWERS)}, records: {head.tree_size}, "
-                  f"anchor transactions: {len(heads)}")
+    console.print(
+        f"borrowers: {len(BORROWERS)}, records: {head.tree_size}, anchor transactions: {len(heads)}"
+    )
     if not ok:
         raise SystemExit("demo failed: a verdict was not what it should be")

@@ -40,7 +40,7 @@ def _by_name(enum: type[IntEnum]) -> Callable[[Any], Any]:
     return parse
 
 
-def EnumName(enum: type[IntEnum]) -> Any:  # noqa: N802 - reads as a type in annotations
+def EnumName(enum: type[IntEnum]) -> Any:
     """An IntEnum field that is written and read by member name (`"SMS_OTP"`)."""
     return Annotated[
         enum,
@@ -72,7 +72,8 @@ class BindingDraft(_Draft):
     phone: str = Field(min_length=1, max_length=64, description="phone number (raw)")
     account_id: Identifier = Field(alias="accountId", description="loan account (raw)")
     factors: list[EnumName(VerificationMethod)] = Field(  # type: ignore[valid-type]
-        default_factory=list, max_length=len(VerificationMethod),
+        default_factory=list,
+        max_length=len(VerificationMethod),
         description="verification methods that established the binding",
     )
 
@@ -124,24 +125,57 @@ class PreparedDraft:
     build: Callable[[bytes], Record]
 
 
-def prepare(draft: BindingDraft | VerificationDraft | ConsentDraft, platform: str,
-            refs: Referencer, now: int) -> PreparedDraft:
+def prepare(
+    draft: BindingDraft | VerificationDraft | ConsentDraft,
+    platform: str,
+    refs: Referencer,
+    now: int,
+) -> PreparedDraft:
     """Compute references (raises InvalidPhoneNumberError etc.) and return the record builder."""
     subject = refs.subject(draft.subject_id)
     timestamp = draft.timestamp if draft.timestamp is not None else now
-    common = {"platform": platform, "subject": subject, "timestamp": timestamp}
     match draft:
         case BindingDraft():
             phone, account = refs.phone(draft.phone), refs.account(draft.account_id)
             factors = factor_mask(draft.factors)
-            return PreparedDraft(subject, lambda prev: Binding(
-                **common, prev=prev, action=draft.action, phone=phone, account=account,
-                factors=factors))
+            return PreparedDraft(
+                subject,
+                lambda prev: Binding(
+                    platform=platform,
+                    subject=subject,
+                    timestamp=timestamp,
+                    prev=prev,
+                    action=draft.action,
+                    phone=phone,
+                    account=account,
+                    factors=factors,
+                ),
+            )
         case VerificationDraft():
             phone = refs.phone(draft.phone)
-            return PreparedDraft(subject, lambda prev: Verification(
-                **common, prev=prev, method=draft.method, passed=draft.passed, phone=phone))
+            return PreparedDraft(
+                subject,
+                lambda prev: Verification(
+                    platform=platform,
+                    subject=subject,
+                    timestamp=timestamp,
+                    prev=prev,
+                    method=draft.method,
+                    passed=draft.passed,
+                    phone=phone,
+                ),
+            )
         case ConsentDraft():
-            return PreparedDraft(subject, lambda prev: Consent(
-                **common, prev=prev, action=draft.action, purpose=draft.purpose,
-                policy_hash=draft.policy_hash, expires_at=draft.expires_at))
+            return PreparedDraft(
+                subject,
+                lambda prev: Consent(
+                    platform=platform,
+                    subject=subject,
+                    timestamp=timestamp,
+                    prev=prev,
+                    action=draft.action,
+                    purpose=draft.purpose,
+                    policy_hash=draft.policy_hash,
+                    expires_at=draft.expires_at,
+                ),
+            )

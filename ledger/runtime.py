@@ -21,8 +21,9 @@ class ForeignChainError(LedgerStateError):
     """The chain does not hold the anchors this database has recorded."""
 
 
-def open_ledger(settings: Settings, chain: ChainClient | None = None,
-                store: Store | None = None) -> Ledger:
+def open_ledger(
+    settings: Settings, chain: ChainClient | None = None, store: Store | None = None
+) -> Ledger:
     """Connect to the chain and the database, check that they belong together, and return
     a ledger whose platforms hold the platform role.
 

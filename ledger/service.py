@@ -16,8 +16,8 @@ from ledger.config import Platform
 from ledger.core.bundle import AnchorRef, ProofBundle
 from ledger.core.encoding import to_hex
 from ledger.core.merkle import MerkleLog
-from ledger.drafts import Referencer
 from ledger.core.records import Domain, Record, SignedRecord, sign_record, verify_signature
+from ledger.drafts import Referencer
 from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
 from ledger.store.base import AnchorState, HeadRow, RecordRow, Store
 
@@ -164,8 +164,15 @@ class Ledger:
             inclusion_path=path,
             head_size=head.tree_size,
             head_root=head.root_hash,
-            anchor=AnchorRef(head.chain_id, head.contract, row.platform, head.tx_hash,
-                             head.block_number, head.block_hash, head.block_time),
+            anchor=AnchorRef(
+                head.chain_id,
+                head.contract,
+                row.platform,
+                head.tx_hash,
+                head.block_number,
+                head.block_hash,
+                head.block_time,
+            ),
         )
 
     # -- heads and anchors -----------------------------------------------------
@@ -212,8 +219,11 @@ class Ledger:
                     self.chain.wait_for_receipt(head.tx_hash)
                     return self._mark_anchored(head, head.tx_hash)
                 except (ChainError, TransactionFailedError) as exc:
-                    log.warning("stored anchor tx %s not mined (%s); signing anew",
-                                to_hex(head.tx_hash), exc)
+                    log.warning(
+                        "stored anchor tx %s not mined (%s); signing anew",
+                        to_hex(head.tx_hash),
+                        exc,
+                    )
         on_chain = self.contract.latest_head(head.platform)
         if on_chain.size >= head.tree_size:
             raise DivergedLogError(
@@ -230,8 +240,14 @@ class Ledger:
         call = self.contract.anchor_call(head.tree_size, head.root_hash, proof)
         sent = self.chain.sign_call(platform.account, call)
         # Stored before it is sent: after a crash we find it and finish it, never send twice.
-        self.store.mark_sent(head.platform, head.tree_size, self.chain.chain_id,
-                             self.contract.address, sent.tx_hash, sent.raw)
+        self.store.mark_sent(
+            head.platform,
+            head.tree_size,
+            self.chain.chain_id,
+            self.contract.address,
+            sent.tx_hash,
+            sent.raw,
+        )
         self.chain.broadcast(sent)
         self.chain.wait_for_receipt(sent.tx_hash)
         return self._mark_anchored(head, sent.tx_hash)
@@ -241,10 +257,21 @@ class Ledger:
         block = self.chain.block(receipt.block_number)
         if block is None:
             raise ChainError(f"block {receipt.block_number} of the anchor is not available")
-        self.store.mark_anchored(head.platform, head.tree_size, tx_hash, receipt.block_number,
-                                 receipt.block_hash, block.timestamp)
-        log.info("anchored head size=%d root=%s for %s in block %d", head.tree_size,
-                 to_hex(head.root_hash), head.platform, receipt.block_number)
+        self.store.mark_anchored(
+            head.platform,
+            head.tree_size,
+            tx_hash,
+            receipt.block_number,
+            receipt.block_hash,
+            block.timestamp,
+        )
+        log.info(
+            "anchored head size=%d root=%s for %s in block %d",
+            head.tree_size,
+            to_hex(head.root_hash),
+            head.platform,
+            receipt.block_number,
+        )
         anchored = self.store.latest_head(head.platform, AnchorState.ANCHORED)
         assert anchored is not None
         return anchored
@@ -270,5 +297,13 @@ def _sent(head: HeadRow) -> SentTransaction:
     return SentTransaction(head.tx_hash, head.raw_tx)
 
 
-__all__ = ["Accepted", "ChainBreakError", "DivergedLogError", "Ledger", "LedgerError",
-           "NotAnchoredError", "RecordNotFoundError", "UnknownPlatformError"]
+__all__ = [
+    "Accepted",
+    "ChainBreakError",
+    "DivergedLogError",
+    "Ledger",
+    "LedgerError",
+    "NotAnchoredError",
+    "RecordNotFoundError",
+    "UnknownPlatformError",
+]

@@ -14,8 +14,11 @@ router = APIRouter(prefix="/v1", tags=["anchors"])
 
 def _public(head: HeadRow) -> HeadPublic:
     return HeadPublic(
-        platform=head.platform, tree_size=head.tree_size, root_hash=to_hex(head.root_hash),
-        state=head.state.value, tx_hash=to_hex(head.tx_hash) if head.tx_hash else None,
+        platform=head.platform,
+        tree_size=head.tree_size,
+        root_hash=to_hex(head.root_hash),
+        state=head.state.value,
+        tx_hash=to_hex(head.tx_hash) if head.tx_hash else None,
         block_number=head.block_number,
         block_hash=to_hex(head.block_hash) if head.block_hash else None,
         block_time=head.block_time,
@@ -30,9 +33,9 @@ def anchor_now(ledger: LedgerDep, platform: PlatformDep) -> HeadsPublic:
 
 
 @router.get("/heads/latest", response_model=HeadsPublic, response_model_by_alias=True)
-def latest_heads(ledger: LedgerDep,
-                 platform: str | None = Query(None, description="only this platform")
-                 ) -> HeadsPublic:
+def latest_heads(
+    ledger: LedgerDep, platform: str | None = Query(None, description="only this platform")
+) -> HeadsPublic:
     """The latest anchored head of each platform (public: heads reveal nothing personal)."""
     platforms = [ledger.platform(platform).address] if platform else list(ledger.platforms)
     heads = [ledger.store.latest_head(p, AnchorState.ANCHORED) for p in platforms]

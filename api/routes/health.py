@@ -11,6 +11,10 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz", response_model=Health, response_model_by_alias=True)
 def healthz(ledger: LedgerDep, request: Request) -> Health:
     worker = getattr(request.app.state, "worker", None)
-    return Health(status="ok", chain_id=ledger.chain.chain_id, contract=ledger.contract.address,
-                  embedded_chain=ledger.chain.embedded,
-                  worker_error=worker.last_error if worker else None)
+    return Health(
+        status="ok",
+        chain_id=ledger.chain.chain_id,
+        contract=ledger.contract.address,
+        embedded_chain=ledger.chain.embedded,
+        worker_error=worker.last_error if worker else None,
+    )

@@ -18,13 +18,21 @@ router = APIRouter(prefix="/v1/records", tags=["records"])
 
 def _created(accepted: Accepted) -> RecordCreated:
     row = accepted.row
-    return RecordCreated(id=row.id, record_hash=to_hex(row.record_hash),
-                         leaf_index=row.leaf_index, subject=to_hex(row.subject),
-                         platform=row.platform)
+    return RecordCreated(
+        id=row.id,
+        record_hash=to_hex(row.record_hash),
+        leaf_index=row.leaf_index,
+        subject=to_hex(row.subject),
+        platform=row.platform,
+    )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=RecordCreated,
-             response_model_by_alias=True)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RecordCreated,
+    response_model_by_alias=True,
+)
 def create_record(draft: RecordDraft, ledger: LedgerDep, platform: PlatformDep) -> RecordCreated:
     """Write a record from a draft with raw identifiers; BindLedger computes the keyed
     references, signs the record with the platform's key and stores it before answering."""
@@ -32,16 +40,22 @@ def create_record(draft: RecordDraft, ledger: LedgerDep, platform: PlatformDep) 
     return _created(ledger.sign_and_submit(platform, prepared.subject, prepared.build))
 
 
-@router.post("/signed", status_code=status.HTTP_201_CREATED, response_model=RecordCreated,
-             response_model_by_alias=True)
-def create_signed_record(ledger: LedgerDep, platform: PlatformDep,
-                         document: dict[str, Any] = Body(...)) -> RecordCreated:
+@router.post(
+    "/signed",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RecordCreated,
+    response_model_by_alias=True,
+)
+def create_signed_record(
+    ledger: LedgerDep, platform: PlatformDep, document: dict[str, Any] = Body(...)
+) -> RecordCreated:
     """Write a record the platform signed itself (EIP-712 under this deployment's domain).
     Its `prev` must be the hash of the subject's latest record (409 otherwise)."""
     signed = SignedRecord.from_json(document)
     if signed.record.platform != platform.address:
-        raise HTTPException(status.HTTP_403_FORBIDDEN,
-                            "the record names another platform than this API key's")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "the record names another platform than this API key's"
+        )
     return _created(ledger.submit(signed))
 
 
@@ -57,8 +71,11 @@ def _own(ledger: LedgerDep, platform: PlatformDep, record_id: int) -> Accepted:
 def get_record(record_id: int, ledger: LedgerDep, platform: PlatformDep) -> RecordPublic:
     accepted = _own(ledger, platform, record_id)
     created = _created(accepted)
-    return RecordPublic(**created.model_dump(), record=accepted.record.to_json(),
-                        anchored=ledger.is_anchored(accepted.row))
+    return RecordPublic(
+        **created.model_dump(),
+        record=accepted.record.to_json(),
+        anchored=ledger.is_anchored(accepted.row),
+    )
 
 
 @router.get("/{record_id}/proof")

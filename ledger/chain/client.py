@@ -12,12 +12,12 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
-from web3.contract.contract import ContractFunction
+from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import TransactionNotFound, Web3Exception
+from web3.types import TxParams, Wei
 
 from ledger.artifacts import Artifact
 from ledger.errors import LedgerError
@@ -87,14 +87,18 @@ class ChainClient(ABC):
     def describe(self) -> str:
         """One line for people: which chain this is and how long its state lasts."""
 
-    def sign_call(self, account: LocalAccount, call: ContractFunction, gas: int | None = None,
-                  ) -> SentTransaction:
+    def sign_call(
+        self,
+        account: LocalAccount,
+        call: ContractFunction | ContractConstructor,
+        gas: int | None = None,
+    ) -> SentTransaction:
         """Sign a contract call with the account's next nonce; nothing is sent yet.
 
         Without `gas`, the call is estimated first, so a call that would revert raises
         TransactionFailedError carrying the revert data instead of burning gas.
         """
-        params: dict[str, Any] = {
+        params: TxParams = {
             "from": account.address,
             "nonce": self.web3.eth.get_transaction_count(account.address, "pending"),
             "chainId": self.chain_id,
@@ -108,7 +112,7 @@ class ChainClient(ABC):
                 ) from None
         params["gas"] = gas
         tx = call.build_transaction(params)
-        signed = account.sign_transaction(tx)
+        signed = account.sign_transaction(dict(tx))  # type: ignore[arg-type]
         return SentTransaction(bytes(signed.hash), bytes(signed.raw_transaction))
 
     def broadcast(self, sent: SentTransaction) -> None:
@@ -148,7 +152,9 @@ class ChainClient(ABC):
             raise TransactionFailedError(f"transaction 0x{tx_hash.hex()} failed (status 0)")
         return receipt
 
-    def transact(self, account: LocalAccount, call: ContractFunction) -> Receipt:
+    def transact(
+        self, account: LocalAccount, call: ContractFunction | ContractConstructor
+    ) -> Receipt:
         """Sign, send and wait for one contract call."""
         sent = self.sign_call(account, call)
         self.broadcast(sent)
@@ -192,11 +198,17 @@ class EmbeddedChain(ChainClient):
         self._faucet = self.web3.eth.accounts[0]
 
     def fund(self, address: str) -> None:
-        if self.web3.eth.get_balance(Web3.to_checksum_address(address)) >= EMBEDDED_FUNDING_WEI // 2:
+        if (
+            self.web3.eth.get_balance(Web3.to_checksum_address(address))
+            >= EMBEDDED_FUNDING_WEI // 2
+        ):
             return
         tx_hash = self.web3.eth.send_transaction(
-            {"from": self._faucet, "to": Web3.to_checksum_address(address),
-             "value": EMBEDDED_FUNDING_WEI}
+            {
+                "from": self._faucet,
+                "to": Web3.to_checksum_address(address),
+                "value": Wei(EMBEDDED_FUNDING_WEI),
+            }
         )
         self.wait_for_receipt(bytes(tx_hash))
 
@@ -241,7 +253,3 @@ def _revert_data(exc: Exception) -> bytes | None:
         except ValueError:
             return None
     return None
-
-
-def account_from_key(private_key: bytes) -> LocalAccount:
-    return Account.from_key(private_key)

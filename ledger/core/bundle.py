@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import is_address, to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 
 from ledger.core.encoding import HexDecodeError, from_hex, to_hex
 from ledger.core.records import HASH_SIZE, RecordDecodeError, SignedRecord
@@ -107,9 +107,7 @@ class ProofBundle:
         if not isinstance(doc, Mapping):
             raise BundleDecodeError("a proof bundle must be a JSON object")
         if doc.get("format") != BUNDLE_FORMAT:
-            raise BadFormatError(
-                f"format must be {BUNDLE_FORMAT!r}, got {doc.get('format')!r:.60}"
-            )
+            raise BadFormatError(f"format must be {BUNDLE_FORMAT!r}, got {doc.get('format')!r:.60}")
         try:
             record = SignedRecord.from_json(_member(doc, "record", Mapping))
         except RecordDecodeError as exc:
@@ -174,4 +172,6 @@ def _address(doc: Mapping[str, Any], name: str, prefix: str = "") -> str:
 
 
 def _kind_name(kind: type) -> str:
-    return {Mapping: "object", list: "array", int: "integer", str: "string"}.get(kind, kind.__name__)
+    return {Mapping: "object", list: "array", int: "integer", str: "string"}.get(
+        kind, kind.__name__
+    )

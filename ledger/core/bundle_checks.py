@@ -20,7 +20,8 @@ def check_record_hash(bundle: ProofBundle) -> Check:
         return failed(
             CheckName.RECORD_HASH,
             "the record's EIP-712 hash under the anchor's domain differs from recordHash",
-            expected=to_hex(bundle.record_hash), actual=to_hex(digest),
+            expected=to_hex(bundle.record_hash),
+            actual=to_hex(digest),
         )
     return passed(CheckName.RECORD_HASH, f"recomputed {to_hex(digest)}")
 
@@ -32,28 +33,50 @@ def check_signature(bundle: ProofBundle) -> Check:
     except SignatureError as exc:
         return failed(CheckName.SIGNATURE, str(exc))
     if signer != record.platform:
-        return failed(CheckName.SIGNATURE, "the signature was not made by the record's platform",
-                      expected=record.platform, actual=signer)
+        return failed(
+            CheckName.SIGNATURE,
+            "the signature was not made by the record's platform",
+            expected=record.platform,
+            actual=signer,
+        )
     if record.platform != bundle.anchor.platform:
-        return failed(CheckName.SIGNATURE, "the record's platform is not the anchoring platform",
-                      expected=bundle.anchor.platform, actual=record.platform)
+        return failed(
+            CheckName.SIGNATURE,
+            "the record's platform is not the anchoring platform",
+            expected=bundle.anchor.platform,
+            actual=record.platform,
+        )
     return passed(CheckName.SIGNATURE, f"signed by platform {signer}")
 
 
 def check_inclusion(bundle: ProofBundle) -> Check:
     if bundle.tree_size != bundle.head_size:
-        return failed(CheckName.INCLUSION, "the proof is for another tree size than the head",
-                      expected=str(bundle.head_size), actual=str(bundle.tree_size))
+        return failed(
+            CheckName.INCLUSION,
+            "the proof is for another tree size than the head",
+            expected=str(bundle.head_size),
+            actual=str(bundle.tree_size),
+        )
     try:
-        verify_inclusion(leaf_hash(bundle.record_hash), bundle.leaf_index, bundle.tree_size,
-                         bundle.inclusion_path, bundle.head_root)
+        verify_inclusion(
+            leaf_hash(bundle.record_hash),
+            bundle.leaf_index,
+            bundle.tree_size,
+            bundle.inclusion_path,
+            bundle.head_root,
+        )
     except RootMismatchError as exc:
-        return failed(CheckName.INCLUSION, "the inclusion path does not lead to the head's root",
-                      expected=to_hex(exc.expected_root), actual=to_hex(exc.calculated_root))
+        return failed(
+            CheckName.INCLUSION,
+            "the inclusion path does not lead to the head's root",
+            expected=to_hex(exc.expected_root),
+            actual=to_hex(exc.calculated_root),
+        )
     except ProofError as exc:
         return failed(CheckName.INCLUSION, str(exc))
-    return passed(CheckName.INCLUSION,
-                  f"leaf {bundle.leaf_index} is in the tree of size {bundle.tree_size}")
+    return passed(
+        CheckName.INCLUSION, f"leaf {bundle.leaf_index} is in the tree of size {bundle.tree_size}"
+    )
 
 
 def offline_checks(bundle: ProofBundle) -> list[Check]:

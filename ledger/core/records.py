@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, ClassVar, Self
 
-import eth_abi
-from eth_keys import keys
+from eth_abi.abi import encode as abi_encode
+from eth_keys import keys  # type: ignore[attr-defined]
 from eth_keys.exceptions import BadSignature
-from eth_utils import is_address, keccak, to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
+from eth_utils.crypto import keccak
 
 from ledger.core.encoding import HexDecodeError, from_hex, to_hex
 from ledger.errors import LedgerValueError
@@ -103,7 +104,7 @@ class Domain:
             b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
         )
         return keccak(
-            eth_abi.encode(
+            abi_encode(
                 ["bytes32", "bytes32", "bytes32", "uint256", "address"],
                 [
                     type_hash,
@@ -159,7 +160,7 @@ class Record:
         values = [int(v) if isinstance(v, IntEnum) else v for v in self._values()]
         return keccak(
             self.type_hash()
-            + eth_abi.encode([f.metadata["sol"] for f in fields], values)
+            + abi_encode([f.metadata["sol"] for f in fields], values)
         )
 
     def digest(self, domain: Domain) -> bytes:
@@ -308,9 +309,14 @@ def verify_signature(signed: SignedRecord, domain: Domain) -> bytes:
     return digest
 
 
-@functools.cache
+_TYPE_HASHES: dict[str, bytes] = {}
+
+
 def _type_hash(cls: type[Record]) -> bytes:
-    return keccak(cls.type_string().encode())
+    cached = _TYPE_HASHES.get(cls.TYPE_NAME)
+    if cached is None:
+        cached = _TYPE_HASHES[cls.TYPE_NAME] = keccak(cls.type_string().encode())
+    return cached
 
 
 def _camel(name: str) -> str:

@@ -31,8 +31,11 @@ class Check:
     actual: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"check": self.name.value, "outcome": self.outcome.value,
-                               "detail": self.detail}
+        out: dict[str, Any] = {
+            "check": self.name.value,
+            "outcome": self.outcome.value,
+            "detail": self.detail,
+        }
         if self.expected is not None:
             out["expected"] = self.expected
         if self.actual is not None:
@@ -44,8 +47,9 @@ def passed(name: CheckName, detail: str) -> Check:
     return Check(name, Outcome.PASSED, detail)
 
 
-def failed(name: CheckName, detail: str, expected: str | None = None,
-           actual: str | None = None) -> Check:
+def failed(
+    name: CheckName, detail: str, expected: str | None = None, actual: str | None = None
+) -> Check:
     return Check(name, Outcome.FAILED, detail, expected, actual)
 
 

@@ -101,15 +101,25 @@ class Store(ABC):
 
     @abstractmethod
     def mark_sent(
-        self, platform: str, tree_size: int, chain_id: int, contract: str, tx_hash: bytes,
+        self,
+        platform: str,
+        tree_size: int,
+        chain_id: int,
+        contract: str,
+        tx_hash: bytes,
         raw_tx: bytes,
     ) -> None:
         """Store the signed anchor transaction before it is broadcast."""
 
     @abstractmethod
     def mark_anchored(
-        self, platform: str, tree_size: int, tx_hash: bytes, block_number: int,
-        block_hash: bytes, block_time: int,
+        self,
+        platform: str,
+        tree_size: int,
+        tx_hash: bytes,
+        block_number: int,
+        block_hash: bytes,
+        block_time: int,
     ) -> None: ...
 
     @abstractmethod

@@ -88,7 +88,9 @@ class SqliteStore(Store):
                     (platform, next_index, record_hash, subject, record_type, body),
                 )
             except sqlite3.IntegrityError:
-                raise StoreConflictError(f"record 0x{record_hash.hex()} is already stored") from None
+                raise StoreConflictError(
+                    f"record 0x{record_hash.hex()} is already stored"
+                ) from None
             assert cursor.lastrowid is not None
             return RecordRow(
                 cursor.lastrowid, platform, next_index, record_hash, subject, record_type, body
@@ -190,27 +192,52 @@ class SqliteStore(Store):
         return [_head(row) for row in rows]
 
     def mark_sent(
-        self, platform: str, tree_size: int, chain_id: int, contract: str, tx_hash: bytes,
+        self,
+        platform: str,
+        tree_size: int,
+        chain_id: int,
+        contract: str,
+        tx_hash: bytes,
         raw_tx: bytes,
     ) -> None:
         with self._write() as conn:
             conn.execute(
                 "UPDATE heads SET state = ?, chain_id = ?, contract = ?, tx_hash = ?, raw_tx = ?"
                 " WHERE platform = ? AND tree_size = ? AND state != ?",
-                (AnchorState.SENT.value, chain_id, contract, tx_hash, raw_tx, platform, tree_size,
-                 AnchorState.ANCHORED.value),
+                (
+                    AnchorState.SENT.value,
+                    chain_id,
+                    contract,
+                    tx_hash,
+                    raw_tx,
+                    platform,
+                    tree_size,
+                    AnchorState.ANCHORED.value,
+                ),
             )
 
     def mark_anchored(
-        self, platform: str, tree_size: int, tx_hash: bytes, block_number: int,
-        block_hash: bytes, block_time: int,
+        self,
+        platform: str,
+        tree_size: int,
+        tx_hash: bytes,
+        block_number: int,
+        block_hash: bytes,
+        block_time: int,
     ) -> None:
         with self._write() as conn:
             conn.execute(
                 "UPDATE heads SET state = ?, tx_hash = ?, block_number = ?, block_hash = ?,"
                 " block_time = ?, raw_tx = NULL WHERE platform = ? AND tree_size = ?",
-                (AnchorState.ANCHORED.value, tx_hash, block_number, block_hash, block_time,
-                 platform, tree_size),
+                (
+                    AnchorState.ANCHORED.value,
+                    tx_hash,
+                    block_number,
+                    block_hash,
+                    block_time,
+                    platform,
+                    tree_size,
+                ),
             )
 
     def close(self) -> None:
