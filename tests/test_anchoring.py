@@ -112,7 +112,8 @@ def test_crash_after_sending_before_the_receipt_is_recovered(
         with pytest.raises(Crash):
             ledger_.anchor_unfinished()
     (sent,) = ledger_.store.unfinished_heads()
-    assert ledger_.chain.receipt(sent.tx_hash) is not None  # it did reach the chain
+    assert sent.tx_hash is not None
+    ledger_.chain.wait_for_receipt(sent.tx_hash)  # it did reach the chain
 
     restarted = Ledger(ledger_.store, ledger_.chain, ledger_.contract,
                        list(ledger_.platforms.values()), ledger_.refs)
@@ -159,3 +160,21 @@ def test_the_same_contract_and_database_open_again(ledger_: Ledger, settings: Se
                            chain=chain, store=ledger_.store)
     bundle = ProofBundle.loads(reopened.proof_bundle(record_id).dumps())
     assert verify_bundle(bundle, chain).verified
+
+
+def test_a_refused_anchor_is_reported_with_the_contracts_error(ledger_: Ledger) -> None:
+    from eth_account import Account
+
+    from ledger.chain.client import TransactionFailedError
+    from ledger.chain.reverts import decode_revert
+
+    # anvil's fourth development account: funded on anvil, funded here on eth-tester
+    outsider = Account.from_key("0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6")
+    ledger_.chain.fund(outsider.address)
+    call = ledger_.contract.anchor_call(1, b"\x01" * 32, [])
+    with pytest.raises(TransactionFailedError) as refused:
+        ledger_.chain.sign_call(outsider, call)
+    assert refused.value.revert_data is not None
+    name, args = decode_revert(ledger_.contract.artifact.abi, refused.value.revert_data)
+    assert name == "AccessControlUnauthorizedAccount"
+    assert args[0] == outsider.address

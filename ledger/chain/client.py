@@ -20,6 +20,7 @@ from web3.exceptions import TransactionNotFound, Web3Exception
 from web3.types import TxParams, Wei
 
 from ledger.artifacts import Artifact
+from ledger.chain.reverts import revert_data
 from ledger.errors import LedgerError
 
 DEFAULT_RECEIPT_TIMEOUT = 120.0
@@ -106,10 +107,8 @@ class ChainClient(ABC):
         if gas is None:
             try:
                 gas = int(call.estimate_gas({"from": account.address}) * 12 // 10)
-            except Web3Exception as exc:
-                raise TransactionFailedError(
-                    f"call would revert: {exc}", _revert_data(exc)
-                ) from None
+            except Exception as exc:  # noqa: BLE001 - each provider raises its own type
+                raise TransactionFailedError(f"call would revert: {exc}", revert_data(exc)) from None
         params["gas"] = gas
         tx = call.build_transaction(params)
         signed = account.sign_transaction(dict(tx))  # type: ignore[arg-type]
@@ -226,7 +225,7 @@ class RpcChain(ChainClient):
         self.url = url
         try:
             self.chain_id  # noqa: B018 - fail now, with the URL, if nothing answers
-        except Exception as exc:  # requests raises its own hierarchy, not web3's
+        except Exception as exc:  # noqa: BLE001 - requests raises its own hierarchy
             raise ChainError(f"no Ethereum JSON-RPC node answers at {url}: {exc}") from None
 
     def fund(self, address: str) -> None:
@@ -243,13 +242,3 @@ def connect_chain(url: str | None) -> ChainClient:
     if url is None or url == "embedded":
         return EmbeddedChain()
     return RpcChain(url)
-
-
-def _revert_data(exc: Exception) -> bytes | None:
-    data = getattr(exc, "data", None)
-    if isinstance(data, str) and data.startswith("0x"):
-        try:
-            return bytes.fromhex(data[2:])
-        except ValueError:
-            return None
-    return None
