@@ -38,7 +38,7 @@ ChainOption = Annotated[
     ),
 ]
 
-EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_UNREADABLE = 0, 1, 2
+EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_UNREADABLE, EXIT_CHAIN_UNREACHABLE = 0, 1, 2, 3
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -58,7 +58,8 @@ def demo(
     from ledger.demo import run_demo
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    settings = Settings(chain=chain or "embedded", contract=None, database=None)
+    # Each demo deploys its own contract, so its records live in memory with it.
+    settings = Settings(chain=chain or "embedded", contract=None, database=":memory:")
     try:
         run_demo(settings, out or Path(tempfile.mkdtemp(prefix="bindledger-demo-")), console)
     except (LedgerError, OSError) as exc:
@@ -118,20 +119,30 @@ def deploy(chain: ChainOption = None) -> None:
 @app.command()
 def verify(
     bundle: Annotated[Path, typer.Argument(help="proof bundle (bindledger.proof/1 JSON)")],
-    chain: ChainOption = None,
+    chain: Annotated[
+        str | None,
+        typer.Option("--chain", help="JSON-RPC URL of the chain that holds the anchor (required)",
+                     envvar="BINDLEDGER_CHAIN", show_default=False),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the verdict as JSON")] = False,
 ) -> None:
-    """Verify a proof bundle against a chain. Exit 0 verified, 1 not verified, 2 unreadable."""
+    """Verify a proof bundle against a chain.
+
+    Exit 0 verified, 1 not verified (the reason is printed), 2 the bundle cannot be read,
+    3 the chain cannot be reached (nothing was concluded)."""
     try:
         parsed = ProofBundle.loads(bundle.read_bytes())
     except OSError as exc:
         raise _fail(f"cannot read {bundle}: {exc.strerror or exc}", EXIT_UNREADABLE) from None
     except BundleDecodeError as exc:
         raise _fail(f"{bundle} is not a proof bundle: {exc}", EXIT_UNREADABLE) from None
+    if not chain or chain == "embedded":
+        # A new embedded chain holds no anchors: checking against it could only say "no".
+        raise _fail("give the chain that holds the anchor: --chain URL", EXIT_UNREADABLE)
     try:
         client = connect_chain(chain)
     except ChainError as exc:
-        raise _fail(str(exc), EXIT_NOT_VERIFIED) from None
+        raise _fail(str(exc), EXIT_CHAIN_UNREACHABLE) from None
     from ledger.verify import verify_bundle
 
     verdict = verify_bundle(parsed, client)

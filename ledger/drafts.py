@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    StrictInt,
+)
 
 from ledger.core.encoding import from_hex
 from ledger.core.records import (
@@ -55,7 +63,7 @@ def _bytes32(value: Any) -> bytes:
 
 
 Hex32 = Annotated[bytes, BeforeValidator(_bytes32), Field(json_schema_extra={"type": "string"})]
-UInt64 = Annotated[int, Field(ge=0, lt=1 << 64)]
+UInt64 = Annotated[StrictInt, Field(ge=0, lt=1 << 64)]
 Identifier = Annotated[str, Field(min_length=1, max_length=256)]
 
 
@@ -81,7 +89,7 @@ class BindingDraft(_Draft):
 class VerificationDraft(_Draft):
     type: Literal["Verification"]
     method: EnumName(VerificationMethod)  # type: ignore[valid-type]
-    passed: bool = Field(description="for SIM_SWAP_CHECK, false means a swap was detected")
+    passed: StrictBool = Field(description="for SIM_SWAP_CHECK, false means a swap was detected")
     phone: str = Field(min_length=1, max_length=64, description="phone number (raw)")
 
 

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from eth_utils.address import is_address, to_checksum_address
+
 from ledger.anchors import AnchorContract
 from ledger.chain.client import ChainClient, ChainError, SentTransaction, TransactionFailedError
 from ledger.config import Platform
@@ -83,15 +85,17 @@ class Ledger:
         self._sealed_sizes: dict[str, int] = {}
         self._write_lock = threading.Lock()
         self._anchor_lock = threading.Lock()
+        self._log_lock = threading.Lock()
         self.on_record: Callable[[str, int], None] | None = None  # worker hook: (platform, pending)
 
     # -- records ---------------------------------------------------------------
 
     def platform(self, address: str) -> Platform:
-        try:
-            return self.platforms[address]
-        except KeyError:
-            raise UnknownPlatformError(f"platform {address} is not served here") from None
+        """The served platform at `address`, in any letter case."""
+        found = self.platforms.get(to_checksum_address(address)) if is_address(address) else None
+        if found is None:
+            raise UnknownPlatformError(f"platform {address} is not served here")
+        return found
 
     def now(self) -> int:
         return int(self._clock())
@@ -197,12 +201,14 @@ class Ledger:
             self.seal(platform)
         return self.anchor_unfinished()
 
-    def anchor_unfinished(self) -> list[HeadRow]:
-        """Anchor every sealed or sent head, oldest first; safe to call again after a crash."""
+    def anchor_unfinished(self, platform: str | None = None) -> list[HeadRow]:
+        """Anchor every sealed or sent head (of one platform, or all), oldest first; safe to
+        call again after a crash."""
         done = []
         with self._anchor_lock:
             for head in self.store.unfinished_heads():
-                done.append(self._anchor(head))
+                if platform is None or head.platform == platform:
+                    done.append(self._anchor(head))
         return done
 
     def _anchor(self, head: HeadRow) -> HeadRow:
@@ -281,7 +287,12 @@ class Ledger:
     def _log(self, platform: str) -> MerkleLog:
         merkle = self._logs.get(platform)
         if merkle is None:
-            merkle = self._logs[platform] = MerkleLog(self.store.record_hashes(platform))
+            # A writer needs the log before it stores a record, so while one is being built
+            # from the store, writers wait for it and then append to it: nothing is missed.
+            with self._log_lock:
+                merkle = self._logs.get(platform)
+                if merkle is None:
+                    merkle = self._logs[platform] = MerkleLog(self.store.record_hashes(platform))
         return merkle
 
     def _latest_size(self, platform: str) -> int:

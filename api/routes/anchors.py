@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from api.deps import LedgerDep, PlatformDep
+from api.limits import GuardedRoute
 from api.models import HeadPublic, HeadsPublic
 from ledger.core.encoding import to_hex
 from ledger.store.base import AnchorState, HeadRow
 
-router = APIRouter(prefix="/v1", tags=["anchors"])
+router = APIRouter(prefix="/v1", tags=["anchors"], route_class=GuardedRoute)
 
 
 def _public(head: HeadRow) -> HeadPublic:
@@ -27,9 +28,9 @@ def _public(head: HeadRow) -> HeadPublic:
 
 @router.post("/anchor", response_model=HeadsPublic, response_model_by_alias=True)
 def anchor_now(ledger: LedgerDep, platform: PlatformDep) -> HeadsPublic:
-    """Seal the platform's pending records into a head and anchor every unfinished head now."""
+    """Seal the platform's pending records into a head and anchor its unfinished heads now."""
     ledger.seal(platform.address)
-    return HeadsPublic(heads=[_public(h) for h in ledger.anchor_unfinished()])
+    return HeadsPublic(heads=[_public(h) for h in ledger.anchor_unfinished(platform.address)])
 
 
 @router.get("/heads/latest", response_model=HeadsPublic, response_model_by_alias=True)

@@ -3,9 +3,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from api.deps import LedgerDep
+from api.limits import GuardedRoute
 from api.models import Health
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=GuardedRoute)
 
 
 @router.get("/healthz", response_model=Health, response_model_by_alias=True)

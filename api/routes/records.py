@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, status
+from fastapi import APIRouter, Body, HTTPException, Path, status
 
 from api.deps import LedgerDep, PlatformDep
+from api.limits import GuardedRoute
 from api.models import RecordCreated, RecordPublic
 from ledger.core.encoding import to_hex
 from ledger.core.records import SignedRecord
 from ledger.drafts import RecordDraft, prepare
 from ledger.service import Accepted
 
-router = APIRouter(prefix="/v1/records", tags=["records"])
+# SQLite row ids are signed 64-bit integers.
+RecordId = Annotated[int, Path(ge=1, lt=2**63, description="the record's id")]
+
+router = APIRouter(prefix="/v1/records", tags=["records"], route_class=GuardedRoute)
 
 
 def _created(accepted: Accepted) -> RecordCreated:
@@ -68,7 +72,7 @@ def _own(ledger: LedgerDep, platform: PlatformDep, record_id: int) -> Accepted:
 
 
 @router.get("/{record_id}", response_model=RecordPublic, response_model_by_alias=True)
-def get_record(record_id: int, ledger: LedgerDep, platform: PlatformDep) -> RecordPublic:
+def get_record(record_id: RecordId, ledger: LedgerDep, platform: PlatformDep) -> RecordPublic:
     accepted = _own(ledger, platform, record_id)
     created = _created(accepted)
     return RecordPublic(
@@ -79,7 +83,7 @@ def get_record(record_id: int, ledger: LedgerDep, platform: PlatformDep) -> Reco
 
 
 @router.get("/{record_id}/proof")
-def get_proof(record_id: int, ledger: LedgerDep, platform: PlatformDep) -> dict[str, Any]:
+def get_proof(record_id: RecordId, ledger: LedgerDep, platform: PlatformDep) -> dict[str, Any]:
     """The record's proof bundle (`bindledger.proof/1`); 409 while it is not anchored."""
     _own(ledger, platform, record_id)
     return ledger.proof_bundle(record_id).to_json()

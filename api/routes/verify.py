@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Body
 
 from api.deps import LedgerDep
+from api.limits import GuardedRoute
 from ledger.core.bundle import ProofBundle
 from ledger.verify import verify_bundle
 
-router = APIRouter(prefix="/v1", tags=["verify"])
+router = APIRouter(prefix="/v1", tags=["verify"], route_class=GuardedRoute)
 
 
 @router.post("/verify")

@@ -15,6 +15,7 @@ from typing import Any
 from eth_utils.address import is_address, to_checksum_address
 
 from ledger.core.encoding import HexDecodeError, from_hex, to_hex
+from ledger.core.jsonlimits import JsonTooDeepError, check_json_depth
 from ledger.core.records import HASH_SIZE, RecordDecodeError, SignedRecord
 from ledger.errors import LedgerValueError
 
@@ -96,8 +97,13 @@ class ProofBundle:
         """Parse a bundle document; raises a BundleDecodeError subclass saying why not."""
         if len(text) > MAX_BUNDLE_BYTES:
             raise BundleDecodeError(f"document is larger than {MAX_BUNDLE_BYTES} bytes")
+        raw = text.encode() if isinstance(text, str) else text
         try:
-            doc = json.loads(text)
+            check_json_depth(raw)
+        except JsonTooDeepError as exc:
+            raise BundleDecodeError(str(exc)) from None
+        try:
+            doc = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise BundleDecodeError(f"not JSON: {exc}") from None
         return cls.from_json(doc)
@@ -117,6 +123,9 @@ class ProofBundle:
             raise FieldValueError(f"inclusionPath has more than {MAX_PATH_LENGTH} nodes")
         head = _member(doc, "head", Mapping)
         anchor = _member(doc, "anchor", Mapping)
+        _refuse_unknown(doc, _BUNDLE_MEMBERS, "")
+        _refuse_unknown(head, _HEAD_MEMBERS, "head.")
+        _refuse_unknown(anchor, _ANCHOR_MEMBERS, "anchor.")
         return cls(
             record=record,
             record_hash=_hash(doc, "recordHash"),
@@ -135,6 +144,21 @@ class ProofBundle:
                 block_time=_uint(anchor, "blockTime", "anchor."),
             ),
         )
+
+
+_BUNDLE_MEMBERS = frozenset(
+    {"format", "record", "recordHash", "leafIndex", "treeSize", "inclusionPath", "head", "anchor"}
+)
+_HEAD_MEMBERS = frozenset({"treeSize", "rootHash"})
+_ANCHOR_MEMBERS = frozenset(
+    {"chainId", "contract", "platform", "txHash", "blockNumber", "blockHash", "blockTime"}
+)
+
+
+def _refuse_unknown(doc: Mapping[str, Any], allowed: frozenset[str], prefix: str) -> None:
+    # Evidence carries nothing unchecked: an extra member could smuggle claims past a reader.
+    if unknown := set(doc) - allowed:
+        raise FieldValueError(f"unknown member(s) {sorted(prefix + k for k in unknown)}")
 
 
 def _member(doc: Mapping[str, Any], name: str, kind: type, prefix: str = "") -> Any:

@@ -253,7 +253,8 @@ class SignedRecord:
         """Parse a record document with its `signature`; raises RecordDecodeError."""
         if not isinstance(doc, Mapping):
             raise RecordDecodeError("record must be a JSON object")
-        record_type = RECORD_TYPES.get(doc.get("type"))  # type: ignore[arg-type]
+        type_name = doc.get("type")
+        record_type = RECORD_TYPES.get(type_name) if isinstance(type_name, str) else None
         if record_type is None:
             raise RecordDecodeError(
                 f"unknown record type {doc.get('type')!r}; expected one of {sorted(RECORD_TYPES)}"

@@ -104,3 +104,19 @@ def test_text_that_is_not_a_bundle_object_is_refused(text: bytes) -> None:
 def test_an_oversized_document_is_refused_before_parsing() -> None:
     with pytest.raises(BundleDecodeError, match="larger than"):
         ProofBundle.loads(b" " * (MAX_BUNDLE_BYTES + 1))
+
+
+@pytest.mark.parametrize("member", ["note", "head.note", "anchor.note"])
+def test_an_unknown_member_is_refused(member: str) -> None:
+    with pytest.raises(FieldValueError, match="unknown member"):
+        ProofBundle.from_json(changed(member, "trust me"))
+
+
+def test_deeply_nested_json_is_refused_before_parsing() -> None:
+    with pytest.raises(BundleDecodeError, match="nests deeper than"):
+        ProofBundle.loads(b"[" * 10_000 + b"]" * 10_000)
+
+
+def test_a_record_type_that_is_not_a_string_is_refused() -> None:
+    with pytest.raises(FieldValueError, match="unknown record type"):
+        ProofBundle.from_json(changed("record.type", []))

@@ -1,0 +1,239 @@
+"""Tampering with a proof bundle: every single field, changed minimally, is caught, and by the
+check that owns that field.
+
+Bundles are produced through the API (records written, anchored, proofs fetched over HTTP) and
+checked through POST /v1/verify, on the embedded chain and on anvil. For each field we
+change one hex digit (hashes, signature parts), add one (integers), name another address or
+enum member, or negate (booleans), and compare the failed checks with the table below, which
+follows ledger/core/bundle_checks.py and ledger/verify.py:
+
+- record hash: the record's EIP-712 digest under the anchor's domain (chainId, contract)
+  must equal recordHash;
+- signature: the digest must be signed by the record's platform, which must be the anchor's;
+- inclusion: leaf(recordHash) at leafIndex of a tree of treeSize (= head.treeSize) must lead
+  to head.rootHash along inclusionPath;
+- head on chain: the contract at anchor.contract on chain anchor.chainId holds
+  (anchor.platform, head.treeSize, head.rootHash);
+- anchor transaction: anchor.txHash is mined in anchor.blockNumber, whose hash and time are
+  anchor.blockHash and anchor.blockTime, and it emitted HeadAnchored for this head.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from api.main import create_app
+from ledger.config import Settings
+from ledger.core.records import (
+    BindingAction,
+    ConsentAction,
+    Purpose,
+    VerificationMethod,
+)
+from ledger.service import Ledger
+from tests.support.api import BINDING, CONSENT, DRAFTS, VERIFICATION
+from tests.support.server import serving
+
+Path = tuple[str | int, ...]
+
+# anvil's account #3: a valid address that is neither a platform nor a contract here.
+OTHER_ADDRESS = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+ADDRESSES = {("record", "platform"), ("anchor", "contract"), ("anchor", "platform")}
+ENUMS = {"action": None, "method": VerificationMethod, "purpose": Purpose}
+ACTIONS = {"Binding": BindingAction, "Consent": ConsentAction}
+RECORD_TYPE_CYCLE = {"Binding": "Verification", "Verification": "Consent", "Consent": "Binding"}
+
+RECORD_HASH, SIGNATURE, INCLUSION = "record hash", "signature", "inclusion"
+HEAD_ON_CHAIN, ANCHOR_TX = "head on chain", "anchor transaction"
+
+# Which checks fail when one field changes (first failure first); a string is the reason a
+# changed document is not a readable bundle at all (422 from the API).
+OWNERS: dict[str, tuple[str, ...] | str] = {
+    "format": "format must be 'bindledger.proof/1', got 'bindledger.proof/2'",
+    "record.type[Binding]": "record: Verification: unknown field(s) ['account', 'action', "
+                            "'factors']",
+    "record.type[Verification]": "record: Consent: unknown field(s) ['method', 'passed', "
+                                 "'phone']",
+    "record.type[Consent]": "record: Binding: unknown field(s) ['expiresAt', 'policyHash', "
+                            "'purpose']",
+    "record.signature[r]": (SIGNATURE,),
+    "record.signature[s]": (SIGNATURE,),
+    "record.signature[v]": (SIGNATURE,),
+    "record.*": (RECORD_HASH, SIGNATURE),  # every other member of the record
+    "recordHash": (RECORD_HASH, INCLUSION),
+    "leafIndex": (INCLUSION,),
+    "treeSize": (INCLUSION,),
+    "inclusionPath[*]": (INCLUSION,),
+    "head.treeSize": (INCLUSION, HEAD_ON_CHAIN),
+    "head.rootHash": (INCLUSION, HEAD_ON_CHAIN),
+    "anchor.chainId": (RECORD_HASH, SIGNATURE, HEAD_ON_CHAIN),  # the domain of the signature
+    "anchor.contract": (RECORD_HASH, SIGNATURE, HEAD_ON_CHAIN),  # likewise
+    "anchor.platform": (SIGNATURE, HEAD_ON_CHAIN),
+    "anchor.txHash": (ANCHOR_TX,),
+    "anchor.blockNumber": (ANCHOR_TX,),
+    "anchor.blockHash": (ANCHOR_TX,),
+    "anchor.blockTime": (ANCHOR_TX,),
+}
+
+
+def owner(label: str, record_type: str) -> tuple[str, ...] | str:
+    if label == "record.type":
+        return OWNERS[f"record.type[{record_type}]"]
+    if label.startswith("inclusionPath["):
+        return OWNERS["inclusionPath[*]"]
+    if label.startswith("record.") and label not in OWNERS:
+        return OWNERS["record.*"]
+    return OWNERS[label]
+
+
+def label_of(path: Path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def leaves(doc: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """Every scalar of the document with its path."""
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            yield from leaves(value, (*path, key))
+    elif isinstance(doc, list):
+        for i, value in enumerate(doc):
+            yield from leaves(value, (*path, i))
+    else:
+        yield path, doc
+
+
+def flip_last_digit(hex_text: str) -> str:
+    return hex_text[:-1] + format(int(hex_text[-1], 16) ^ 1, "x")
+
+
+def flip_digit(hex_text: str, index: int) -> str:
+    return hex_text[:index] + format(int(hex_text[index], 16) ^ 1, "x") + hex_text[index + 1:]
+
+
+def next_member(enum: Any, name: str) -> str:
+    names = list(enum.__members__)
+    return names[(names.index(name) + 1) % len(names)]
+
+
+def minimal_changes(bundle: dict[str, Any]) -> Iterator[tuple[str, Path, Any]]:
+    """(label, path, changed value) for every scalar field of the bundle."""
+    record_type = bundle["record"]["type"]
+    for path, value in leaves(bundle):
+        label = label_of(path)
+        if path == ("format",):
+            yield label, path, "bindledger.proof/2"
+        elif path == ("record", "type"):
+            yield label, path, RECORD_TYPE_CYCLE[value]
+        elif path == ("record", "signature"):
+            # r is hex digits 2..65, s 66..129, v 130..131: change one digit inside each
+            for part, index in (("r", 2 + 63), ("s", 2 + 64 + 63), ("v", 2 + 128 + 1)):
+                yield f"{label}[{part}]", path, flip_digit(value, index)
+        elif path in ADDRESSES:
+            yield label, path, OTHER_ADDRESS
+        elif isinstance(value, bool):
+            yield label, path, not value
+        elif isinstance(value, int):
+            yield label, path, value + 1
+        elif isinstance(value, str) and value.startswith("0x"):
+            yield label, path, flip_last_digit(value)
+        elif path[0] == "record" and path[-1] in ENUMS:
+            enum = ENUMS[str(path[-1])] or ACTIONS[record_type]
+            yield label, path, next_member(enum, value)
+        else:
+            raise AssertionError(f"no minimal change defined for {label} = {value!r}")
+
+
+def with_value(bundle: dict[str, Any], path: Path, value: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(bundle)
+    target: Any = doc
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return doc
+
+
+def outcome(verifier: httpx.Client, document: dict[str, Any]) -> tuple[str, ...] | str:
+    """The failed checks of the verdict, in order; or the reason it is not a bundle."""
+    response = verifier.post("/v1/verify", json=document)
+    if response.status_code == 422:
+        return str(response.json()["detail"])
+    assert response.status_code == 200, response.text
+    verdict = response.json()
+    failed = tuple(c["check"] for c in verdict["checks"] if c["outcome"] == "failed")
+    assert verdict["verified"] is (not failed)
+    if failed:
+        assert verdict["reason"].startswith(f"{failed[0]}: ")
+    return failed
+
+
+@pytest.fixture
+def verifier(settings: Settings, ledger_: Ledger) -> Iterator[httpx.Client]:
+    with serving(create_app(settings, ledger_, run_worker=False)) as url:
+        platform = next(iter(ledger_.platforms.values()))
+        with httpx.Client(base_url=url, headers={"X-API-Key": platform.api_key},
+                          timeout=30, verify=False) as c:
+            yield c
+
+
+@pytest.fixture
+def bundles(verifier: httpx.Client) -> dict[str, dict[str, Any]]:
+    """One anchored bundle of each type the API drafts, from a log of 7 records (so every proof
+    path has nodes), fetched through the API."""
+    ids: dict[str, int] = {}
+    for i in range(2):
+        for draft in (VERIFICATION, BINDING, CONSENT):
+            subject = {"subjectId": f"T-{i}"}
+            created = verifier.post("/v1/records", json={**draft, **subject})
+            assert created.status_code == 201, created.text
+            ids[draft["type"]] = created.json()["id"]
+    assert verifier.post("/v1/records", json={**VERIFICATION, "subjectId": "T-9"}).status_code \
+        == 201
+    [head] = verifier.post("/v1/anchor").json()["heads"]
+    assert head["treeSize"] == 7
+    found = {}
+    for record_type, record_id in ids.items():
+        response = verifier.get(f"/v1/records/{record_id}/proof")
+        assert response.status_code == 200, response.text
+        found[record_type] = response.json()
+        assert found[record_type]["inclusionPath"], "the proof should have nodes to tamper with"
+    assert set(found) == set(DRAFTS)
+    return found
+
+
+def test_the_untampered_bundles_verify(verifier: httpx.Client,
+                                       bundles: dict[str, dict[str, Any]]) -> None:
+    for record_type, bundle in bundles.items():
+        assert outcome(verifier, bundle) == (), record_type
+
+
+def test_every_single_field_change_is_caught_by_the_check_that_owns_the_field(
+        verifier: httpx.Client, bundles: dict[str, dict[str, Any]]) -> None:
+    labels = {label for b in bundles.values() for label, _, _ in minimal_changes(b)}
+    assert labels >= {  # every member of every record type, and every bundle member
+        "format", "record.type", "record.platform", "record.subject", "record.prev",
+        "record.timestamp", "record.signature[r]", "record.signature[s]", "record.signature[v]",
+        "record.action", "record.phone", "record.account", "record.factors",  # Binding
+        "record.method", "record.passed",  # Verification
+        "record.purpose", "record.policyHash", "record.expiresAt",  # Consent
+        "recordHash", "leafIndex", "treeSize", "inclusionPath[0]", "head.treeSize",
+        "head.rootHash", "anchor.chainId", "anchor.contract", "anchor.platform",
+        "anchor.txHash", "anchor.blockNumber", "anchor.blockHash", "anchor.blockTime",
+    }
+    for record_type, bundle in bundles.items():
+        changes = list(minimal_changes(bundle))
+        # every scalar of the bundle is changed at least once
+        assert {path for _, path, _ in changes} == {path for path, _ in leaves(bundle)}
+
+        actual = {label: outcome(verifier, with_value(bundle, path, value))
+                  for label, path, value in changes}
+
+        expected = {label: owner(label, record_type) for label, _, _ in changes}
+        assert actual == expected, record_type
