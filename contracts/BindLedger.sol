@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AnchorRegistry} from "./anchors/AnchorRegistry.sol";
+import {RiskRules} from "./rules/RiskRules.sol";
 
 /**
  * @title BindLedger
@@ -9,11 +9,13 @@ import {AnchorRegistry} from "./anchors/AnchorRegistry.sol";
  * verification, consent and loan records kept by a consortium of consumer-credit platforms.
  * Each platform anchors the heads of its append-only Merkle log of records here; a head is
  * accepted only when a consistency proof shows that it extends the platform's previous head, so
- * anchored history cannot be rewritten.
+ * anchored history cannot be rewritten. Platform-signed binding, verification, consent and loan
+ * records are also submitted here, and the repayment-risk rules are enforced over them.
  * @dev Roles are managed through OpenZeppelin `AccessControl`: the admin given to the constructor
- * holds `DEFAULT_ADMIN_ROLE` and grants `PLATFORM_ROLE` to the platforms.
+ * holds `DEFAULT_ADMIN_ROLE` (governance: roles and rule parameters) and grants `PLATFORM_ROLE`
+ * to the platforms and `REGULATOR_ROLE` to the regulators.
  */
-contract BindLedger is AnchorRegistry {
+contract BindLedger is RiskRules {
     /**
      * @dev The admin given to the constructor is the zero address, which would leave every role
      * ungrantable.

@@ -53,7 +53,7 @@ class AnchorContract:
                 f"no contract at {self.address} on chain {self.chain.chain_id}: this chain does "
                 "not hold BindLedger's anchors (wrong chain, or a node that was restarted?)"
             )
-        if code != bytes.fromhex(self.artifact.deployed_bytecode.removeprefix("0x")):
+        if not _same_code(code, self.artifact):
             raise ForeignContractError(
                 f"the contract at {self.address} on chain {self.chain.chain_id} is not "
                 "BindLedger (its code differs from contracts/build)"
@@ -88,6 +88,21 @@ class AnchorContract:
             ):
                 return True
         return False
+
+
+def _same_code(code: bytes, artifact: Artifact) -> bool:
+    """Whether deployed `code` is the artifact's runtime code, immutables aside.
+
+    The constructor writes immutable values (EIP712's domain: chain id, this address, ...) into
+    the runtime code, where the artifact has zeros; those bytes are compared as zeros.
+    """
+    expected = bytes.fromhex(artifact.deployed_bytecode.removeprefix("0x"))
+    if len(code) != len(expected):
+        return False
+    masked = bytearray(code)
+    for start, length in artifact.immutable_ranges:
+        masked[start : start + length] = bytes(length)
+    return bytes(masked) == expected
 
 
 def _decode_head_anchored(contract: Any, log: Any) -> dict[str, Any] | None:

@@ -35,13 +35,16 @@ class ArtifactFormatError(LedgerValueError):
 class Artifact:
     """A compiled contract: its ABI, creation bytecode and runtime (deployed) bytecode.
 
-    Bytecodes are 0x-prefixed lowercase hex, fully linked.
+    Bytecodes are 0x-prefixed lowercase hex, fully linked. `immutable_ranges` are the
+    (start, length) byte ranges of `deployed_bytecode` that the constructor fills with
+    immutable values (zeros in the artifact), so deployed code differs from it there.
     """
 
     contract_name: str
     abi: list[dict[str, Any]]
     bytecode: str
     deployed_bytecode: str
+    immutable_ranges: tuple[tuple[int, int], ...] = ()
 
 
 def load_artifact(name: str) -> Artifact:
@@ -90,4 +93,36 @@ def _parse(document: Any, name: str, path: Path) -> Artifact:
         abi=abi,
         bytecode=codes["bytecode"],
         deployed_bytecode=codes["deployedBytecode"],
+        immutable_ranges=_immutable_ranges(
+            document.get("immutableReferences", {}), (len(codes["deployedBytecode"]) - 2) // 2, path
+        ),
     )
+
+
+def _immutable_ranges(references: Any, code_size: int, path: Path) -> tuple[tuple[int, int], ...]:
+    """Requires nothing of `references` (solc's {AST id: [{start, length}, ...]}).
+
+    Returns its byte ranges sorted, or raises ArtifactFormatError when they are malformed or
+    fall outside the deployed code of `code_size` bytes.
+    """
+    if not isinstance(references, dict):
+        raise ArtifactFormatError(f"{path}: immutableReferences must be an object")
+    ranges: list[tuple[int, int]] = []
+    for entries in references.values():
+        if not isinstance(entries, list):
+            raise ArtifactFormatError(f"{path}: immutableReferences entries must be lists")
+        for entry in entries:
+            start = entry.get("start") if isinstance(entry, dict) else None
+            length = entry.get("length") if isinstance(entry, dict) else None
+            if (
+                not isinstance(start, int)
+                or not isinstance(length, int)
+                or start < 0
+                or length <= 0
+                or start + length > code_size
+            ):
+                raise ArtifactFormatError(
+                    f"{path}: immutable reference {entry!r:.80} is not a byte range of the code"
+                )
+            ranges.append((start, length))
+    return tuple(sorted(ranges))

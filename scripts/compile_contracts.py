@@ -46,7 +46,14 @@ SETTINGS: dict[str, Any] = {
         "*": {
             # The AST is read only to tell deployable contracts from libraries and interfaces.
             "": ["ast"],
-            "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "metadata"],
+            # immutableReferences: where the deployed code differs from deployedBytecode
+            # (EIP712 keeps its domain in immutables), so code checks can mask those bytes.
+            "*": [
+                "abi",
+                "evm.bytecode.object",
+                "evm.deployedBytecode.object",
+                "evm.deployedBytecode.immutableReferences",
+            ],
         }
     },
 }
@@ -119,6 +126,7 @@ def standard_input() -> dict[str, Any]:
 
 
 def _is_deployable(node: dict[str, Any]) -> bool:
+    """Whether an AST node defines a concrete contract (not a library, interface or abstract)."""
     return (
         node.get("nodeType") == "ContractDefinition"
         and node.get("contractKind") == "contract"
@@ -126,9 +134,8 @@ def _is_deployable(node: dict[str, Any]) -> bool:
     )
 
 
-def _artifacts_from_output(
-    input_json: dict[str, Any], output: dict[str, Any]
-) -> dict[str, dict[str, Any]]:
+def _artifacts_from_output(output: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Returns an artifact for every deployable contract defined under contracts/."""
     artifacts: dict[str, dict[str, Any]] = {}
     for source_name, source_output in sorted(output["sources"].items()):
         if not source_name.startswith("contracts/"):
@@ -160,8 +167,11 @@ def _artifacts_from_output(
                 "deployedBytecode": "0x" + deployed,
                 "linkReferences": {},
                 "deployedLinkReferences": {},
+                # {AST id: [{"start": byte offset, "length": bytes}, ...]} in deployedBytecode.
+                "immutableReferences": compiled["evm"]["deployedBytecode"].get(
+                    "immutableReferences", {}
+                ),
             }
-    assert set(input_json["sources"]) >= set(output["sources"])
     return artifacts
 
 
@@ -176,7 +186,7 @@ def _build() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     for error in output.get("errors", []):
         # compile_standard raises on errors; warnings would otherwise pass unseen.
         print(error["formattedMessage"], file=sys.stderr)
-    return input_json, _artifacts_from_output(input_json, output)
+    return input_json, _artifacts_from_output(output)
 
 
 def compile_contracts() -> dict[str, dict[str, Any]]:

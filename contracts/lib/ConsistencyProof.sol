@@ -9,12 +9,17 @@ pragma solidity ^0.8.28;
  * one of RFC 9162 section 2.1.4.2, step by step, with the degenerate cases decided first as
  * transparency-dev/merkle does:
  *
- * - `oldSize > newSize`: no proof can show that a tree shrank; rejected.
+ * - `oldSize > newSize`: a tree cannot shrink; rejected before the RFC steps, which alone would
+ *   accept a forged path (e.g. from 3 leaves "to" 2 with [oldRoot, c] and newRoot = H(oldRoot, c)).
  * - `oldSize == newSize`: the heads must be identical and the proof empty.
  * - `oldSize == 0`: the empty tree is a prefix of every tree; only an empty proof is accepted.
  *
- * A proof must be consumed exactly: a path with a node too many or too few is rejected, so one
- * (oldSize, newSize) pair has exactly one accepted proof.
+ * A proof must be consumed exactly: a path with a node too many or too few is rejected.
+ *
+ * As in RFC 9162, the proof binds `newSize` only through the shape of its path (the path from 1
+ * to 3 leaves also proves 1 to 4 leaves for the same roots): the new size must come from whoever
+ * vouches for the head (`newSize`, `newRoot`), as a signed tree head does in Certificate
+ * Transparency.
  */
 library ConsistencyProof {
     /// @dev Address of the SHA-256 precompile (Yellow Paper, appendix E).

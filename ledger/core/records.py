@@ -8,7 +8,9 @@ which is exactly what the platform signs and what the contract recovers signers 
 
 Hashing is done here directly with eth-abi and keccak rather than through eth-account's
 generic typed-data encoder: the schemas are fixed and flat, and this path is several times
-faster; tests check both agree on every kind.
+faster; tests check both agree on every kind. The only non-atomic members are arrays of
+unsigned integers (a loan's schedule), hashed as EIP-712 says: keccak256 of the concatenated
+32-byte encodings of the elements.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ DOMAIN_VERSION = "1"
 # OpenZeppelin's ECDSA refuses, so we refuse them too.
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _UINT_BITS = re.compile(r"uint(\d+)")
+_ARRAY_SUFFIX = "[]"
+# Three years of monthly installments: the contract walks a loan's schedule on creation and on
+# each repayment, and refuses longer schedules to keep both under its gas budget.
+MAX_INSTALLMENTS = 36
 
 
 class RecordDecodeError(LedgerValueError):
@@ -70,6 +76,11 @@ class ConsentAction(IntEnum):
 class Purpose(IntEnum):
     LENDING = 0
     CONTACT = 1
+
+
+class DisputeAction(IntEnum):
+    OPEN = 0
+    CLOSE = 1
 
 
 def factor_mask(methods: Iterable[VerificationMethod]) -> int:
@@ -156,12 +167,19 @@ class Record:
         return _type_hash(cls)
 
     def struct_hash(self) -> bytes:
-        fields = dataclasses.fields(self)
-        values = [int(v) if isinstance(v, IntEnum) else v for v in self._values()]
-        return keccak(
-            self.type_hash()
-            + abi_encode([f.metadata["sol"] for f in fields], values)
-        )
+        types: list[str] = []
+        values: list[Any] = []
+        for f, value in zip(dataclasses.fields(self), self._values(), strict=True):
+            sol = f.metadata["sol"]
+            if sol.endswith(_ARRAY_SUFFIX):
+                # EIP-712 encodeData of an array: the hash of its elements' encodings, concatenated.
+                element = sol.removesuffix(_ARRAY_SUFFIX)
+                types.append("bytes32")
+                values.append(keccak(abi_encode([element] * len(value), list(value))))
+            else:
+                types.append(sol)
+                values.append(int(value) if isinstance(value, IntEnum) else value)
+        return keccak(self.type_hash() + abi_encode(types, values))
 
     def digest(self, domain: Domain) -> bytes:
         """The record hash: keccak256(0x1901 || domain separator || struct hash)."""
@@ -177,7 +195,7 @@ class Record:
     def to_eip712_message(self) -> dict[str, Any]:
         """The record as eth-account's typed-data message (for cross-checks and wallets)."""
         return {
-            _camel(f.name): int(v) if isinstance(v, IntEnum) else v
+            _camel(f.name): _eip712_value(v)
             for f, v in zip(dataclasses.fields(self), self._values(), strict=True)
         }
 
@@ -235,7 +253,86 @@ class Consent(Record):
     TYPE_NAME: ClassVar[str] = "Consent"
 
 
-RECORD_TYPES: dict[str, type[Record]] = {t.TYPE_NAME: t for t in (Binding, Verification, Consent)}
+@dataclass(frozen=True)
+class LoanCreation(Record):
+    """A loan created for the subject with its installment schedule.
+
+    Installment i of `amounts[i]` is due at `due_times[i]` (seconds since the Unix epoch). The
+    contract requires at least one and at most MAX_INSTALLMENTS installments, strictly
+    increasing due times, and no zero amount.
+    """
+
+    loan: bytes = _sol("bytes32")
+    due_times: tuple[int, ...] = _sol("uint64[]")
+    amounts: tuple[int, ...] = _sol("uint128[]")
+
+    TYPE_NAME: ClassVar[str] = "LoanCreation"
+
+
+@dataclass(frozen=True)
+class Disbursement(Record):
+    """The subject's loan paid out (rules R1, R2, R3, R4, R7 apply)."""
+
+    loan: bytes = _sol("bytes32")
+    amount: int = _sol("uint128")
+
+    TYPE_NAME: ClassVar[str] = "Disbursement"
+
+
+@dataclass(frozen=True)
+class Repayment(Record):
+    """A repayment of `amount` received on the subject's loan."""
+
+    loan: bytes = _sol("bytes32")
+    amount: int = _sol("uint128")
+
+    TYPE_NAME: ClassVar[str] = "Repayment"
+
+
+@dataclass(frozen=True)
+class ChannelChange(Record):
+    """The loan's repayment channel changed to `channel`, a keyed reference (rule R4)."""
+
+    loan: bytes = _sol("bytes32")
+    channel: bytes = _sol("bytes32")
+
+    TYPE_NAME: ClassVar[str] = "ChannelChange"
+
+
+@dataclass(frozen=True)
+class CollectionContact(Record):
+    """The subject contacted about the loan through `channel`, a keyed reference (rule R3)."""
+
+    loan: bytes = _sol("bytes32")
+    channel: bytes = _sol("bytes32")
+
+    TYPE_NAME: ClassVar[str] = "CollectionContact"
+
+
+@dataclass(frozen=True)
+class Dispute(Record):
+    """A channel-takeover dispute on the loan opened or closed (rule R6 suspends late status)."""
+
+    loan: bytes = _sol("bytes32")
+    action: DisputeAction = _sol("uint8", DisputeAction)
+
+    TYPE_NAME: ClassVar[str] = "Dispute"
+
+
+RECORD_TYPES: dict[str, type[Record]] = {
+    t.TYPE_NAME: t
+    for t in (
+        Binding,
+        Verification,
+        Consent,
+        LoanCreation,
+        Disbursement,
+        Repayment,
+        ChannelChange,
+        CollectionContact,
+        Dispute,
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -320,6 +417,14 @@ def _type_hash(cls: type[Record]) -> bytes:
     return cached
 
 
+def _eip712_value(value: Any) -> Any:
+    if isinstance(value, IntEnum):
+        return int(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
@@ -328,6 +433,8 @@ def _camel(name: str) -> str:
 def _json_value(value: Any) -> Any:
     if isinstance(value, IntEnum):
         return value.name
+    if isinstance(value, tuple):
+        return list(value)
     if isinstance(value, bytes):
         return to_hex(value)
     return value
@@ -345,13 +452,20 @@ def _parse_value(type_name: str, f: dataclasses.Field[Any], raw: Any) -> Any:
             return from_hex(raw, length=HASH_SIZE, what=where)
         except HexDecodeError as exc:
             raise RecordDecodeError(str(exc)) from None
+    if sol.endswith(_ARRAY_SUFFIX):
+        if not isinstance(raw, list):
+            raise RecordDecodeError(f"{where} must be a JSON array, got {raw!r:.40}")
+        return tuple(raw)
     return raw
 
 
 def _check_value(type_name: str, f: dataclasses.Field[Any], value: Any) -> Any:
     """Validate one member against its Solidity type; returns the canonical Python value."""
-    sol, enum = f.metadata["sol"], f.metadata["enum"]
     where = f"{type_name or 'Record'}.{_camel(f.name)}"
+    return _check_typed(where, f.metadata["sol"], f.metadata["enum"], value)
+
+
+def _check_typed(where: str, sol: str, enum: type[IntEnum] | None, value: Any) -> Any:
     if enum is not None:
         try:
             return enum(value)
@@ -365,6 +479,15 @@ def _check_value(type_name: str, f: dataclasses.Field[Any], value: Any) -> Any:
         if not isinstance(value, bytes) or len(value) != HASH_SIZE:
             raise RecordDecodeError(f"{where} must be {HASH_SIZE} bytes")
         return value
+    if sol.endswith(_ARRAY_SUFFIX):
+        if not isinstance(value, (list, tuple)):
+            raise RecordDecodeError(f"{where} must be a list, got {value!r:.40}")
+        if len(value) > MAX_INSTALLMENTS:
+            raise RecordDecodeError(f"{where} has {len(value)} items, at most {MAX_INSTALLMENTS}")
+        element = sol.removesuffix(_ARRAY_SUFFIX)
+        return tuple(
+            _check_typed(f"{where}[{i}]", element, enum, item) for i, item in enumerate(value)
+        )
     if sol == "bool":
         if not isinstance(value, bool):
             raise RecordDecodeError(f"{where} must be true or false, got {value!r:.40}")

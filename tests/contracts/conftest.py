@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,11 +9,8 @@ import pytest
 from web3 import EthereumTesterProvider, Web3
 from web3.contract import Contract
 
+# Importing ledger also selects the fast pysha3 keccak backend for eth-hash (DESIGN.md).
 from ledger.artifacts import load_artifact
-
-# The default pycryptodome keccak is five times slower (DESIGN.md). eth-hash picks its backend at
-# the first hash, not at import, so setting this after the imports above still takes effect.
-os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
 
 Deploy = Callable[..., Contract]
 

@@ -7,12 +7,15 @@ to MAX_LEAVES, and mutation probes (transparency-dev testdata style) that must a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 import pytest
 from web3.contract import Contract
 
-from ledger.core.merkle import MerkleLog, ProofError, verify_consistency
+from ledger.core.merkle import MerkleLog, ProofError, node_hash, verify_consistency
 
 from .conftest import Deploy
 
@@ -63,57 +66,45 @@ def reference_accepts(
 
 # --- Known answers -------------------------------------------------------------------------------
 
-# The eight-leaf tree of the RFC 6962 reference test suite (certificate-transparency
-# merkle_tree_test.cc, also transparency-dev/merkle testonly): roots and consistency proofs are
-# published values, independent of any code in this repository.
-KAT_LEAVES = [
-    bytes.fromhex(h)
-    for h in (
-        "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-        "606162636465666768696a6b6c6d6e6f",
-    )
-]  # fmt: skip
-KAT_ROOTS = {
-    1: "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-    2: "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-    3: "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-    4: "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    5: "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-    6: "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-    7: "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-    8: "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
-}
-KAT_PROOFS = {
-    (1, 1): [],
-    (1, 8): [
-        "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
-    ],
-    (6, 8): [
-        "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    ],
-    (2, 5): [
-        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-    ],
-}
+# Shared with tests/core/test_merkle.py: published vectors of the RFC 6962 / RFC 9162 tree
+# (transparency-dev/merkle, Certificate Transparency), independent of any code in this repository.
+VECTORS: dict[str, Any] = json.loads(
+    (Path(__file__).resolve().parents[1] / "vectors" / "merkle_rfc9162.json").read_text()
+)
+KAT_ROOTS = {int(size): bytes.fromhex(root) for size, root in VECTORS["roots"].items()}
+KAT_NODES = [[bytes.fromhex(node) for node in level] for level in VECTORS["node_hashes"]]
 
 
-@pytest.mark.parametrize(("old", "new"), sorted(KAT_PROOFS))
-def test_known_answer_vectors(onchain: Verify, old: int, new: int) -> None:
-    proof = [bytes.fromhex(node) for node in KAT_PROOFS[old, new]]
-    old_root, new_root = bytes.fromhex(KAT_ROOTS[old]), bytes.fromhex(KAT_ROOTS[new])
-    assert onchain(old, new, old_root, new_root, proof)
+def _vector_node(node: list[int] | dict[str, list[list[int]]]) -> bytes:
+    """The hash a vector names: [level, index] into node_hashes, or {"node_hash": [l, r]}."""
+    if isinstance(node, dict):
+        left, right = node["node_hash"]
+        return node_hash(_vector_node(left), _vector_node(right))
+    level, index = node
+    return KAT_NODES[level][index]
 
 
-def test_known_answer_tree_matches_the_python_log() -> None:
-    log = MerkleLog(KAT_LEAVES)
-    assert {size: log.root(size).hex() for size in KAT_ROOTS} == KAT_ROOTS
-    for (old, new), proof in KAT_PROOFS.items():
-        assert [node.hex() for node in log.consistency_proof(old, new)] == proof
+KAT_CASES = [
+    (case["old_size"], case["new_size"], [bytes.fromhex(node) for node in case["proof"]])
+    for case in VECTORS["consistency_proofs"]
+] + [
+    (case["old_size"], case["new_size"], [_vector_node(node) for node in case["nodes"]])
+    for case in VECTORS["consistency_proof_nodes"]
+]
+
+
+@pytest.mark.parametrize(("old", "new", "proof"), KAT_CASES, ids=lambda value: str(value)[:8])
+def test_known_answer_vectors(onchain: Verify, old: int, new: int, proof: Proof) -> None:
+    assert onchain(old, new, KAT_ROOTS[old], KAT_ROOTS[new], proof)
+    if proof:
+        assert not onchain(old, new, KAT_ROOTS[old], KAT_ROOTS[new], proof[:-1])
+
+
+def test_known_answer_tree_is_the_python_log() -> None:
+    log = MerkleLog(bytes.fromhex(leaf) for leaf in VECTORS["leaves"])
+    assert {size: log.root(size) for size in KAT_ROOTS} == KAT_ROOTS
+    for old, new, proof in KAT_CASES:
+        assert log.consistency_proof(old, new) == proof, (old, new)
 
 
 # --- Agreement with the Python log ---------------------------------------------------------------
@@ -122,8 +113,9 @@ def test_known_answer_tree_matches_the_python_log() -> None:
 def test_every_valid_proof_up_to_max_leaves_is_accepted(onchain: Verify, log: MerkleLog) -> None:
     rejected = []
     for new in range(1, MAX_LEAVES + 1):
-        for old in range(1, new + 1):
-            proof = log.consistency_proof(old, new)
+        for old in range(new + 1):
+            # MerkleLog has no proof from the empty tree: there is nothing to prove.
+            proof = log.consistency_proof(old, new) if old else []
             old_root, new_root = log.root(old), log.root(new)
             assert reference_accepts(old, new, old_root, new_root, proof), (old, new)
             if not onchain(old, new, old_root, new_root, proof):
@@ -158,6 +150,12 @@ def test_shrinking_tree_is_rejected(onchain: Verify, log: MerkleLog) -> None:
         proof = log.consistency_proof(new, old)
         assert not onchain(old, new, log.root(old), log.root(new), proof)
         assert not onchain(old, new, log.root(old), log.root(new), [])
+    # RFC 9162's steps alone accept this forgery "from 3 leaves to 2": the path [old root, c]
+    # recomputes the old root, hashes it with c into any chosen new root, and ends with sn == 0.
+    # Only the explicit oldSize > newSize check refuses it.
+    c = bytes(32)
+    forged_root = node_hash(log.root(3), c)
+    assert not onchain(3, 2, log.root(3), forged_root, [log.root(3), c])
 
 
 def test_extreme_sizes_are_rejected_not_reverted(onchain: Verify, log: MerkleLog) -> None:

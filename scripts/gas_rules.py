@@ -1,0 +1,222 @@
+"""Print the gas of each rule operation of BindLedger, and fail if any exceeds the budget.
+
+Usage:
+    python scripts/gas_rules.py    # exit 0 when every operation is within GAS_BUDGET, else 1
+
+Runs on an embedded eth-tester chain with the committed artifact of BindLedgerHarness (BindLedger
+with a clock the script sets), so it needs neither a node nor a compiler. Each operation is
+measured in its costly case: the first record of a subject (its chain head goes from zero), a
+rebind and a liveness check that walk MEASURED_OPEN_LOANS open loans, a disbursement whose
+exposure check (R7) walks them, loans of 12 and of 60 (the maximum) installments, and a
+repayment that closes a loan.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")  # before eth-hash picks its backend
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from eth_account import Account
+from eth_utils.crypto import keccak
+from web3 import EthereumTesterProvider, Web3
+
+from ledger.artifacts import load_artifact
+from ledger.core.records import (
+    MAX_INSTALLMENTS,
+    ZERO_HASH,
+    Binding,
+    BindingAction,
+    ChannelChange,
+    CollectionContact,
+    Consent,
+    ConsentAction,
+    Disbursement,
+    Dispute,
+    DisputeAction,
+    Domain,
+    LoanCreation,
+    Purpose,
+    Record,
+    Repayment,
+    Verification,
+    VerificationMethod,
+    factor_mask,
+    sign_record,
+)
+
+# The issue's budget for every rule operation.
+GAS_BUDGET = 150_000
+# Open loans of the measured subject: the contract's maximum (_MAX_OPEN_LOANS), which rebinds,
+# liveness checks and disbursements walk.
+MEASURED_OPEN_LOANS = 6
+_T0 = 1_767_225_600
+_DAY = 86_400
+_PLATFORM_KEY = b"\xa0" * 32
+_PLATFORM_ROLE = keccak(text="PLATFORM_ROLE")
+_REGULATOR_ROLE = keccak(text="REGULATOR_ROLE")
+_SUBMIT = {
+    Binding: "recordBinding",
+    Verification: "recordVerification",
+    Consent: "recordConsent",
+    LoanCreation: "createLoan",
+    Disbursement: "disburse",
+    Repayment: "repay",
+    ChannelChange: "changeRepaymentChannel",
+    CollectionContact: "recordCollectionContact",
+    Dispute: "recordDispute",
+}
+
+
+class _Driver:
+    """Deploys BindLedgerHarness and relays records signed by one platform."""
+
+    def __init__(self) -> None:
+        self.w3 = Web3(EthereumTesterProvider())
+        self.admin, self.relayer, self.regulator = self.w3.eth.accounts[:3]
+        artifact = load_artifact("BindLedgerHarness")
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = self._wait(factory.constructor(self.admin).transact({"from": self.admin}))
+        self.contract = self.w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
+        self.domain = Domain(int(self.w3.eth.chain_id), self.contract.address)
+        self.platform = Account.from_key(_PLATFORM_KEY)
+        self.heads: dict[bytes, bytes] = {}
+        self.now = _T0
+        functions = self.contract.functions
+        self.gas(functions.grantRole(_PLATFORM_ROLE, self.platform.address), self.admin)
+        self.gas(functions.grantRole(_REGULATOR_ROLE, self.regulator), self.admin)
+        self.set_time(_T0)
+
+    def _wait(self, tx_hash: Any) -> Any:
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
+        if receipt["status"] != 1:
+            raise RuntimeError("a measured transaction failed")
+        return receipt
+
+    def gas(self, call: Any, sender: str | None = None) -> int:
+        return int(self._wait(call.transact({"from": sender or self.relayer}))["gasUsed"])
+
+    def set_time(self, time: int) -> None:
+        self.now = time
+        self.gas(self.contract.functions.setTime(time))
+
+    def submit(self, kind: type[Record], subject: bytes, *extra: Any, **members: Any) -> int:
+        record = kind(
+            platform=self.platform.address,
+            subject=subject,
+            prev=self.heads.get(subject, ZERO_HASH),
+            timestamp=self.now,
+            **members,
+        )
+        signed = sign_record(record, self.domain, bytes(self.platform.key))
+        function = getattr(self.contract.functions, _SUBMIT[kind])
+        used = self.gas(function(tuple(record.to_eip712_message().values()), signed.signature,
+                                 *extra))
+        self.heads[subject] = record.digest(self.domain)
+        return used
+
+
+def _schedule(count: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    due_times = tuple(_T0 + 30 * _DAY * (i + 1) for i in range(count))
+    return due_times, (1_000,) * count
+
+
+def measure() -> dict[str, int]:
+    """Returns the gas used by each rule operation, by name, in its costly case."""
+    d = _Driver()
+    gas: dict[str, int] = {}
+    subject = keccak(text="gas-subject")
+    phone, account, policy = keccak(text="phone"), keccak(text="account"), keccak(text="policy")
+    two_factors = factor_mask([VerificationMethod.SMS_OTP, VerificationMethod.LIVENESS])
+
+    def binding(action: BindingAction) -> int:
+        return d.submit(Binding, subject, action=action, phone=phone, account=account,
+                        factors=two_factors)
+
+    def loan(name: str, count: int) -> tuple[bytes, tuple[int, ...], tuple[int, ...]]:
+        loan_id = keccak(text=name)
+        due_times, amounts = _schedule(count)
+        gas[f"createLoan ({count} installments)"] = d.submit(
+            LoanCreation, subject, loan=loan_id, due_times=due_times, amounts=amounts)
+        return loan_id, due_times, amounts
+
+    gas["recordBinding BIND (first record of the subject)"] = binding(BindingAction.BIND)
+    gas["recordConsent GIVEN"] = d.submit(
+        Consent, subject, action=ConsentAction.GIVEN, purpose=Purpose.LENDING,
+        policy_hash=policy, expires_at=_T0 + 365 * _DAY)
+    d.submit(Consent, subject, action=ConsentAction.GIVEN, purpose=Purpose.CONTACT,
+             policy_hash=policy, expires_at=_T0 + 365 * _DAY)
+
+    loans = [loan(f"loan-{i}", 12) for i in range(MEASURED_OPEN_LOANS - 1)]
+    loans.append(loan("loan-max", MAX_INSTALLMENTS))
+    for i, (loan_id, _, _) in enumerate(loans[:-1]):
+        used = d.submit(Disbursement, subject, loan=loan_id, amount=1_000)
+        if i == 0:  # the first push to the subject's (empty) list of open loans
+            gas["disburse (R1-R4, R7 over 0 open loans)"] = used
+    # Open disputes make R7 read one more slot of each loan: the longest walk.
+    for loan_id, _, _ in loans[:-1]:
+        gas["recordDispute OPEN"] = d.submit(Dispute, subject, loan=loan_id,
+                                             action=DisputeAction.OPEN)
+    gas[f"disburse (R1-R4, R7 over {len(loans) - 1} open loans, all disputed)"] = d.submit(
+        Disbursement, subject, loan=loans[-1][0], amount=1_000)
+
+    gas[f"recordBinding REBIND (flags {MEASURED_OPEN_LOANS} loans)"] = binding(
+        BindingAction.REBIND)
+    gas["recordVerification SIM_SWAP_CHECK positive (cooling)"] = d.submit(
+        Verification, subject, method=VerificationMethod.SIM_SWAP_CHECK, passed=False, phone=phone)
+    gas[f"recordVerification LIVENESS passed (clears {MEASURED_OPEN_LOANS} loans)"] = d.submit(
+        Verification, subject, method=VerificationMethod.LIVENESS, passed=True, phone=phone)
+    gas["recordVerification SMS_OTP (no rule effect)"] = d.submit(
+        Verification, subject, method=VerificationMethod.SMS_OTP, passed=True, phone=phone)
+    d.set_time(d.now + 4 * _DAY)  # past the cooling period
+
+    gas["changeRepaymentChannel"] = d.submit(ChannelChange, subject, loan=loans[0][0],
+                                             channel=keccak(text="bank-2"))
+    gas["recordCollectionContact"] = d.submit(CollectionContact, subject, loan=loans[0][0],
+                                              channel=phone)
+    d.set_time(d.now + _DAY)
+    gas["recordDispute CLOSE"] = d.submit(Dispute, subject, loan=loans[0][0],
+                                          action=DisputeAction.CLOSE)
+
+    loan_id, due_times, amounts = loans[0]
+    gas["repay (12 installments, partial)"] = d.submit(
+        Repayment, subject, list(due_times), list(amounts), loan=loan_id, amount=500)
+    gas["repay (12 installments, first installment paid)"] = d.submit(
+        Repayment, subject, list(due_times), list(amounts), loan=loan_id, amount=500)
+    max_id, max_due, max_amounts = loans[-1]
+    gas[f"repay ({MAX_INSTALLMENTS} installments, closes the loan)"] = d.submit(
+        Repayment, subject, list(max_due), list(max_amounts), loan=max_id,
+        amount=sum(max_amounts))
+    gas["recordConsent WITHDRAWN"] = d.submit(
+        Consent, subject, action=ConsentAction.WITHDRAWN, purpose=Purpose.CONTACT,
+        policy_hash=policy, expires_at=0)
+    gas["recordBinding UNBIND"] = binding(BindingAction.UNBIND)
+
+    functions = d.contract.functions
+    gas["setPlatformFrozen"] = d.gas(functions.setPlatformFrozen(d.platform.address, True),
+                                     d.regulator)
+    gas["setLoanFrozen"] = d.gas(functions.setLoanFrozen(subject, loan_id, True), d.regulator)
+    gas["setParameter"] = d.gas(functions.setParameter(1, 48 * 3600), d.admin)
+    return gas
+
+
+def main(print_line: Callable[[str], None] = print) -> int:
+    """Prints the table; returns 1 when an operation exceeds GAS_BUDGET, else 0."""
+    gas = measure()
+    width = max(map(len, gas))
+    over = {name: used for name, used in gas.items() if used > GAS_BUDGET}
+    for name, used in gas.items():
+        print_line(f"{name:<{width}}  {used:>7,} gas{'  OVER BUDGET' if name in over else ''}")
+    print_line(f"budget {GAS_BUDGET:,} gas per operation: "
+               + (f"{len(over)} over" if over else "all within"))
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
