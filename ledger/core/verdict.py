@@ -14,6 +14,7 @@ class CheckName(StrEnum):
     INCLUSION = "inclusion"
     HEAD_ON_CHAIN = "head on chain"
     ANCHOR_TRANSACTION = "anchor transaction"
+    COMPLETENESS = "completeness"
 
 
 class Outcome(StrEnum):

@@ -1,0 +1,155 @@
+"""Timelines: every record of one subject at one platform, each with its proof, in order.
+
+A timeline is complete when the records form an unbroken hash chain from the subject's
+first record (whose `prev` is zero) and it reaches the subject's head as the chain holds
+it. A missing, reordered or altered record breaks the chain at a position we can name.
+The document format is `bindledger.timeline/1`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.core.bundle import BundleDecodeError, FieldValueError, MissingFieldError, ProofBundle
+from ledger.core.encoding import HexDecodeError, from_hex, to_hex
+from ledger.core.jsonlimits import JsonTooDeepError, check_json_depth
+from ledger.core.records import HASH_SIZE, ZERO_HASH
+from ledger.core.verdict import Check, CheckName, failed, passed
+
+TIMELINE_FORMAT = "bindledger.timeline/1"
+# A borrower accrues a few dozen records a year; this bounds a document, not a subject.
+MAX_TIMELINE_ENTRIES = 10_000
+MAX_TIMELINE_BYTES = 32 * 1024 * 1024
+
+_MEMBERS = frozenset({"format", "platform", "subject", "chainHead", "entries"})
+
+
+class TimelineDecodeError(BundleDecodeError):
+    """The document is not a readable timeline."""
+
+
+@dataclass(frozen=True)
+class Timeline:
+    platform: str
+    subject: bytes
+    chain_head: bytes  # the subject's hash-chain head held on chain when exported
+    entries: list[ProofBundle]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": TIMELINE_FORMAT,
+            "platform": self.platform,
+            "subject": to_hex(self.subject),
+            "chainHead": to_hex(self.chain_head),
+            "entries": [entry.to_json() for entry in self.entries],
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2) + "\n"
+
+    @classmethod
+    def loads(cls, text: str | bytes) -> Timeline:
+        raw = text.encode() if isinstance(text, str) else text
+        if len(raw) > MAX_TIMELINE_BYTES:
+            raise TimelineDecodeError(f"document is larger than {MAX_TIMELINE_BYTES} bytes")
+        try:
+            check_json_depth(raw)
+            doc = json.loads(raw)
+        except JsonTooDeepError as exc:
+            raise TimelineDecodeError(str(exc)) from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise TimelineDecodeError(f"not JSON: {exc}") from None
+        return cls.from_json(doc)
+
+    @classmethod
+    def from_json(cls, doc: object) -> Timeline:
+        if not isinstance(doc, Mapping):
+            raise TimelineDecodeError("a timeline must be a JSON object")
+        if doc.get("format") != TIMELINE_FORMAT:
+            raise TimelineDecodeError(
+                f"format must be {TIMELINE_FORMAT!r}, got {doc.get('format')!r:.60}"
+            )
+        if unknown := set(doc) - _MEMBERS:
+            raise FieldValueError(f"unknown member(s) {sorted(unknown)}")
+        for name in _MEMBERS:
+            if name not in doc:
+                raise MissingFieldError(f"missing member {name}")
+        entries = doc["entries"]
+        if not isinstance(entries, list):
+            raise FieldValueError("entries must be a JSON array")
+        if len(entries) > MAX_TIMELINE_ENTRIES:
+            raise FieldValueError(f"more than {MAX_TIMELINE_ENTRIES} entries")
+        parsed = []
+        for i, entry in enumerate(entries):
+            try:
+                parsed.append(ProofBundle.from_json(entry))
+            except BundleDecodeError as exc:
+                raise type(exc)(f"entries[{i}]: {exc}") from None
+        try:
+            subject = from_hex(doc["subject"], length=HASH_SIZE, what="subject")
+            chain_head = from_hex(doc["chainHead"], length=HASH_SIZE, what="chainHead")
+        except HexDecodeError as exc:
+            raise FieldValueError(str(exc)) from None
+        platform = doc["platform"]
+        if not isinstance(platform, str):
+            raise FieldValueError("platform must be a JSON string")
+        return cls(platform, subject, chain_head, parsed)
+
+
+def check_completeness(timeline: Timeline, head_on_chain: bytes) -> Check:
+    """The entries form the subject's hash chain from its first record to `head_on_chain`.
+
+    `head_on_chain` is the subject's head as the contract holds it now (zero if the subject
+    has no rule records on chain). Records written after it (not submitted to the contract)
+    may follow it; the chain must still be unbroken through them.
+    """
+    name = CheckName.COMPLETENESS
+    if not timeline.entries:
+        return failed(name, "the timeline has no records")
+    prev = ZERO_HASH
+    last_index = -1
+    seen: set[bytes] = {ZERO_HASH}
+    for i, entry in enumerate(timeline.entries):
+        record = entry.record.record
+        if record.subject != timeline.subject or record.platform != timeline.platform:
+            return failed(
+                name,
+                f"entry {i} belongs to another subject or platform",
+                expected=f"{timeline.platform} {to_hex(timeline.subject)}",
+                actual=f"{record.platform} {to_hex(record.subject)}",
+            )
+        if record.prev != prev:
+            what = (
+                "the first record must start the chain"
+                if i == 0
+                else (
+                    f"entry {i} does not follow entry {i - 1}: a record is missing, reordered "
+                    "or altered between them"
+                )
+            )
+            return failed(name, what, expected=to_hex(prev), actual=to_hex(record.prev))
+        if entry.leaf_index <= last_index:
+            return failed(
+                name,
+                f"entry {i} is not after entry {i - 1} in the log",
+                expected=f"leaf index > {last_index}",
+                actual=str(entry.leaf_index),
+            )
+        prev, last_index = entry.record_hash, entry.leaf_index
+        seen.add(prev)
+    if head_on_chain not in seen:
+        return failed(
+            name,
+            "the chain holds a later record of this subject than the timeline "
+            "shows: records are missing at the end",
+            expected=to_hex(head_on_chain),
+            actual=to_hex(prev),
+        )
+    return passed(
+        name,
+        f"{len(timeline.entries)} records chained from the first to "
+        f"{to_hex(prev)}; the chain's head {to_hex(head_on_chain)} is among them",
+    )
