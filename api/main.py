@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routes import anchors, health, records, verify
+from api.routes import anchors, health, pages, records, timelines, verify
 from ledger.config import Settings
 from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
 from ledger.runtime import open_ledger
@@ -48,7 +48,8 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
-    for router in (records.router, anchors.router, verify.router, health.router):
+    for router in (records.router, anchors.router, verify.router, timelines.router,
+                   health.router, pages.router):
         app.include_router(router)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(LedgerError, _ledger_error)

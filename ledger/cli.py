@@ -14,16 +14,20 @@ from rich.table import Table
 
 from ledger.anchors import AnchorContract
 from ledger.chain.client import ChainError, connect_chain
-from ledger.config import Settings
+from ledger.config import Settings, describe_settings
 from ledger.core.bundle import BundleDecodeError, ProofBundle
+from ledger.core.encoding import from_hex
+from ledger.core.timeline import Timeline
 from ledger.core.verdict import Outcome, Verdict
 from ledger.errors import LedgerError
+from ledger.timeline import TimelineVerdict, verify_timeline
 
 app = typer.Typer(
     help="BindLedger: tamper-evident evidence of phone bindings for consumer-credit platforms. "
     "Every option can also be set as BINDLEDGER_<OPTION> in the environment or in .env.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    epilog=describe_settings(),
 )
 console = Console()
 err = Console(stderr=True)
@@ -66,7 +70,7 @@ def demo(
         raise _fail(str(exc), 1) from None
 
 
-@app.command()
+@app.command(epilog=describe_settings())
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
@@ -126,16 +130,21 @@ def verify(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the verdict as JSON")] = False,
 ) -> None:
-    """Verify a proof bundle against a chain.
+    """Verify a proof bundle or a timeline against a chain.
 
     Exit 0 verified, 1 not verified (the reason is printed), 2 the bundle cannot be read,
     3 the chain cannot be reached (nothing was concluded)."""
     try:
-        parsed = ProofBundle.loads(bundle.read_bytes())
+        text = bundle.read_bytes()
     except OSError as exc:
         raise _fail(f"cannot read {bundle}: {exc.strerror or exc}", EXIT_UNREADABLE) from None
+    is_timeline = _is_timeline(text)
+    try:
+        parsed: ProofBundle | Timeline = (
+            Timeline.loads(text) if is_timeline else ProofBundle.loads(text))
     except BundleDecodeError as exc:
-        raise _fail(f"{bundle} is not a proof bundle: {exc}", EXIT_UNREADABLE) from None
+        kind = "timeline" if is_timeline else "proof bundle"
+        raise _fail(f"{bundle} is not a {kind}: {exc}", EXIT_UNREADABLE) from None
     if not chain or chain == "embedded":
         # A new embedded chain holds no anchors: checking against it could only say "no".
         raise _fail("give the chain that holds the anchor: --chain URL", EXIT_UNREADABLE)
@@ -145,12 +154,93 @@ def verify(
         raise _fail(str(exc), EXIT_CHAIN_UNREACHABLE) from None
     from ledger.verify import verify_bundle
 
+    if isinstance(parsed, Timeline):
+        timeline_verdict = verify_timeline(parsed, client)
+        if as_json:
+            console.print_json(json.dumps(timeline_verdict.to_json()))
+        else:
+            print_timeline_verdict(timeline_verdict)
+        raise typer.Exit(EXIT_VERIFIED if timeline_verdict.verified else EXIT_NOT_VERIFIED)
     verdict = verify_bundle(parsed, client)
     if as_json:
         console.print_json(json.dumps(verdict.to_json()))
     else:
         print_verdict(verdict)
     raise typer.Exit(EXIT_VERIFIED if verdict.verified else EXIT_NOT_VERIFIED)
+
+
+@app.command()
+def timeline(
+    subject: Annotated[str, typer.Argument(help="the subject's ID, or its 0x keyed reference")],
+    out: Annotated[Path, typer.Option(help="where to write the timeline JSON")],
+    platform: Annotated[str | None, typer.Option(
+        help="platform address (default: the only configured platform)")] = None,
+) -> None:
+    """Export a subject's timeline (bindledger.timeline/1) from the configured database and
+    chain: every record with its proof, for `bindledger verify` and `bindledger report`."""
+    from ledger.runtime import open_ledger
+    from ledger.timeline import export_timeline
+
+    settings = Settings()
+    try:
+        ledger = open_ledger(settings)
+        address = platform or settings.platform_list[0].address
+        ref = (from_hex(subject, length=32, what="subject") if subject.startswith("0x")
+               else ledger.refs.subject(subject))
+        exported = export_timeline(ledger, address, ref)
+    except (LedgerError, OSError) as exc:
+        raise _fail(str(exc), 1) from None
+    if not exported.entries:
+        raise _fail("no records of this subject at this platform", 1)
+    out.write_text(exported.dumps())
+    console.print(f"wrote {len(exported.entries)} records to {out}")
+
+
+@app.command()
+def report(
+    file: Annotated[Path, typer.Argument(help="timeline JSON (bindledger.timeline/1)")],
+    out: Annotated[Path, typer.Option(help="where to write the HTML report")],
+    chain: Annotated[str | None, typer.Option(
+        "--chain", help="JSON-RPC URL to check every record against (recommended)",
+        envvar="BINDLEDGER_CHAIN", show_default=False)] = None,
+) -> None:
+    """Write a self-contained HTML report of a timeline, with each record's verdict."""
+    from ledger.report import render_report
+
+    try:
+        parsed = Timeline.loads(file.read_bytes())
+    except OSError as exc:
+        raise _fail(f"cannot read {file}: {exc.strerror or exc}", EXIT_UNREADABLE) from None
+    except BundleDecodeError as exc:
+        raise _fail(f"{file} is not a timeline: {exc}", EXIT_UNREADABLE) from None
+    verdict = None
+    if chain and chain != "embedded":
+        try:
+            verdict = verify_timeline(parsed, connect_chain(chain))
+        except ChainError as exc:
+            raise _fail(str(exc), EXIT_CHAIN_UNREACHABLE) from None
+    out.write_text(render_report(parsed, verdict))
+    console.print(f"wrote {out}" + ("" if verdict else " (not checked: no --chain given)"))
+
+
+def _is_timeline(text: bytes) -> bool:
+    return b'"bindledger.timeline/1"' in text[:4096]
+
+
+def print_timeline_verdict(verdict: TimelineVerdict) -> None:
+    table = Table(title="timeline verification")
+    for column in ("#", "record", "outcome"):
+        table.add_column(column)
+    for index, record_type, entry in verdict.entries:
+        outcome = "[green]✔ verified[/]" if entry.verified else f"[red]✘ {entry.reason()}[/]"
+        table.add_row(str(index), record_type, outcome)
+    console.print(table)
+    mark = _MARKS[verdict.completeness.outcome]
+    console.print(f"completeness: {mark} {verdict.completeness.detail}")
+    if verdict.verified:
+        console.print("[bold green]VERIFIED[/]")
+    else:
+        console.print(f"[bold red]NOT VERIFIED[/] — {verdict.reason()}")
 
 
 _MARKS = {
@@ -178,3 +268,4 @@ def print_verdict(verdict: Verdict) -> None:
 
 if __name__ == "__main__":
     app()
+

@@ -108,6 +108,14 @@ class Settings(BaseSettings):
         return self.ref_secret == DEV_REF_SECRET or DEV_PLATFORM_KEY in self.platforms
 
 
+def describe_settings() -> str:
+    """One line per setting, for `--help`: its environment variable and what it does."""
+    lines = ["Configuration (environment or .env):"]
+    for name, field in Settings.model_fields.items():
+        lines.append(f"BINDLEDGER_{name.upper()}: {field.description}")
+    return "\n\n".join(lines)
+
+
 def _account(key: str, what: str) -> LocalAccount:
     try:
         account: LocalAccount = Account.from_key(key)

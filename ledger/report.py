@@ -1,0 +1,188 @@
+"""A timeline as a report a court can read: one self-contained HTML page (no external
+resources), with a picture of binding, verification, consent and loan events over time and
+each record's verdict."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+
+from ledger.core.encoding import to_hex
+from ledger.core.records import (
+    Binding,
+    BindingAction,
+    Consent,
+    ConsentAction,
+    Purpose,
+    Record,
+    Verification,
+    factors_of,
+)
+from ledger.core.timeline import Timeline
+from ledger.core.verdict import Verdict
+from ledger.timeline import TimelineVerdict
+
+_COLUMN = 56  # px per record in the picture
+_LANES = ["binding", "verification", "lending consent", "contact consent", "loan", "verdict"]
+_LANE_HEIGHT = 34
+_LABEL_WIDTH = 130
+_CSS = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem; color: #1b1f24; }
+h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2rem; }
+table { border-collapse: collapse; width: 100%; }
+td, th { border: 1px solid #d0d7de; padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: #f6f8fa; }
+code { font-size: 12px; word-break: break-all; }
+.ok { color: #1a7f37; font-weight: 600; } .bad { color: #cf222e; font-weight: 600; }
+.summary { padding: 0.8rem 1rem; border-radius: 6px; margin: 1rem 0; }
+.summary.ok { background: #dafbe1; } .summary.bad { background: #ffebe9; }
+"""
+
+
+def _time(ts: int) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _describe(record: Record) -> str:
+    match record:
+        case Binding():
+            factors = ", ".join(m.name for m in factors_of(record.factors)) or "none"
+            return f"{record.action.name} (factors: {factors})"
+        case Verification():
+            result = "passed" if record.passed else "FAILED"
+            if record.method.name == "SIM_SWAP_CHECK" and not record.passed:
+                result = "SWAP DETECTED"
+            return f"{record.method.name} {result}"
+        case Consent():
+            return (
+                f"{record.purpose.name} consent {record.action.name}, expires "
+                f"{_time(record.expires_at)}"
+            )
+    fields = {
+        k: v
+        for k, v in record.to_json().items()
+        if k not in ("type", "platform", "subject", "prev", "timestamp")
+    }
+    return ", ".join(f"{k}={escape(str(v))[:20]}" for k, v in fields.items())
+
+
+def _picture(timeline: Timeline, verdict: TimelineVerdict | None) -> str:
+    n = len(timeline.entries)
+    width = _LABEL_WIDTH + _COLUMN * max(n, 1) + 20
+    height = _LANE_HEIGHT * len(_LANES) + 30
+    svg_open = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        'role="img" aria-label="timeline">'
+    )
+    parts = [svg_open]
+    for lane, label in enumerate(_LANES):
+        y = lane * _LANE_HEIGHT + 20
+        parts.append(f'<text x="4" y="{y + 4}" font-size="12">{label}</text>')
+        parts.append(
+            f'<line x1="{_LABEL_WIDTH}" y1="{y}" x2="{width - 10}" y2="{y}" stroke="#d0d7de"/>'
+        )
+    bound = False
+    consent = {Purpose.LENDING: False, Purpose.CONTACT: False}
+    verdicts: list[Verdict | None] = [v for _, _, v in verdict.entries] if verdict else [None] * n
+    for i, entry in enumerate(timeline.entries):
+        record = entry.record.record
+        x = _LABEL_WIDTH + i * _COLUMN + _COLUMN // 2
+        if isinstance(record, Binding):
+            bound = record.action is not BindingAction.UNBIND
+        if isinstance(record, Consent):
+            consent[record.purpose] = record.action is ConsentAction.GIVEN
+        states = [bound, None, consent[Purpose.LENDING], consent[Purpose.CONTACT]]
+        for lane, state in enumerate(states):
+            if state is not None:
+                colour = "#2da44e" if state else "#afb8c1"
+                parts.append(
+                    f'<rect x="{x - _COLUMN // 2}" y="{lane * _LANE_HEIGHT + 14}" '
+                    f'width="{_COLUMN}" height="12" fill="{colour}"/>'
+                )
+        if isinstance(record, Verification):
+            colour = "#2da44e" if record.passed else "#cf222e"
+            parts.append(
+                f'<circle cx="{x}" cy="{_LANE_HEIGHT + 20}" r="7" fill="{colour}">'
+                f"<title>{escape(_describe(record))}</title></circle>"
+            )
+        elif not isinstance(record, Binding | Consent):
+            parts.append(
+                f'<rect x="{x - 7}" y="{4 * _LANE_HEIGHT + 13}" width="14" height="14" '
+                f'fill="#0969da"><title>{record.TYPE_NAME}</title></rect>'
+            )
+        v = verdicts[i]
+        mark, colour = (
+            ("?", "#57606a")
+            if v is None
+            else (("✔", "#1a7f37") if v.verified else ("✘", "#cf222e"))
+        )
+        parts.append(
+            f'<text x="{x - 5}" y="{5 * _LANE_HEIGHT + 25}" fill="{colour}" '
+            f'font-size="16">{mark}</text>'
+        )
+        parts.append(f'<text x="{x - 4}" y="{height - 2}" font-size="10">{i}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render_report(timeline: Timeline, verdict: TimelineVerdict | None) -> str:
+    """The report; without a verdict it says that nothing was checked against a chain."""
+    if verdict is None:
+        summary = '<div class="summary bad">Not checked against a chain.</div>'
+    elif verdict.verified:
+        summary = (
+            '<div class="summary ok">VERIFIED: every record is signed by its platform, '
+            "included in an anchored head held on chain, and the timeline is complete."
+            "</div>"
+        )
+    else:
+        summary = f'<div class="summary bad">NOT VERIFIED: {escape(verdict.reason())}</div>'
+    rows = []
+    for i, entry in enumerate(timeline.entries):
+        record = entry.record.record
+        v = verdict.entries[i][2] if verdict else None
+        result = (
+            "not checked"
+            if v is None
+            else (
+                '<span class="ok">verified</span>'
+                if v.verified
+                else f'<span class="bad">{escape(v.reason())}</span>'
+            )
+        )
+        rows.append(
+            f"<tr><td>{i}</td><td>{_time(record.timestamp)}</td><td>{record.TYPE_NAME}</td>"
+            f"<td>{escape(_describe(record))}</td><td><code>{to_hex(entry.record_hash)}</code>"
+            f"</td><td>leaf {entry.leaf_index} of {entry.tree_size}; block "
+            f"{entry.anchor.block_number}, tx <code>{to_hex(entry.anchor.tx_hash)}</code></td>"
+            f"<td>{result}</td></tr>"
+        )
+    completeness = (
+        ""
+        if verdict is None
+        else (
+            f"<p>Completeness: {escape(verdict.completeness.outcome.value)} — "
+            f"{escape(verdict.completeness.detail)}</p>"
+        )
+    )
+    anchor = timeline.entries[0].anchor if timeline.entries else None
+    where = (
+        ""
+        if anchor is None
+        else (f"<p>Chain {anchor.chain_id}, contract <code>{anchor.contract}</code></p>")
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>BindLedger timeline report</title>
+<style>{_CSS}</style></head><body>
+<h1>Timeline of subject <code>{to_hex(timeline.subject)}</code></h1>
+<p>Platform <code>{escape(timeline.platform)}</code>. The subject is named only by a keyed
+reference; no phone number or identity number appears in this report.</p>
+{where}{summary}{completeness}
+<h2>Over time</h2>
+{_picture(timeline, verdict)}
+<h2>Records</h2>
+<table><tr><th>#</th><th>time (platform's)</th><th>type</th><th>fact</th><th>record hash</th>
+<th>anchored</th><th>verdict</th></tr>
+{"".join(rows)}
+</table></body></html>
+"""

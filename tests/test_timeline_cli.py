@@ -1,0 +1,100 @@
+"""`bindledger timeline`, `verify` of a timeline and `report`, against anvil."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from ledger.cli import app
+from ledger.config import Settings
+from ledger.runtime import open_ledger
+from ledger.store.sqlite import SqliteStore
+from tests.test_anchoring import write_bindings
+from tests.test_cli import CLEAN_ENV
+
+
+@pytest.fixture
+def deployment(tmp_path: Path, anvil_url: str) -> dict[str, str]:
+    """A ledger on anvil with a file database; its settings as environment variables."""
+    database = str(tmp_path / "ledger.sqlite3")
+    store = SqliteStore(database)
+    ledger = open_ledger(Settings(chain=anvil_url, database=database), store=store)
+    write_bindings(ledger, 3, "borrower")  # subjects borrower-0 .. borrower-2, one record each
+    platform = next(iter(ledger.platforms.values()))
+    subject = ledger.refs.subject("borrower-1")
+    from ledger.core.records import Verification, VerificationMethod
+
+    for passed in (True, False):
+        ledger.sign_and_submit(
+            platform,
+            subject,
+            lambda prev, p=passed: Verification(
+                platform=platform.address,
+                subject=subject,
+                prev=prev,
+                timestamp=ledger.now(),
+                method=VerificationMethod.LIVENESS,
+                passed=p,
+                phone=bytes(32),
+            ),
+        )
+    ledger.seal_and_anchor()
+    store.close()
+    return {
+        **{k: v for k, v in CLEAN_ENV.items() if v is not None},
+        "BINDLEDGER_CHAIN": anvil_url,
+        "BINDLEDGER_DATABASE": database,
+        "BINDLEDGER_CONTRACT": ledger.contract.address,
+    }
+
+
+def run(env: dict[str, str], *args: str) -> Result:
+    return CliRunner(env={**CLEAN_ENV, **env}).invoke(app, list(args))
+
+
+def test_a_timeline_is_exported_verified_and_reported(
+    deployment: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "timeline.json"
+    exported = run(deployment, "timeline", "borrower-1", "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    assert "wrote 3 records" in exported.stdout
+    doc = json.loads(out.read_text())
+    assert doc["format"] == "bindledger.timeline/1" and len(doc["entries"]) == 3
+
+    verified = run(deployment, "verify", str(out), "--json")
+    assert verified.exit_code == 0, verified.output
+    assert json.loads(verified.stdout)["verified"] is True
+
+    report = tmp_path / "report.html"
+    rendered = run(deployment, "report", str(out), "--out", str(report))
+    assert rendered.exit_code == 0, rendered.output
+    html = report.read_text()
+    assert "VERIFIED: every record is signed" in html and "<svg" in html
+    assert "LIVENESS FAILED" in html
+    assert not re.search(r"""(src|href)=["']?https?:""", html)  # nothing fetched from outside
+
+
+def test_a_timeline_with_a_record_removed_fails_naming_the_gap(
+    deployment: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "timeline.json"
+    assert run(deployment, "timeline", "borrower-1", "--out", str(out)).exit_code == 0
+    doc = json.loads(out.read_text())
+    del doc["entries"][1]
+    out.write_text(json.dumps(doc))
+    result = run(deployment, "verify", str(out))
+    assert result.exit_code == 1
+    assert "entry 1 does not follow entry 0" in " ".join(result.stdout.split())
+
+
+def test_an_unreadable_timeline_exits_2(deployment: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "bindledger.timeline/1", "entries": 3}')
+    result = run(deployment, "verify", str(bad))
+    assert result.exit_code == 2
+    assert "is not a timeline" in " ".join(result.stderr.split())

@@ -1,0 +1,124 @@
+"""The verification page in a real headless Chromium: a valid bundle shows verified, a
+tampered one shows the failing check, and a timeline shows its completeness."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from api.main import create_app
+from ledger.chain.client import EmbeddedChain
+from ledger.config import Settings
+from ledger.runtime import open_ledger
+from ledger.service import Ledger
+from ledger.store.sqlite import SqliteStore
+from ledger.timeline import export_timeline
+from tests.support.server import serving
+from tests.test_anchoring import write_bindings
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+WAIT = 20
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
+        pytest.fail("Debian chromium and chromium-driver are missing: `make test` installs them")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    # An explicit driver path: Selenium Manager would otherwise try to download one.
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[tuple[str, Ledger]]:
+    ledger = open_ledger(Settings(), chain=EmbeddedChain(), store=SqliteStore())
+    write_bindings(ledger, 3)
+    ledger.seal_and_anchor()
+    with serving(create_app(Settings(), ledger, run_worker=False)) as url:
+        yield url, ledger
+
+
+def verify_in_page(browser: webdriver.Chrome, url: str, text: str) -> tuple[str, list[tuple[str, str]]]:
+    browser.get(url + "/verify")
+    area = browser.find_element(By.ID, "document")
+    browser.execute_script("arguments[0].value = arguments[1];", area, text)  # a paste
+    browser.find_element(By.ID, "verify").click()
+    WebDriverWait(browser, WAIT).until(
+        expected_conditions.text_to_be_present_in_element((By.ID, "verdict"), "VERIFIED"))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#checks tbody tr")
+    return browser.find_element(By.ID, "verdict").text, [
+        (r.get_attribute("data-check") or "", r.get_attribute("data-outcome") or "") for r in rows]
+
+
+def test_a_valid_bundle_shows_verified_with_every_check_passed(
+        browser: webdriver.Chrome, site: tuple[str, Ledger]) -> None:
+    url, ledger = site
+    verdict, rows = verify_in_page(browser, url, ledger.proof_bundle(2).dumps())
+    assert verdict == "VERIFIED"
+    assert rows == [("record hash", "passed"), ("signature", "passed"), ("inclusion", "passed"),
+                    ("head on chain", "passed"), ("anchor transaction", "passed")]
+
+
+def test_a_tampered_bundle_shows_the_failing_check(browser: webdriver.Chrome,
+                                                   site: tuple[str, Ledger]) -> None:
+    url, ledger = site
+    doc = ledger.proof_bundle(2).to_json()
+    doc["inclusionPath"][0] = "0x" + "00" * 32
+    verdict, rows = verify_in_page(browser, url, json.dumps(doc))
+    assert verdict == "NOT VERIFIED"
+    assert ("inclusion", "failed") in rows
+    assert ("record hash", "passed") in rows
+    reason = browser.find_element(By.ID, "reason").text
+    assert reason.startswith("inclusion: the inclusion path does not lead to the head's root")
+
+
+def test_a_dropped_timeline_file_shows_its_completeness(
+        browser: webdriver.Chrome, site: tuple[str, Ledger], tmp_path: Path) -> None:
+    url, ledger = site
+    timeline = export_timeline(ledger, next(iter(ledger.platforms)), ledger.refs.subject("s-0"))
+    path = tmp_path / "timeline.json"
+    path.write_text(timeline.dumps())
+    browser.get(url + "/verify")
+    browser.find_element(By.ID, "file").send_keys(str(path))
+    WebDriverWait(browser, WAIT).until(
+        expected_conditions.text_to_be_present_in_element((By.ID, "verdict"), "VERIFIED"))
+    assert browser.find_element(By.ID, "verdict").text == "VERIFIED"
+    checks = {r.get_attribute("data-check") for r in
+              browser.find_elements(By.CSS_SELECTOR, "#checks tbody tr")}
+    assert "completeness" in checks
+
+
+def test_text_that_is_not_json_is_refused_in_the_page(browser: webdriver.Chrome,
+                                                       site: tuple[str, Ledger]) -> None:
+    url, _ = site
+    browser.get(url + "/verify")
+    browser.find_element(By.ID, "document").send_keys("not json at all")
+    browser.find_element(By.ID, "verify").click()
+    WebDriverWait(browser, WAIT).until(
+        expected_conditions.text_to_be_present_in_element((By.ID, "verdict"), "Cannot be read"))
+    assert browser.find_element(By.ID, "reason").text.startswith("not JSON")
+
+
+def test_the_page_loads_nothing_from_outside(browser: webdriver.Chrome,
+                                             site: tuple[str, Ledger]) -> None:
+    url, _ = site
+    browser.get(url + "/verify")
+    sources = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")
+    assert sources and all(s.startswith(url) for s in sources)
