@@ -203,9 +203,11 @@ def report(
     chain: Annotated[str | None, typer.Option(
         "--chain", help="JSON-RPC URL to check every record against (recommended)",
         envvar="BINDLEDGER_CHAIN", show_default=False)] = None,
+    pdf: Annotated[Path | None, typer.Option(
+        help="also render the report to this PDF (needs Debian's chromium)")] = None,
 ) -> None:
     """Write a self-contained HTML report of a timeline, with each record's verdict."""
-    from ledger.report import render_report
+    from ledger.report import PdfRenderError, html_to_pdf, render_report
 
     try:
         parsed = Timeline.loads(file.read_bytes())
@@ -221,6 +223,12 @@ def report(
             raise _fail(str(exc), EXIT_CHAIN_UNREACHABLE) from None
     out.write_text(render_report(parsed, verdict))
     console.print(f"wrote {out}" + ("" if verdict else " (not checked: no --chain given)"))
+    if pdf is not None:
+        try:
+            html_to_pdf(out, pdf)
+        except PdfRenderError as exc:
+            raise _fail(str(exc), 1) from None
+        console.print(f"wrote {pdf}")
 
 
 def _is_timeline(text: bytes) -> bool:

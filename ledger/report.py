@@ -5,7 +5,11 @@ each record's verdict."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import subprocess
+import tempfile
 from html import escape
+from pathlib import Path
 
 from ledger.core.encoding import to_hex
 from ledger.core.records import (
@@ -20,6 +24,7 @@ from ledger.core.records import (
 )
 from ledger.core.timeline import Timeline
 from ledger.core.verdict import Verdict
+from ledger.errors import LedgerError
 from ledger.timeline import TimelineVerdict
 
 _COLUMN = 56  # px per record in the picture
@@ -186,3 +191,40 @@ reference; no phone number or identity number appears in this report.</p>
 {"".join(rows)}
 </table></body></html>
 """
+
+
+class PdfRenderError(LedgerError):
+    """No PDF renderer is installed, or it failed."""
+
+
+# Debian's Chromium prints HTML to PDF; the report is static, so this takes about a second.
+PDF_RENDERERS = ("chromium", "chromium-browser", "google-chrome")
+PDF_TIMEOUT_SECONDS = 60
+
+
+def html_to_pdf(html: Path, pdf: Path) -> None:
+    """Render the HTML report to PDF with a headless Chromium; raises PdfRenderError."""
+    browser = next((b for b in map(shutil.which, PDF_RENDERERS) if b), None)
+    if browser is None:
+        raise PdfRenderError("no Chromium to render PDF with (apt-get install chromium)")
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run(
+            [
+                browser,
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                f"--user-data-dir={profile}",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={pdf.resolve()}",
+                html.resolve().as_uri(),
+            ],
+            capture_output=True,
+            timeout=PDF_TIMEOUT_SECONDS,
+            check=False,
+        )
+    if done.returncode != 0 or not pdf.exists():
+        raise PdfRenderError(f"Chromium could not render the PDF: {done.stderr.decode()[-300:]}")

@@ -70,13 +70,14 @@ def test_a_timeline_is_exported_verified_and_reported(
     assert verified.exit_code == 0, verified.output
     assert json.loads(verified.stdout)["verified"] is True
 
-    report = tmp_path / "report.html"
-    rendered = run(deployment, "report", str(out), "--out", str(report))
+    report, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
+    rendered = run(deployment, "report", str(out), "--out", str(report), "--pdf", str(pdf))
     assert rendered.exit_code == 0, rendered.output
     html = report.read_text()
     assert "VERIFIED: every record is signed" in html and "<svg" in html
     assert "LIVENESS FAILED" in html
     assert not re.search(r"""(src|href)=["']?https?:""", html)  # nothing fetched from outside
+    assert pdf.read_bytes().startswith(b"%PDF-")
 
 
 def test_a_timeline_with_a_record_removed_fails_naming_the_gap(

@@ -148,8 +148,11 @@ def check_completeness(timeline: Timeline, head_on_chain: bytes) -> Check:
             expected=to_hex(head_on_chain),
             actual=to_hex(prev),
         )
+    on_chain = (
+        "no record of the subject is held by the contract yet"
+        if head_on_chain == ZERO_HASH
+        else f"the contract's head of the subject, {to_hex(head_on_chain)}, is among them"
+    )
     return passed(
-        name,
-        f"{len(timeline.entries)} records chained from the first to "
-        f"{to_hex(prev)}; the chain's head {to_hex(head_on_chain)} is among them",
+        name, f"{len(timeline.entries)} records chained from the first to {to_hex(prev)}; {on_chain}"
     )
