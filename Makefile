@@ -6,7 +6,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export ETH_HASH_BACKEND := pysha3
 
-.PHONY: demo test compile lint clean
+.PHONY: demo test compile lint bench clean
 
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ lint: $(PY_STAMP)
 
 compile: $(PY_STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/compile_contracts.py
+
+# Gas and throughput beside per-record anchoring and EAS, on eth-tester and anvil (about 10 min).
+bench: $(PY_STAMP) $(NODE_STAMP)
+	$(BIN)/bindledger bench --out bench/results
 
 clean:
 	rm -rf $(VENV) node_modules

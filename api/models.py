@@ -15,6 +15,10 @@ class RecordCreated(BaseModel):
     platform: str
 
 
+class RecordsCreated(BaseModel):
+    records: list[RecordCreated] = Field(description="one per record sent, in the same order")
+
+
 class RecordPublic(RecordCreated):
     record: dict[str, Any] = Field(description="the signed record, as in a proof bundle")
     anchored: bool

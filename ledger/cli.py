@@ -274,6 +274,33 @@ def print_verdict(verdict: Verdict) -> None:
         console.print(f"[bold red]NOT VERIFIED[/] — {verdict.reason()}")
 
 
+@app.command()
+def bench(
+    out: Annotated[
+        Path, typer.Option(help="folder for bench.json, bench.png and bench.md")
+    ] = Path("bench/results"),
+    chain: Annotated[
+        list[str] | None,
+        typer.Option("--chain", help="eth-tester and/or anvil (default: both, one run each)"),
+    ] = None,
+    tiny: Annotated[bool, typer.Option(help="tiny sizes: a smoke test, not a benchmark")] = False,
+) -> None:
+    """Gas and throughput of BindLedger beside per-record anchoring and EAS, on eth-tester and
+    anvil; prints tables and writes JSON, Markdown and a PNG plot. Needs npm ci (anvil)."""
+    from ledger.bench.report import markdown
+    from ledger.bench.run import Sizes, run_bench
+
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    sizes = Sizes.tiny() if tiny else Sizes.full()
+    if chain:
+        sizes.chains = chain
+    try:
+        report = run_bench(out, sizes, console)
+    except (LedgerError, OSError, RuntimeError) as exc:
+        raise _fail(str(exc), 1) from None
+    (out / "bench.md").write_text(markdown(report), encoding="utf-8")
+    console.print(f"wrote {out / 'bench.json'}, {out / 'bench.md'} and {out / 'bench.png'}")
+
+
 if __name__ == "__main__":
     app()
-

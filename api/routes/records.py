@@ -8,11 +8,16 @@ from fastapi import APIRouter, Body, HTTPException, Path, status
 
 from api.deps import LedgerDep, PlatformDep
 from api.limits import GuardedRoute
-from api.models import RecordCreated, RecordPublic
+from api.models import RecordCreated, RecordPublic, RecordsCreated
 from ledger.core.encoding import to_hex
 from ledger.core.records import SignedRecord
 from ledger.drafts import RecordDraft, prepare
+from ledger.errors import LedgerError
 from ledger.service import Accepted
+
+# One request of platform-signed records: enough to spread the per-request cost of HTTP over
+# many records, and (at about 500 bytes a record) inside api.limits.MAX_REQUEST_BYTES.
+MAX_BATCH_RECORDS = 100
 
 # SQLite row ids are signed 64-bit integers.
 RecordId = Annotated[int, Path(ge=1, lt=2**63, description="the record's id")]
@@ -61,6 +66,40 @@ def create_signed_record(
             status.HTTP_403_FORBIDDEN, "the record names another platform than this API key's"
         )
     return _created(ledger.submit(signed))
+
+
+@router.post(
+    "/signed/batch",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RecordsCreated,
+    response_model_by_alias=True,
+)
+def create_signed_records(
+    ledger: LedgerDep, platform: PlatformDep, document: Annotated[dict[str, Any], Body()]
+) -> RecordsCreated:
+    """Write up to 100 records the platform signed itself, `{"records": [...]}`, all or none,
+    in one commit: for platforms that send many records. A record may extend the chain of one
+    before it in the batch. Errors are those of `/signed`, naming the first record at fault."""
+    documents = document.get("records")
+    if not isinstance(documents, list) or not 0 < len(documents) <= MAX_BATCH_RECORDS:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"expected {{\"records\": [...]}} with 1 to {MAX_BATCH_RECORDS} records",
+        )
+    batch = []
+    try:
+        for index, item in enumerate(documents):
+            batch.append(SignedRecord.from_json(item))
+            if batch[-1].record.platform != platform.address:
+                raise HTTPException(
+                    status.HTTP_403_FORBIDDEN,
+                    f"record {index}: the record names another platform than this API key's",
+                )
+        return RecordsCreated(records=[_created(a) for a in ledger.submit_many(batch)])
+    except LedgerError as exc:
+        index = getattr(exc, "index", len(batch))
+        exc.args = (f"record {index}: {exc}",)
+        raise
 
 
 def _own(ledger: LedgerDep, platform: PlatformDep, record_id: int) -> Accepted:

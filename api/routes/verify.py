@@ -19,4 +19,6 @@ def verify(ledger: LedgerDep, document: Any = Body(...)) -> dict[str, Any]:
     """Check a proof bundle: record hash, platform signature, inclusion, head on chain and the
     anchor transaction. An unreadable bundle is a 422 saying why; a readable one always gets
     a verdict naming the check that failed and what was expected."""
-    return verify_bundle(ProofBundle.from_json(document), ledger.chain).to_json()
+    # The ledger's own artifact, read once: the chain client reuses its contract objects.
+    bundle = ProofBundle.from_json(document)
+    return verify_bundle(bundle, ledger.chain, ledger.contract.artifact).to_json()

@@ -17,7 +17,7 @@ from hexbytes import HexBytes
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import TransactionNotFound, Web3Exception
-from web3.types import TxParams, Wei
+from web3.types import RPCEndpoint, TxParams, Wei
 
 from ledger.artifacts import Artifact
 from ledger.chain.reverts import revert_data
@@ -25,6 +25,8 @@ from ledger.errors import LedgerError
 
 DEFAULT_RECEIPT_TIMEOUT = 120.0
 _POLL_INTERVAL = 0.05
+# How long the code read at an address is reused (see ChainClient.code).
+CODE_CACHE_SECONDS = 10.0
 # On the embedded chain every fresh account gets this much from the tester's funded account.
 EMBEDDED_FUNDING_WEI = 10**21
 
@@ -73,6 +75,29 @@ class ChainClient(ABC):
     def __init__(self, web3: Web3) -> None:
         self.web3 = web3
         self._chain_id: int | None = None
+        self._contracts: dict[tuple[str, int], tuple[Any, Any]] = {}
+        self._code: dict[str, tuple[float, bytes]] = {}
+        self._make_contract = web3.eth.contract
+        # web3.py builds a contract object by walking its whole ABI (BindLedger's is large):
+        # tens of milliseconds, paid by every AnchorContract. The objects hold no state of
+        # their own, so one per (address, ABI object) is reused.
+        web3.eth.contract = self._contract  # type: ignore[method-assign]
+        # web3.py's validation middleware asks the node for its chain id before every eth_call
+        # (one more round trip each). A node's chain id does not change, and this client
+        # already holds it for its whole life: let the provider answer that one from its cache.
+        web3.provider.cache_allowed_requests = True
+        web3.provider.cacheable_requests = {RPCEndpoint("eth_chainId")}
+
+    def _contract(self, address: Any = None, **kwargs: Any) -> Any:
+        abi = kwargs.get("abi")
+        if address is None or abi is None or set(kwargs) != {"abi"}:
+            return self._make_contract(address, **kwargs)
+        key = (str(address), id(abi))
+        cached = self._contracts.get(key)
+        if cached is None or cached[0] is not abi:
+            # The ABI object is kept in the entry, so its id cannot be reused by another.
+            cached = self._contracts[key] = (abi, self._make_contract(address, **kwargs))
+        return cached[1]
 
     @property
     def chain_id(self) -> int:
@@ -177,7 +202,18 @@ class ChainClient(ABC):
         return BlockInfo(int(b["number"]), bytes(b["hash"]), int(b["timestamp"]))
 
     def code(self, address: str) -> bytes:
-        return bytes(self.web3.eth.get_code(Web3.to_checksum_address(address)))
+        """The code at `address`. Non-empty code is remembered for CODE_CACHE_SECONDS: every
+        verification checks the contract's code (18 kB for BindLedger), and code, once there,
+        changes only through SELFDESTRUCT, which EIP-6780 confines to the creating transaction."""
+        address = Web3.to_checksum_address(address)
+        now = time.monotonic()
+        cached = self._code.get(address)
+        if cached is not None and now - cached[0] < CODE_CACHE_SECONDS:
+            return cached[1]
+        code = bytes(self.web3.eth.get_code(address))
+        if code:
+            self._code[address] = (now, code)
+        return code
 
     def _is_known(self, tx_hash: bytes) -> bool:
         try:

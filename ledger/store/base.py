@@ -13,6 +13,10 @@ class StoreConflictError(LedgerStateError):
     """A write would break an invariant: a duplicate record or a head out of order."""
 
 
+class RecordNotStoredError(LedgerStateError):
+    """The commit of a staged record failed; it is not stored and must not be acknowledged."""
+
+
 class AnchorState(StrEnum):
     SEALED = "SEALED"  # head computed, no transaction yet
     SENT = "SENT"  # transaction signed and stored; it may or may not have reached the chain
@@ -56,6 +60,36 @@ class Store(ABC):
         """Append a record to its platform's log; assigns the next leaf index.
 
         Raises StoreConflictError if a record with this hash exists.
+        """
+
+    def stage_record(
+        self, platform: str, record_hash: bytes, subject: bytes, record_type: str, body: str
+    ) -> tuple[RecordRow, int]:
+        """Like `add_record`, but the record may not be durable yet: it is once
+        `wait_durable(ticket)` returns for the ticket returned here. Lets a store commit the
+        records of several writers at once (group commit) while each is acknowledged only after
+        its commit.
+
+        Raises StoreConflictError if a record with this hash exists.
+        """
+        rows, ticket = self.stage_records([(platform, record_hash, subject, record_type, body)])
+        return rows[0], ticket
+
+    def stage_records(
+        self, records: list[tuple[str, bytes, bytes, str, str]]
+    ) -> tuple[list[RecordRow], int]:
+        """Stage several records (platform, record_hash, subject, record_type, body) in order,
+        all or none: they are durable once `wait_durable(ticket)` returns.
+
+        Raises StoreConflictError, and stages nothing, if one of their hashes is stored. This
+        default stores them at once, one by one; a store with group commit overrides it.
+        """
+        return [self.add_record(*record) for record in records], 0
+
+    def wait_durable(self, ticket: int) -> None:
+        """Return once the staged write with this ticket is durable.
+
+        Raises RecordNotStoredError when its commit failed: the write is then lost.
         """
 
     @abstractmethod

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ledger.store.base import AnchorState, HeadRow, RecordRow, Store, StoreConflictError
+from ledger.store.base import (
+    AnchorState,
+    HeadRow,
+    RecordNotStoredError,
+    RecordRow,
+    Store,
+    StoreConflictError,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -40,6 +48,11 @@ CREATE TABLE IF NOT EXISTS heads (
 );
 """
 
+# Group commit: how long a commit may wait for concurrent writers to join it, in steps of how
+# long. Bounded well under one fsync's worth of latency on a slow disk.
+COMMIT_GATHER_SECONDS = 0.002
+COMMIT_GATHER_STEP_SECONDS = 0.0002
+
 _RECORD_COLUMNS = "id, platform, leaf_index, record_hash, subject, record_type, body"
 _HEAD_COLUMNS = (
     "platform, tree_size, root_hash, sealed_at, state, chain_id, contract, tx_hash, raw_tx, "
@@ -48,26 +61,138 @@ _HEAD_COLUMNS = (
 
 
 class SqliteStore(Store):
-    """A store in one SQLite file (or `:memory:`), safe to share between threads."""
+    """A store in one SQLite file (or `:memory:`), safe to share between threads.
+
+    Group commit: `stage_record` writes into an open transaction and `wait_durable` commits it,
+    so records staged by several threads while one commit (one fsync) runs share the next one.
+    Every other write commits at once, together with any records staged before it.
+    """
 
     def __init__(self, path: str | Path = ":memory:") -> None:
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the connection and the counters below
         self._conn.execute("PRAGMA journal_mode=WAL")
         # FULL: a record is on disk before the API acknowledges it.
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
+        self._open = False  # a transaction holds staged records
+        self._staged = 0  # ticket of the last staged record
+        self._durable = 0  # every ticket up to this one is committed
+        self._lost: list[tuple[int, int]] = []  # ticket ranges whose commit failed
+        self._first_in_transaction = 1
+        self._committed = threading.Condition()
+        self._committing = False
+        self._last_group = 1  # records in the last group commit
+
+    def _begin(self) -> None:
+        """Requires self._lock. Opens a transaction unless staged records keep one open."""
+        if not self._open:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._open = True
+            self._first_in_transaction = self._staged + 1
+
+    def _commit(self) -> int:
+        """Requires self._lock. Commits the open transaction; returns the last ticket in it."""
+        last, first = self._staged, self._first_in_transaction
+        self._open = False
+        try:
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._rollback(first, last)
+            raise
+        return last
+
+    def _rollback(self, first: int, last: int) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+        self._open = False
+        if last >= first:
+            self._lost.append((first, last))
+        self._mark_durable(last)
+
+    def _mark_durable(self, last: int) -> None:
+        with self._committed:
+            self._durable = max(self._durable, last)
+            self._committed.notify_all()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._begin()
+            # A savepoint, so a failed write undoes itself only, never the records that other
+            # writers staged in the same transaction.
+            self._conn.execute("SAVEPOINT write")
             try:
                 yield self._conn
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._conn.execute("ROLLBACK TO write")
+                self._conn.execute("RELEASE write")
+                self._mark_durable(self._commit())
                 raise
-            self._conn.execute("COMMIT")
+            self._conn.execute("RELEASE write")
+            self._mark_durable(self._commit())
+
+    def stage_records(
+        self, records: list[tuple[str, bytes, bytes, str, str]]
+    ) -> tuple[list[RecordRow], int]:
+        with self._lock:
+            self._begin()
+            self._conn.execute("SAVEPOINT stage")
+            try:
+                rows = [self._insert_record(*record) for record in records]
+            except BaseException:
+                self._conn.execute("ROLLBACK TO stage")
+                self._conn.execute("RELEASE stage")
+                if self._first_in_transaction > self._staged:
+                    # Nothing else is staged: end the empty transaction, not to hold the
+                    # database's write lock until the next write.
+                    self._mark_durable(self._commit())
+                raise
+            self._conn.execute("RELEASE stage")
+            self._staged += 1
+            return rows, self._staged
+
+    def wait_durable(self, ticket: int) -> None:
+        with self._committed:
+            while self._durable < ticket and self._committing:
+                self._committed.wait()
+            leader = self._durable < ticket
+            if leader:
+                self._committing = True
+        if leader:
+            self._gather()
+            # Every record staged so far goes into this commit, including those of the
+            # threads now waiting for it.
+            try:
+                with self._lock:
+                    if self._open:
+                        before = self._durable
+                        self._mark_durable(self._commit())
+                        self._last_group = self._durable - before
+            except sqlite3.Error:
+                pass  # reported below, through the lost ticket range
+            finally:
+                with self._committed:
+                    self._committing = False
+                    self._committed.notify_all()
+        if any(first <= ticket <= last for first, last in self._lost):
+            raise RecordNotStoredError(
+                "the record could not be committed to the database and is not stored"
+            )
+
+    def _gather(self) -> None:
+        """When the last commit carried several writers' records, wait while more are being
+        staged (at most COMMIT_GATHER_SECONDS), so one fsync serves them all; a lone writer
+        never waits (PostgreSQL's commit_delay and commit_siblings, in small)."""
+        if self._last_group < 2:
+            return
+        deadline = time.monotonic() + COMMIT_GATHER_SECONDS
+        seen = self._staged
+        while time.monotonic() < deadline:
+            time.sleep(COMMIT_GATHER_STEP_SECONDS)
+            if self._staged == seen:
+                return
+            seen = self._staged
 
     def _query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -76,25 +201,32 @@ class SqliteStore(Store):
     def add_record(
         self, platform: str, record_hash: bytes, subject: bytes, record_type: str, body: str
     ) -> RecordRow:
-        with self._write() as conn:
-            (next_index,) = conn.execute(
-                "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM records WHERE platform = ?",
-                (platform,),
-            ).fetchone()
-            try:
-                cursor = conn.execute(
-                    "INSERT INTO records (platform, leaf_index, record_hash, subject, record_type,"
-                    " body) VALUES (?, ?, ?, ?, ?, ?)",
-                    (platform, next_index, record_hash, subject, record_type, body),
-                )
-            except sqlite3.IntegrityError:
-                raise StoreConflictError(
-                    f"record 0x{record_hash.hex()} is already stored"
-                ) from None
-            assert cursor.lastrowid is not None
-            return RecordRow(
-                cursor.lastrowid, platform, next_index, record_hash, subject, record_type, body
+        with self._write():
+            return self._insert_record(platform, record_hash, subject, record_type, body)
+
+    def _insert_record(
+        self, platform: str, record_hash: bytes, subject: bytes, record_type: str, body: str
+    ) -> RecordRow:
+        """Requires self._lock and an open transaction."""
+        conn = self._conn
+        (next_index,) = conn.execute(
+            "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM records WHERE platform = ?",
+            (platform,),
+        ).fetchone()
+        try:
+            cursor = conn.execute(
+                "INSERT INTO records (platform, leaf_index, record_hash, subject, record_type,"
+                " body) VALUES (?, ?, ?, ?, ?, ?)",
+                (platform, next_index, record_hash, subject, record_type, body),
             )
+        except sqlite3.IntegrityError:
+            raise StoreConflictError(
+                f"record 0x{record_hash.hex()} is already stored"
+            ) from None
+        assert cursor.lastrowid is not None
+        return RecordRow(
+            cursor.lastrowid, platform, next_index, record_hash, subject, record_type, body
+        )
 
     def get_record(self, record_id: int) -> RecordRow | None:
         rows = self._query(f"SELECT {_RECORD_COLUMNS} FROM records WHERE id = ?", record_id)
@@ -242,6 +374,8 @@ class SqliteStore(Store):
 
     def close(self) -> None:
         with self._lock:
+            if self._open:
+                self._mark_durable(self._commit())
             self._conn.close()
 
 
