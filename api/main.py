@@ -11,7 +11,18 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routes import anchors, health, pages, records, timelines, verify
+from api.routes import (
+    anchors,
+    disputes,
+    freezes,
+    health,
+    loans,
+    pages,
+    records,
+    subjects,
+    timelines,
+    verify,
+)
 from ledger.config import Settings
 from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
 from ledger.runtime import open_ledger
@@ -50,6 +61,8 @@ def create_app(
     )
     for router in (records.router, anchors.router, verify.router, timelines.router,
                    health.router, pages.router):
+        app.include_router(router)
+    for router in (subjects.router, loans.router, disputes.router, freezes.router):
         app.include_router(router)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(LedgerError, _ledger_error)

@@ -23,6 +23,13 @@ DEV_REF_SECRET = "bindledger-development-secret-not-for-production"
 DEV_PLATFORMS = json.dumps(
     [{"name": "demo-lender", "key": DEV_PLATFORM_KEY, "apiKey": DEV_PLATFORM_API_KEY}]
 )
+# anvil's development accounts #3 and #4: the relayer of rule records and a regulator.
+DEV_RELAYER_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"
+DEV_REGULATOR_KEY = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a"
+DEV_REGULATOR_API_KEY = "dev-regulator-key"
+DEV_REGULATORS = json.dumps(
+    [{"name": "demo-regulator", "key": DEV_REGULATOR_KEY, "apiKey": DEV_REGULATOR_API_KEY}]
+)
 
 
 class ConfigError(LedgerValueError):
@@ -32,6 +39,19 @@ class ConfigError(LedgerValueError):
 @dataclass(frozen=True)
 class Platform:
     """A lender: its name, its signing and anchoring account, and its API key."""
+
+    name: str
+    account: LocalAccount
+    api_key: str
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+
+@dataclass(frozen=True)
+class Regulator:
+    """A regulator: its name, the account holding REGULATOR_ROLE, and its API key."""
 
     name: str
     account: LocalAccount
@@ -70,6 +90,16 @@ class Settings(BaseSettings):
         DEV_PLATFORMS,
         description='JSON list of platforms: [{"name": ..., "key": "0x...", "apiKey": ...}]',
     )
+    relayer_key: str = Field(
+        DEV_RELAYER_KEY,
+        description="private key of the account that relays platform-signed rule records to "
+        "the contract and pays their gas (needs no role; one per API instance)",
+    )
+    regulators: str = Field(
+        DEV_REGULATORS,
+        description='JSON list of regulators: [{"name": ..., "key": "0x...", "apiKey": ...}]; '
+        "each key's account is granted REGULATOR_ROLE at start",
+    )
     anchor_every_records: int = Field(
         256, ge=1, description="seal and anchor a head once this many records are pending"
     )
@@ -103,9 +133,34 @@ class Settings(BaseSettings):
             raise ConfigError("two platforms share an API key")
         return platforms
 
+    @cached_property
+    def relayer_account(self) -> LocalAccount:
+        return _account(self.relayer_key, "relayer_key")
+
+    @cached_property
+    def regulator_list(self) -> list[Regulator]:
+        try:
+            entries = json.loads(self.regulators)
+            regulators = [
+                Regulator(
+                    str(e["name"]), _account(e["key"], f"regulator {e['name']}"), str(e["apiKey"])
+                )
+                for e in entries
+            ]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ConfigError(f"BINDLEDGER_REGULATORS is not a list of regulators: {exc}") from None
+        keys = [r.api_key for r in regulators] + [p.api_key for p in self.platform_list]
+        if len(set(keys)) != len(keys):
+            raise ConfigError("two regulators or platforms share an API key")
+        return regulators
+
     @property
     def uses_dev_secrets(self) -> bool:
-        return self.ref_secret == DEV_REF_SECRET or DEV_PLATFORM_KEY in self.platforms
+        return (
+            self.ref_secret == DEV_REF_SECRET
+            or DEV_PLATFORM_KEY in self.platforms
+            or DEV_REGULATOR_KEY in self.regulators
+        )
 
 
 def describe_settings() -> str:

@@ -10,14 +10,25 @@ from pydantic import TypeAdapter
 from rich.console import Console
 from rich.table import Table
 
-from ledger.config import Settings
+from ledger.config import Platform, Settings
 from ledger.core.bundle import ProofBundle
-from ledger.drafts import RecordDraft, prepare
+from ledger.core.records import LoanCreation
+from ledger.drafts import (
+    DisbursementDraft,
+    LoanDraft,
+    RecordDraft,
+    prepare,
+    prepare_loan,
+    prepare_loan_event,
+)
+from ledger.rules import RuleRefusedError, RulesClient, rules_for
 from ledger.runtime import open_ledger
+from ledger.service import Ledger
 from ledger.verify import verify_bundle
 
 POLICY_HASH = "0x" + "ab" * 32
 ONE_YEAR = 365 * 24 * 3600
+MONTH = 30 * 24 * 3600
 
 # Made-up borrowers. Their raw identifiers never leave this process: records carry keyed
 # references only, and the table below shows them masked.
@@ -26,6 +37,8 @@ BORROWERS = [
     ("310101198505052345", "+86 139 1234 5678", "LOAN-0002"),
     ("440301199212123456", "186-2000-3000", "LOAN-0003"),
 ]
+# A borrower who is verified and bound but has not consented to lending yet.
+UNCONSENTED = ("320102199503034567", "+86 137 0000 1111", "LOAN-0004")
 
 
 def borrower_story(subject_id: str, phone: str, account: str, now: int) -> list[dict[str, Any]]:
@@ -60,14 +73,12 @@ def run_demo(settings: Settings, out: Path, console: Console) -> None:
         f"[bold]BindLedger demo[/] — contract {ledger.contract.address} on "
         f"{ledger.chain.describe()}"
     )
-    drafts: TypeAdapter[Any] = TypeAdapter(RecordDraft)
+    rules = rules_for(ledger)
     last_ids: list[int] = []
     for subject_id, phone, account in BORROWERS:
         for doc in borrower_story(subject_id, phone, account, ledger.now()):
-            prepared = prepare(
-                drafts.validate_python(doc), platform.address, ledger.refs, ledger.now()
-            )
-            accepted = ledger.sign_and_submit(platform, prepared.subject, prepared.build)
+            # Every record passes the contract's rules before it is stored in the log.
+            accepted = _submit(ledger, rules, platform, doc)
         last_ids.append(accepted.row.id)
     heads = ledger.seal_and_anchor()
     head = heads[-1]
@@ -103,5 +114,54 @@ def run_demo(settings: Settings, out: Path, console: Console) -> None:
     console.print(
         f"borrowers: {len(BORROWERS)}, records: {head.tree_size}, anchor transactions: {len(heads)}"
     )
+    ok &= _loans(ledger, rules, platform, console)
     if not ok:
         raise SystemExit("demo failed: a verdict was not what it should be")
+
+
+def _submit(ledger: Ledger, rules: RulesClient, platform: Platform, doc: dict[str, Any]) -> Any:
+    drafts: TypeAdapter[Any] = TypeAdapter(RecordDraft)
+    prepared = prepare(drafts.validate_python(doc), platform.address, ledger.refs, ledger.now())
+    return rules.sign_and_submit(platform, prepared.subject, prepared.build).accepted
+
+
+def _loans(ledger: Ledger, rules: RulesClient, platform: Platform, console: Console) -> bool:
+    """One disbursement refused (no lending consent: R3) and one made; True when as expected."""
+    now = ledger.now()
+    subject_id, phone, account = UNCONSENTED
+    for doc in borrower_story(subject_id, phone, account, now)[:3]:  # all but the consent
+        _submit(ledger, rules, platform, doc)
+    table = Table(title="repayment-risk rules")
+    for column in ("borrower", "action", "outcome"):
+        table.add_column(column)
+    ok = True
+    for (borrower, _, loan_number), expect_refusal in ((UNCONSENTED, True), (BORROWERS[0], False)):
+        draft = LoanDraft.model_validate({
+            "subjectId": borrower, "loanId": loan_number,
+            "dueTimes": [now + MONTH * (i + 1) for i in range(3)], "amounts": [1_000] * 3,
+        })
+        prepared = prepare_loan(draft, platform.address, ledger.refs, now)
+        created = rules.sign_and_submit(platform, prepared.subject, prepared.build)
+        creation = created.accepted.record.record
+        assert isinstance(creation, LoanCreation)
+        event = prepare_loan_event(DisbursementDraft(amount=3_000), creation, ledger.refs, now)
+        masked = f"{borrower[:4]}…{borrower[-2:]}"
+        try:
+            done = rules.sign_and_submit(platform, event.subject, event.build)
+        except RuleRefusedError as refusal:
+            facts = ", ".join(f"{k}={_short(v)}" for k, v in refusal.facts.items())
+            outcome = f"[red]refused by {refusal.rule}[/] — {refusal.error}({facts})"
+            ok &= expect_refusal
+        else:
+            outcome = (f"[green]disbursed[/] — tx {done.tx.tx_hash.hex()[:12]}… in block "
+                       f"{done.tx.block_number}, record {done.accepted.row.id} in the log")
+            ok &= not expect_refusal
+        table.add_row(masked, "disburse 3 000", outcome)
+    console.print(table)
+    ledger.seal_and_anchor()  # the loan records are anchored too
+    return ok
+
+
+def _short(value: Any) -> Any:
+    """A 32-byte hex value as its first bytes, for the table."""
+    return f"{value[:10]}…" if isinstance(value, str) and len(value) > 20 else value

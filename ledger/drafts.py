@@ -24,12 +24,20 @@ from pydantic import (
 
 from ledger.core.encoding import from_hex
 from ledger.core.records import (
+    MAX_INSTALLMENTS,
     Binding,
     BindingAction,
+    ChannelChange,
+    CollectionContact,
     Consent,
     ConsentAction,
+    Disbursement,
+    Dispute,
+    DisputeAction,
+    LoanCreation,
     Purpose,
     Record,
+    Repayment,
     Verification,
     VerificationMethod,
     factor_mask,
@@ -64,6 +72,7 @@ def _bytes32(value: Any) -> bytes:
 
 Hex32 = Annotated[bytes, BeforeValidator(_bytes32), Field(json_schema_extra={"type": "string"})]
 UInt64 = Annotated[StrictInt, Field(ge=0, lt=1 << 64)]
+UInt128 = Annotated[StrictInt, Field(ge=0, lt=1 << 128)]
 Identifier = Annotated[str, Field(min_length=1, max_length=256)]
 
 
@@ -101,6 +110,54 @@ class ConsentDraft(_Draft):
     expires_at: UInt64 = Field(alias="expiresAt", description="unix time the consent lapses")
 
 
+class LoanDraft(_Draft):
+    """A loan with its installment schedule: installment i of `amounts[i]` is due at
+    `dueTimes[i]` (the contract requires due times strictly increasing and no zero amount)."""
+
+    loan_id: Annotated[str, Field(min_length=1, max_length=128)] = Field(
+        alias="loanId", description="the platform's loan number (raw)"
+    )
+    due_times: list[UInt64] = Field(
+        alias="dueTimes", min_length=1, max_length=MAX_INSTALLMENTS,
+        description="unix time each installment is due",
+    )
+    amounts: list[UInt128] = Field(
+        min_length=1, max_length=MAX_INSTALLMENTS, description="amount of each installment"
+    )
+
+
+class _LoanEventDraft(BaseModel):
+    """A record about a loan the API already knows: its subject and id come from the loan."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    timestamp: UInt64 | None = Field(None, description="when the fact happened (default: now)")
+
+
+class DisbursementDraft(_LoanEventDraft):
+    amount: UInt128 = Field(description="amount paid out")
+
+
+class RepaymentDraft(_LoanEventDraft):
+    amount: UInt128 = Field(description="amount received")
+
+
+class ChannelChangeDraft(_LoanEventDraft):
+    channel: Identifier = Field(description="the new repayment account (raw)")
+
+
+class CollectionContactDraft(_LoanEventDraft):
+    channel: str = Field(
+        min_length=1, max_length=64, description="phone number the subject was contacted on (raw)"
+    )
+
+
+class DisputeDraft(_LoanEventDraft):
+    loan_id: Hex32 = Field(
+        alias="loanId", description="the loan's id, as POST /v1/loans returned it"
+    )
+
+
 RecordDraft = Annotated[
     BindingDraft | VerificationDraft | ConsentDraft, Field(discriminator="type")
 ]
@@ -123,6 +180,11 @@ class Referencer:
 
     def account(self, raw: str) -> bytes:
         return account_ref(self.secret, raw)
+
+    def loan(self, platform: str, raw: str) -> bytes:
+        """A loan's id: the keyed reference of the platform's loan number, within the platform
+        (two platforms may both number a loan LOAN-1 for the same borrower)."""
+        return account_ref(self.secret, f"LOAN/{platform}/{raw}")
 
 
 @dataclass(frozen=True)
@@ -187,3 +249,72 @@ def prepare(
                     expires_at=draft.expires_at,
                 ),
             )
+
+
+def prepare_loan(draft: LoanDraft, platform: str, refs: Referencer, now: int) -> PreparedDraft:
+    """The loan creation record builder of a loan draft (raises InvalidIdentifierError etc.)."""
+    subject = refs.subject(draft.subject_id)
+    loan = refs.loan(platform, draft.loan_id)
+    timestamp = draft.timestamp if draft.timestamp is not None else now
+    return PreparedDraft(
+        subject,
+        lambda prev: LoanCreation(
+            platform=platform,
+            subject=subject,
+            prev=prev,
+            timestamp=timestamp,
+            loan=loan,
+            due_times=tuple(draft.due_times),
+            amounts=tuple(draft.amounts),
+        ),
+    )
+
+
+LoanEventDraft = (
+    DisbursementDraft | RepaymentDraft | ChannelChangeDraft | CollectionContactDraft
+)
+
+
+def prepare_loan_event(
+    draft: LoanEventDraft, creation: LoanCreation, refs: Referencer, now: int
+) -> PreparedDraft:
+    """The builder of a record about the loan `creation` created (same platform and subject)."""
+    timestamp = draft.timestamp if draft.timestamp is not None else now
+    kind: type[Disbursement | Repayment | ChannelChange | CollectionContact]
+    match draft:
+        case DisbursementDraft() | RepaymentDraft():
+            kind = Disbursement if isinstance(draft, DisbursementDraft) else Repayment
+            members: dict[str, Any] = {"amount": draft.amount}
+        case ChannelChangeDraft():
+            kind, members = ChannelChange, {"channel": refs.account(draft.channel)}
+        case CollectionContactDraft():
+            kind, members = CollectionContact, {"channel": refs.phone(draft.channel)}
+
+    def build(prev: bytes) -> Record:
+        return kind(
+            platform=creation.platform,
+            subject=creation.subject,
+            prev=prev,
+            timestamp=timestamp,
+            loan=creation.loan,
+            **members,
+        )
+
+    return PreparedDraft(creation.subject, build)
+
+
+def prepare_dispute(
+    creation: LoanCreation, action: DisputeAction, timestamp: int | None, now: int
+) -> PreparedDraft:
+    """The builder of a dispute record opening or closing a dispute on the loan."""
+    return PreparedDraft(
+        creation.subject,
+        lambda prev: Dispute(
+            platform=creation.platform,
+            subject=creation.subject,
+            prev=prev,
+            timestamp=timestamp if timestamp is not None else now,
+            loan=creation.loan,
+            action=action,
+        ),
+    )

@@ -10,6 +10,7 @@ from ledger.config import ConfigError, Settings
 from ledger.core.encoding import to_hex
 from ledger.drafts import Referencer
 from ledger.errors import LedgerStateError
+from ledger.rules import REGULATOR_ROLE, RulesClient, attach_rules
 from ledger.service import Ledger
 from ledger.store.base import AnchorState, Store
 from ledger.store.sqlite import SqliteStore
@@ -22,10 +23,15 @@ class ForeignChainError(LedgerStateError):
 
 
 def open_ledger(
-    settings: Settings, chain: ChainClient | None = None, store: Store | None = None
+    settings: Settings,
+    chain: ChainClient | None = None,
+    store: Store | None = None,
+    contract: AnchorContract | None = None,
 ) -> Ledger:
     """Connect to the chain and the database, check that they belong together, and return
-    a ledger whose platforms hold the platform role.
+    a ledger whose platforms hold the platform role and whose regulators the regulator role,
+    with its rules client attached (ledger.rules.rules_for). `contract`, when given, is used
+    instead of the one in `settings` (tests pass a harness deployment).
 
     Raises ConfigError, ChainError, ForeignContractError or ForeignChainError.
     """
@@ -37,7 +43,9 @@ def open_ledger(
     if chain.embedded:
         log.warning("using the %s", chain.describe())
     admin = settings.admin_account
-    if settings.contract:
+    if contract is not None:
+        contract.check_code()
+    elif settings.contract:
         contract = AnchorContract(chain, settings.contract)
         contract.check_code()
     else:
@@ -50,8 +58,17 @@ def open_ledger(
         if not contract.has_platform_role(platform.address):
             chain.fund(admin.address)
             contract.grant_platform_role(admin, platform.address)
+    for regulator in settings.regulator_list:
+        if not contract.contract.functions.hasRole(REGULATOR_ROLE, regulator.address).call():
+            chain.fund(admin.address)
+            chain.transact(admin, contract.contract.functions.grantRole(REGULATOR_ROLE,
+                                                                        regulator.address))
+        chain.fund(regulator.address)
+    chain.fund(settings.relayer_account.address)
     refs = Referencer(settings.ref_secret.encode())
-    return Ledger(store, chain, contract, settings.platform_list, refs)
+    ledger = Ledger(store, chain, contract, settings.platform_list, refs)
+    attach_rules(ledger, RulesClient(ledger, settings.relayer_account, settings.regulator_list))
+    return ledger
 
 
 def database_path(settings: Settings, chain: ChainClient) -> str:

@@ -7,6 +7,7 @@ do: the exact custom error and its arguments, decoded from the revert data.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
-from web3 import Web3
+from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import TxReceipt
@@ -41,6 +42,7 @@ from ledger.core.records import (
     factor_mask,
     sign_record,
 )
+from tests.conftest import CHAIN_KINDS
 from tests.helpers.reverts import expect_revert
 
 from .conftest import Deploy
@@ -234,6 +236,16 @@ class Rules:
 
     def revert_of(self, call: Any, sender: str) -> tuple[str, tuple[Any, ...]]:
         return expect_revert(self.contract.abi, lambda: call.transact({"from": sender}))
+
+
+@pytest.fixture(scope="module", params=CHAIN_KINDS)
+def w3(request: pytest.FixtureRequest) -> Iterator[Web3]:
+    """Overrides tests/contracts/conftest.py: these tests run on eth-tester and on anvil (its
+    unlocked development accounts send the transactions there)."""
+    if request.param == "embedded":
+        yield Web3(EthereumTesterProvider())
+    else:
+        yield Web3(HTTPProvider(request.getfixturevalue("anvil_url")))
 
 
 @pytest.fixture

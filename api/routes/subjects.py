@@ -1,0 +1,71 @@
+"""Subjects: their binding state under the rules, and the rule records about them (binding,
+verification, consent), which the contract must accept before they are stored."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Path, status
+
+from api.deps import LedgerDep, PlatformDep
+from api.rule_models import RefusalBody, RuleRecordCreated, SubjectBinding
+from api.rules import RulesDep, RulesRoute
+from ledger.core.encoding import from_hex
+from ledger.core.records import SignedRecord
+from ledger.drafts import RecordDraft, prepare
+
+HEX32 = r"^0x[0-9a-fA-F]{64}$"
+SubjectRef = Annotated[str, Path(pattern=HEX32, description="the subject's keyed reference")]
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    422: {"model": RefusalBody, "description": "refused by a rule (R1-R8) or malformed"},
+    409: {"model": RefusalBody, "description": "does not fit the contract's state"},
+}
+
+router = APIRouter(prefix="/v1/subjects", tags=["rules"], route_class=RulesRoute)
+
+
+@router.get("/{ref}/binding", response_model=SubjectBinding, response_model_by_alias=True)
+def get_binding(ref: SubjectRef, rules: RulesDep, platform: PlatformDep) -> SubjectBinding:
+    """The subject's binding at this platform as the contract holds it: factors, cooling period
+    (R4), consent (R3), and the head of its hash chain."""
+    subject = from_hex(ref, length=32, what="subject")
+    state = rules.subject_state(platform.address, subject)
+    return SubjectBinding.of(subject, platform.address, state, rules.parameters().min_factors,
+                             rules.is_platform_frozen(platform.address))
+
+
+@router.post(
+    "/records",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RuleRecordCreated,
+    response_model_by_alias=True,
+    responses=REFUSALS,
+)
+def create_rule_record(
+    draft: RecordDraft, ledger: LedgerDep, rules: RulesDep, platform: PlatformDep
+) -> RuleRecordCreated:
+    """Write a binding, verification or consent draft through the rules: BindLedger computes the
+    keyed references and signs it as the platform, the contract checks it, and only then is it
+    stored in the log."""
+    prepared = prepare(draft, platform.address, ledger.refs, ledger.now())
+    return RuleRecordCreated.of(rules.sign_and_submit(platform, prepared.subject, prepared.build))
+
+
+@router.post(
+    "/records/signed",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RuleRecordCreated,
+    response_model_by_alias=True,
+    responses=REFUSALS,
+)
+def relay_rule_record(
+    rules: RulesDep, platform: PlatformDep, document: Annotated[dict[str, Any], Body()]
+) -> RuleRecordCreated:
+    """Relay a rule record of any kind that the platform signed itself: the contract checks
+    it, then it is stored. Its `prev` must be the subject's head (409 otherwise)."""
+    signed = SignedRecord.from_json(document)
+    if signed.record.platform != platform.address:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "the record names another platform than this API key's"
+        )
+    return RuleRecordCreated.of(rules.relay(signed))

@@ -1,0 +1,137 @@
+"""Response models of the rule routes (subjects, loans, disputes, freezes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ledger.core.encoding import to_hex
+from ledger.core.records import factors_of
+from ledger.rules import LoanState, RuleAccepted, SubjectState
+
+
+class RuleRecordCreated(BaseModel):
+    """A rule record accepted by the contract and stored in the log."""
+
+    id: int = Field(description="the record's id in the log (GET /v1/records/{id})")
+    type: str
+    record_hash: str = Field(serialization_alias="recordHash")
+    leaf_index: int = Field(serialization_alias="leafIndex")
+    subject: str = Field(description="the subject's keyed reference")
+    platform: str
+    tx_hash: str = Field(serialization_alias="txHash", description="the contract call")
+    block_number: int = Field(serialization_alias="blockNumber")
+
+    @classmethod
+    def of(cls, done: RuleAccepted) -> RuleRecordCreated:
+        row = done.accepted.row
+        return cls(
+            id=row.id,
+            type=row.record_type,
+            record_hash=to_hex(row.record_hash),
+            leaf_index=row.leaf_index,
+            subject=to_hex(row.subject),
+            platform=row.platform,
+            tx_hash=to_hex(done.tx.tx_hash),
+            block_number=done.tx.block_number,
+        )
+
+
+class LoanCreated(BaseModel):
+    id: str = Field(description="the loan's id in this API: the hash of its creation record")
+    loan: str = Field(description="the loan's id on chain (keyed reference of its number)")
+    record: RuleRecordCreated
+
+
+class LoanRecordCreated(BaseModel):
+    loan_id: str = Field(serialization_alias="loanId")
+    record: RuleRecordCreated
+
+
+class LoanRisk(BaseModel):
+    """The loan as the contract sees it now (rules R5, R6, R8)."""
+
+    id: str
+    loan: str
+    subject: str
+    platform: str
+    phase: str = Field(description="NONE, CREATED, DISBURSED or REPAID")
+    status: str = Field(description="CURRENT, GRACE, DELINQUENT or DEFAULTED (R6)")
+    contact_risk: bool = Field(serialization_alias="contactRisk", description="R5 flag")
+    frozen: bool
+    dispute_open: bool = Field(serialization_alias="disputeOpen")
+    next_due: int = Field(serialization_alias="nextDue")
+    repaid: int
+    total: int
+    paused_total: int = Field(serialization_alias="pausedTotal")
+
+    @classmethod
+    def of(cls, loan_id: bytes, subject: bytes, loan: bytes, total: int,
+           state: LoanState) -> LoanRisk:
+        return cls(
+            id=to_hex(loan_id), loan=to_hex(loan), subject=to_hex(subject),
+            platform=state.platform, phase=state.phase.name, status=state.status.name,
+            contact_risk=state.contact_risk, frozen=state.frozen,
+            dispute_open=state.dispute_open, next_due=state.next_due, repaid=state.repaid,
+            total=total, paused_total=state.paused_total,
+        )
+
+
+class SubjectBinding(BaseModel):
+    """A subject's binding, verification factors, cooling period and consent at the platform."""
+
+    subject: str
+    platform: str
+    bound: bool
+    factors: list[str]
+    min_factors: int = Field(serialization_alias="minFactors")
+    active: bool = Field(description="bound with at least minFactors distinct factors (R1, R2)")
+    cooling_ends_at: int = Field(serialization_alias="coolingEndsAt", description="R4")
+    lending_consent: bool = Field(serialization_alias="lendingConsent")
+    lending_consent_expires_at: int = Field(serialization_alias="lendingConsentExpiresAt")
+    contact_consent: bool = Field(serialization_alias="contactConsent")
+    contact_consent_expires_at: int = Field(serialization_alias="contactConsentExpiresAt")
+    head: str = Field(description="hash of the subject's latest record, on chain and in the log")
+    platform_frozen: bool = Field(serialization_alias="platformFrozen")
+
+    @classmethod
+    def of(cls, subject: bytes, platform: str, state: SubjectState, min_factors: int,
+           frozen: bool) -> SubjectBinding:
+        factors = [m.name for m in factors_of(state.factors)]
+        return cls(
+            subject=to_hex(subject), platform=platform, bound=state.bound, factors=factors,
+            min_factors=min_factors, active=state.bound and len(factors) >= min_factors,
+            cooling_ends_at=state.cooling_ends_at, lending_consent=state.lending_consent,
+            lending_consent_expires_at=state.lending_consent_expires_at,
+            contact_consent=state.contact_consent,
+            contact_consent_expires_at=state.contact_consent_expires_at,
+            head=to_hex(state.head), platform_frozen=frozen,
+        )
+
+
+class DisputeOpened(BaseModel):
+    id: str = Field(description="the dispute's id: the hash of the record that opened it")
+    loan_id: str = Field(serialization_alias="loanId")
+    record: RuleRecordCreated
+
+
+class FreezeDone(BaseModel):
+    platform: str | None = None
+    subject: str | None = None
+    loan: str | None = None
+    frozen: bool
+    regulator: str
+    tx_hash: str = Field(serialization_alias="txHash")
+    block_number: int = Field(serialization_alias="blockNumber")
+
+
+class RefusalBody(BaseModel):
+    """A refusal by the contract: the rule, the custom error and its arguments."""
+
+    detail: str
+    error: str
+    rule: str | None
+    reason: str
+    facts: dict[str, Any]
+    evidence: dict[str, Any] | None

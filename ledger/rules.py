@@ -1,0 +1,637 @@
+"""The repayment-risk rules client: rule records go to the BindLedger contract, then to the log.
+
+A rule record (binding, verification, consent, loan creation, disbursement, repayment, channel
+change, collection contact, dispute) is signed by its platform, relayed to the contract by this
+deployment's relayer account (any account may relay: the contract checks the platform's
+signature, not the sender), and stored in the platform's Merkle log only once the contract has
+accepted it. So every stored rule record has both an on-chain position (its transaction) and an
+inclusion proof, and the (platform, subject) hash chain is the same on chain and in the log.
+
+The order matters: a record stored first and refused by the contract after would sit in the log
+but not on chain, and the two hash chains of the subject would part for good. A refusal is raised
+as a ContractRefusedError naming the custom error, its arguments (`facts`) and, for R1-R8, the
+rule; it carries the signed record and the block at which the contract refused it, so anyone can
+replay the refusal with `eth_call` at that block on any node that keeps its state.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from web3.contract.contract import ContractFunction
+
+from ledger.chain.client import TransactionFailedError
+from ledger.chain.reverts import UndecodableRevert, decode_revert, revert_data
+from ledger.config import Platform, Regulator
+from ledger.core.encoding import to_hex
+from ledger.core.records import (
+    Binding,
+    ChannelChange,
+    CollectionContact,
+    Consent,
+    Disbursement,
+    Dispute,
+    LoanCreation,
+    Purpose,
+    Record,
+    Repayment,
+    SignedRecord,
+    Verification,
+    sign_record,
+    verify_signature,
+)
+from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
+from ledger.service import Accepted, ChainBreakError, Ledger
+from ledger.store.base import RecordRow
+
+REGULATOR_ROLE = keccak(b"REGULATOR_ROLE")
+
+# Gas limit of every rule transaction. Each rule operation stays under a budget of 150 000 gas
+# (scripts/gas_rules.py checks it, with the longest schedules and most open loans); the limit
+# leaves room for a future fork's repricing, and only the gas used is paid.
+RULE_GAS_LIMIT = 400_000
+
+# The contract function that takes each kind of rule record.
+CONTRACT_FUNCTION: dict[type[Record], str] = {
+    Binding: "recordBinding",
+    Verification: "recordVerification",
+    Consent: "recordConsent",
+    LoanCreation: "createLoan",
+    Disbursement: "disburse",
+    Repayment: "repay",
+    ChannelChange: "changeRepaymentChannel",
+    CollectionContact: "recordCollectionContact",
+    Dispute: "recordDispute",
+}
+
+
+class LoanPhase(IntEnum):
+    NONE = 0
+    CREATED = 1
+    DISBURSED = 2
+    REPAID = 3
+
+
+class LoanStatus(IntEnum):
+    CURRENT = 0
+    GRACE = 1
+    DELINQUENT = 2
+    DEFAULTED = 3
+
+
+class Parameter(IntEnum):
+    MIN_FACTORS = 0
+    COOLING_PERIOD = 1
+    GRACE_PERIOD = 2
+    DEFAULT_AFTER = 3
+
+
+# --- Refusals ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefusalEvidence:
+    """What makes a refusal provable: the signed record (when the call carried one), the
+    contract function, the block at whose state `eth_call` reproduces the refusal (None when it
+    could not be pinned to a block) and the revert data."""
+
+    function: str
+    revert_data: bytes
+    block_number: int | None
+    record: SignedRecord | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "function": self.function,
+            "revertData": to_hex(self.revert_data),
+            "blockNumber": self.block_number,
+            "record": self.record.to_json() if self.record is not None else None,
+        }
+
+
+class ContractRefusedError(LedgerError):
+    """The contract refused a call with a custom error.
+
+    `error` is the custom error's name, `facts` its arguments by name (bytes as 0x-hex, enum codes
+    by name), `rule` the rule it enforces ("R1".."R8") or None for errors that are no rule (a
+    broken hash chain, a wrong loan phase, ...).
+    """
+
+    def __init__(
+        self,
+        error: str,
+        facts: dict[str, Any],
+        rule: str | None,
+        evidence: RefusalEvidence | None = None,
+    ) -> None:
+        args = ", ".join(f"{k}={v}" for k, v in facts.items())
+        prefix = f"{rule}: " if rule else ""
+        super().__init__(f"{prefix}the contract refused the call: {error}({args})")
+        self.error = error
+        self.facts = facts
+        self.rule = rule
+        self.evidence = evidence
+
+    def to_json(self) -> dict[str, Any]:
+        """The API's body of the refusal."""
+        return {
+            "detail": str(self),
+            "error": type(self).__name__,
+            "rule": self.rule,
+            "reason": self.error,
+            "facts": self.facts,
+            "evidence": self.evidence.to_json() if self.evidence else None,
+        }
+
+
+class RuleRefusedError(ContractRefusedError, LedgerValueError):
+    """A repayment-risk rule (R1-R8) refused the record; `rule` names it."""
+
+
+class RecordConflictError(ContractRefusedError, LedgerStateError):
+    """The record does not fit the state the contract holds (hash chain, binding or loan phase,
+    dispute state, open-loan bound)."""
+
+
+class RecordRefusedError(ContractRefusedError, LedgerValueError):
+    """The record itself is not acceptable (signature, codes, schedule)."""
+
+
+class UnknownLoanError(ContractRefusedError, LedgerLookupError):
+    """The contract holds no such loan of the platform."""
+
+
+class AccessDeniedError(ContractRefusedError, LedgerValueError):
+    """The signer or sender lacks the role the call needs."""
+
+
+# Every custom error of the contract, with the rule it enforces and the kind of refusal.
+REFUSALS: dict[str, tuple[str | None, type[ContractRefusedError]]] = {
+    "RiskRulesNoActiveBinding": ("R1", RuleRefusedError),
+    "RiskRulesTooFewFactors": ("R2", RuleRefusedError),
+    "RiskRulesNoConsent": ("R3", RuleRefusedError),
+    "RiskRulesConsentExpired": ("R3", RuleRefusedError),
+    "RiskRulesCoolingPeriod": ("R4", RuleRefusedError),
+    "RiskRulesSubjectInArrears": ("R7", RuleRefusedError),
+    "RiskRulesPlatformFrozen": ("R8", RuleRefusedError),
+    "RiskRulesLoanFrozen": ("R8", RuleRefusedError),
+    "RiskRulesInvalidParameter": ("R8", RuleRefusedError),
+    "RiskRulesWrongSigner": (None, RecordRefusedError),
+    "RiskRulesUnknownCode": (None, RecordRefusedError),
+    "RiskRulesInvalidSchedule": (None, RecordRefusedError),
+    "RiskRulesScheduleMismatch": (None, RecordRefusedError),
+    "RiskRulesBrokenChain": (None, RecordConflictError),
+    "RiskRulesReplayedRecord": (None, RecordConflictError),
+    "RiskRulesAlreadyBound": (None, RecordConflictError),
+    "RiskRulesNotBound": (None, RecordConflictError),
+    "RiskRulesLoanExists": (None, RecordConflictError),
+    "RiskRulesWrongLoanPhase": (None, RecordConflictError),
+    "RiskRulesDisputeState": (None, RecordConflictError),
+    "RiskRulesTooManyOpenLoans": (None, RecordConflictError),
+    "RiskRulesUnknownLoan": (None, UnknownLoanError),
+    "AccessControlUnauthorizedAccount": (None, AccessDeniedError),
+}
+
+# Arguments that carry an enumeration code, shown by name in `facts`.
+_ENUM_FACTS: dict[tuple[str, str], type[IntEnum]] = {
+    ("RiskRulesNoConsent", "purpose"): Purpose,
+    ("RiskRulesConsentExpired", "purpose"): Purpose,
+    ("RiskRulesSubjectInArrears", "status"): LoanStatus,
+    ("RiskRulesWrongLoanPhase", "phase"): LoanPhase,
+    ("RiskRulesWrongLoanPhase", "required"): LoanPhase,
+    ("RiskRulesInvalidParameter", "parameter"): Parameter,
+}
+
+
+class SubjectChainsDivergedError(LedgerStateError):
+    """The subject's hash chain on chain and in the log have different heads: a record reached
+    one and not the other (written to the log outside the rules client, or lost by the store
+    after the contract accepted it)."""
+
+    def __init__(self, platform: str, subject: bytes, chain_head: bytes, log_head: bytes) -> None:
+        super().__init__(
+            f"the hash chain of subject {to_hex(subject)} at {platform} has head "
+            f"{to_hex(chain_head)} on chain but {to_hex(log_head)} in the log"
+        )
+        self.chain_head = chain_head
+        self.log_head = log_head
+
+
+class RuleRecordNotFoundError(LedgerLookupError):
+    """No rule record of the platform with this hash (or not of the expected kind)."""
+
+
+# --- State ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleParameters:
+    min_factors: int
+    cooling_period: int
+    grace_period: int
+    default_after: int
+
+
+@dataclass(frozen=True)
+class SubjectState:
+    """What the contract knows of one subject at one platform."""
+
+    head: bytes
+    bound: bool
+    factors: int
+    cooling_ends_at: int
+    lending_consent: bool
+    lending_consent_expires_at: int
+    contact_consent: bool
+    contact_consent_expires_at: int
+
+
+@dataclass(frozen=True)
+class LoanState:
+    """What the contract knows of one loan, with its status at the contract's current time."""
+
+    platform: str
+    phase: LoanPhase
+    status: LoanStatus
+    contact_risk: bool
+    frozen: bool
+    dispute_open: bool
+    next_due: int
+    repaid: int
+    paused_total: int
+
+
+@dataclass(frozen=True)
+class Transaction:
+    tx_hash: bytes
+    block_number: int
+
+
+@dataclass(frozen=True)
+class RuleAccepted:
+    """A rule record accepted by the contract (in `tx`) and stored in the log (`accepted`)."""
+
+    accepted: Accepted
+    tx: Transaction
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """A rule record read back from the log."""
+
+    row: RecordRow
+    signed: SignedRecord
+
+
+# --- The client -------------------------------------------------------------------------------
+
+
+class RulesClient:
+    """Submits rule records to the contract and the log, and reads the rules' state.
+
+    Writes about one (platform, subject) are serialized by a lock of this client, held from
+    reading the subject's head to storing the record: nothing else may extend the subject's
+    chain in between. (That holds within this process, for records written through this client;
+    records of the same subject written to the log another way are caught, not prevented: the
+    contract then refuses the next record with a broken chain, raised as
+    SubjectChainsDivergedError.)
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        relayer: LocalAccount,
+        regulators: list[Regulator] | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.relayer = relayer
+        self.regulators = list(regulators or [])
+        self.contract = ledger.contract.contract
+        self.abi: list[dict[str, Any]] = ledger.contract.artifact.abi
+        self._locks: dict[tuple[str, bytes], threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        # One transaction at a time per sending account: each takes the account's next nonce.
+        self._send_locks: dict[str, threading.Lock] = {}
+        # Records the contract accepted but the store did not keep (its commit failed): stored
+        # before the subject's next record, so the log catches up with the chain.
+        self._unstored: dict[tuple[str, bytes], SignedRecord] = {}
+
+    # -- writing records ---------------------------------------------------------------------
+
+    def sign_and_submit(
+        self, platform: Platform, subject: bytes, build: Callable[[bytes], Record]
+    ) -> RuleAccepted:
+        """Build a record on the subject's head, sign it as `platform`, have the contract accept
+        it, then store it in the log.
+
+        Raises a ContractRefusedError subclass when the contract refuses it (nothing is stored),
+        SubjectChainsDivergedError when the chain and the log disagree on the subject's head.
+        """
+        with self._subject_lock(platform.address, subject):
+            self._catch_up(platform.address, subject)
+            record = build(self.ledger.subject_head(platform.address, subject))
+            if record.platform != platform.address or record.subject != subject:
+                raise LedgerValueError("the built record names another platform or subject")
+            signed = sign_record(record, self.ledger.domain, bytes(platform.account.key))
+            return self._submit_locked(signed)
+
+    def check(
+        self, platform: Platform, subject: bytes, build: Callable[[bytes], Record]
+    ) -> SignedRecord:
+        """Whether the contract would accept the record now: sign it on the subject's head and
+        run it with eth_call; nothing is sent or stored. Returns the signed record, or raises
+        its refusal as sign_and_submit would."""
+        with self._subject_lock(platform.address, subject):
+            record = build(self.ledger.subject_head(platform.address, subject))
+            signed = sign_record(record, self.ledger.domain, bytes(platform.account.key))
+            function, call = self._call(signed)
+            self._precheck(self.relayer, call, function, signed)
+            return signed
+
+    def relay(self, signed: SignedRecord) -> RuleAccepted:
+        """Relay a record its platform signed elsewhere; then as sign_and_submit.
+
+        Raises UnknownPlatformError, SignatureError and ChainBreakError (stale `prev`) before
+        anything is sent.
+        """
+        record = signed.record
+        if type(record) not in CONTRACT_FUNCTION:
+            raise LedgerValueError(f"{record.TYPE_NAME} records are not rule records")
+        self.ledger.platform(record.platform)
+        verify_signature(signed, self.ledger.domain)
+        with self._subject_lock(record.platform, record.subject):
+            self._catch_up(record.platform, record.subject)
+            head = self.ledger.subject_head(record.platform, record.subject)
+            if record.prev != head:
+                raise ChainBreakError(head, record.prev)
+            return self._submit_locked(signed)
+
+    def _submit_locked(self, signed: SignedRecord) -> RuleAccepted:
+        record = signed.record
+        function, call = self._call(signed)
+        try:
+            tx = self._transact(self.relayer, call, function, signed)
+        except RecordConflictError as exc:
+            if exc.error == "RiskRulesBrokenChain":
+                self._raise_if_diverged(record.platform, record.subject)
+            raise
+        key = (record.platform, record.subject)
+        try:
+            accepted = self.ledger.submit(signed)
+        except Exception:
+            self._unstored[key] = signed
+            raise
+        return RuleAccepted(accepted, tx)
+
+    def _call(self, signed: SignedRecord) -> tuple[str, ContractFunction]:
+        """The contract function and call that take the record."""
+        record = signed.record
+        extra: tuple[Any, ...] = ()
+        if isinstance(record, Repayment):
+            creation = self.loan_creation_of(record.platform, record.subject, record.loan)
+            extra = (list(creation.due_times), list(creation.amounts))
+        function = CONTRACT_FUNCTION[type(record)]
+        call = getattr(self.contract.functions, function)(
+            _abi_struct(record), signed.signature, *extra
+        )
+        return function, call
+
+    def _catch_up(self, platform: str, subject: bytes) -> None:
+        """Requires the subject's lock. Stores a record the contract accepted and the store lost."""
+        pending = self._unstored.get((platform, subject))
+        if pending is not None:
+            self.ledger.submit(pending)
+            del self._unstored[(platform, subject)]
+
+    def _raise_if_diverged(self, platform: str, subject: bytes) -> None:
+        chain_head = self.subject_state(platform, subject).head
+        log_head = self.ledger.subject_head(platform, subject)
+        if chain_head != log_head:
+            raise SubjectChainsDivergedError(platform, subject, chain_head, log_head)
+
+    # -- regulators --------------------------------------------------------------------------
+
+    def regulator_by_api_key(self, compare: Callable[[str], bool]) -> Regulator | None:
+        for regulator in self.regulators:
+            if compare(regulator.api_key):
+                return regulator
+        return None
+
+    def freeze_platform(self, regulator: Regulator, platform: str, frozen: bool) -> Transaction:
+        """R8: freeze or unfreeze a platform. Raises AccessDeniedError without REGULATOR_ROLE."""
+        call = self.contract.functions.setPlatformFrozen(to_checksum_address(platform), frozen)
+        return self._transact(regulator.account, call, "setPlatformFrozen", None)
+
+    def freeze_loan(
+        self, regulator: Regulator, subject: bytes, loan: bytes, frozen: bool
+    ) -> Transaction:
+        """R8: freeze or unfreeze a loan. Raises UnknownLoanError when there is no such loan."""
+        call = self.contract.functions.setLoanFrozen(subject, loan, frozen)
+        return self._transact(regulator.account, call, "setLoanFrozen", None)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def parameters(self) -> RuleParameters:
+        values = self.contract.functions.parameters().call()
+        return RuleParameters(*(int(v) for v in values))
+
+    def subject_state(self, platform: str, subject: bytes) -> SubjectState:
+        (head, bound, factors, cooling, lending, lending_exp, contact, contact_exp) = (
+            self.contract.functions.subjectState(to_checksum_address(platform), subject).call()
+        )
+        return SubjectState(
+            bytes(head), bool(bound), int(factors), int(cooling), bool(lending),
+            int(lending_exp), bool(contact), int(contact_exp),
+        )
+
+    def loan_state(self, subject: bytes, loan: bytes) -> LoanState:
+        (platform, phase, status, risk, frozen, dispute, next_due, repaid, paused) = (
+            self.contract.functions.loanState(subject, loan).call()
+        )
+        return LoanState(
+            str(platform), LoanPhase(phase), LoanStatus(status), bool(risk), bool(frozen),
+            bool(dispute), int(next_due), int(repaid), int(paused),
+        )
+
+    def is_platform_frozen(self, platform: str) -> bool:
+        return bool(
+            self.contract.functions.isPlatformFrozen(to_checksum_address(platform)).call()
+        )
+
+    def stored(self, platform: str, record_hash: bytes, kind: type[Record]) -> StoredRecord:
+        """The platform's stored record of `kind` with this hash; raises RuleRecordNotFoundError
+        (also for another platform's record: a platform does not learn which exist)."""
+        row = self.ledger.store.get_record_by_hash(record_hash)
+        if row is None or row.platform != platform or row.record_type != kind.TYPE_NAME:
+            raise RuleRecordNotFoundError(
+                f"no {kind.TYPE_NAME} record {to_hex(record_hash)} of this platform"
+            )
+        return StoredRecord(row, self.ledger.record(row.id).record)
+
+    def loan_creation_of(self, platform: str, subject: bytes, loan: bytes) -> LoanCreation:
+        """The stored creation record of the platform's loan; raises RuleRecordNotFoundError."""
+        for row in reversed(self.ledger.store.records_of_subject(platform, subject)):
+            if row.record_type != LoanCreation.TYPE_NAME:
+                continue
+            record = self.ledger.record(row.id).record.record
+            if isinstance(record, LoanCreation) and record.loan == loan:
+                return record
+        raise RuleRecordNotFoundError(
+            f"no LoanCreation record of loan {to_hex(loan)} for subject {to_hex(subject)}"
+        )
+
+    # -- transactions ------------------------------------------------------------------------
+
+    def _transact(
+        self,
+        account: LocalAccount,
+        call: ContractFunction,
+        function: str,
+        signed: SignedRecord | None,
+    ) -> Transaction:
+        """Send `call` from `account`; a call the contract refuses raises its refusal."""
+        chain = self.ledger.chain
+        with self._send_lock(account.address):
+            # One eth_call finds a refusal; a gas estimate would find it too, but eth-tester
+            # estimates by binary search (a dozen executions), and every rule operation has a
+            # known bound anyway.
+            self._precheck(account, call, function, signed)
+            sent = chain.sign_call(account, call, gas=RULE_GAS_LIMIT)
+            chain.broadcast(sent)
+        receipt = chain.wait_for_receipt(sent.tx_hash)
+        return Transaction(receipt.tx_hash, receipt.block_number)
+
+    def _precheck(
+        self,
+        account: LocalAccount,
+        call: ContractFunction,
+        function: str,
+        signed: SignedRecord | None,
+    ) -> None:
+        """Run `call` with eth_call on the pending state; raise its refusal if it reverts."""
+        try:
+            call.call({"from": account.address}, block_identifier="pending")
+        except Exception as exc:  # noqa: BLE001 - each provider raises its own type
+            failed = TransactionFailedError(f"call would revert: {exc}", revert_data(exc))
+            raise self._refusal(failed, call, account, function, signed) from None
+
+    def _refusal(
+        self,
+        exc: TransactionFailedError,
+        call: ContractFunction,
+        account: LocalAccount,
+        function: str,
+        signed: SignedRecord | None,
+    ) -> LedgerError:
+        data = exc.revert_data
+        if data is None:
+            return exc
+        try:
+            name, args = decode_revert(self.abi, data)
+        except UndecodableRevert:
+            return exc
+        rule, kind = REFUSALS.get(name, (None, RecordRefusedError))
+        evidence = RefusalEvidence(function, data, self._refused_at(call, account, data), signed)
+        return kind(name, self._facts(name, args), rule, evidence)
+
+    def _refused_at(self, call: ContractFunction, account: LocalAccount, data: bytes) -> int | None:
+        """The latest block at whose state the call reverts with `data`, if it still does."""
+        chain = self.ledger.chain
+        try:
+            block = int(chain.web3.eth.block_number)
+            call.call({"from": account.address}, block_identifier=block)
+        except Exception as exc:  # noqa: BLE001 - each provider raises its own type
+            return block if revert_data(exc) == data else None
+        return None
+
+    def _facts(self, name: str, args: tuple[Any, ...]) -> dict[str, Any]:
+        names = _error_inputs(self.abi, name, len(args))
+        return {key: _fact(_ENUM_FACTS.get((name, key)), value)
+                for key, value in zip(names, args, strict=True)}
+
+    def _send_lock(self, address: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._send_locks.setdefault(address, threading.Lock())
+
+    def _subject_lock(self, platform: str, subject: bytes) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault((platform, subject), threading.Lock())
+
+
+def _abi_struct(record: Record) -> tuple[Any, ...]:
+    """The record as the ABI tuple of its Solidity struct (same members, same order)."""
+    return tuple(record.to_eip712_message().values())
+
+
+def _error_inputs(abi: list[dict[str, Any]], name: str, count: int) -> list[str]:
+    for entry in abi:
+        if entry.get("type") == "error" and entry.get("name") == name:
+            inputs = entry.get("inputs", [])
+            if len(inputs) == count:
+                return [str(i.get("name") or f"arg{n}") for n, i in enumerate(inputs)]
+    return [f"arg{n}" for n in range(count)]
+
+
+def _fact(enum: type[IntEnum] | None, value: Any) -> Any:
+    if isinstance(value, bytes):
+        return to_hex(value)
+    if enum is not None and isinstance(value, int):
+        try:
+            return enum(value).name
+        except ValueError:
+            return value
+    return value
+
+
+# --- One client per ledger ----------------------------------------------------------------------
+
+_CLIENTS: weakref.WeakKeyDictionary[Ledger, RulesClient] = weakref.WeakKeyDictionary()
+
+
+def attach_rules(ledger: Ledger, client: RulesClient) -> RulesClient:
+    """Make `client` the rules client of `ledger` (runtime.open_ledger does)."""
+    _CLIENTS[ledger] = client
+    return client
+
+
+def rules_for(ledger: Ledger) -> RulesClient:
+    """The rules client of `ledger`; raises LedgerStateError when none was attached."""
+    client = _CLIENTS.get(ledger)
+    if client is None:
+        raise LedgerStateError("this ledger has no rules client (open it with open_ledger)")
+    return client
+
+
+__all__ = [
+    "CONTRACT_FUNCTION",
+    "REFUSALS",
+    "REGULATOR_ROLE",
+    "AccessDeniedError",
+    "ContractRefusedError",
+    "LoanPhase",
+    "LoanState",
+    "LoanStatus",
+    "Parameter",
+    "RecordConflictError",
+    "RecordRefusedError",
+    "RefusalEvidence",
+    "RuleAccepted",
+    "RuleParameters",
+    "RuleRecordNotFoundError",
+    "RuleRefusedError",
+    "RulesClient",
+    "SubjectChainsDivergedError",
+    "SubjectState",
+    "Transaction",
+    "UnknownLoanError",
+    "attach_rules",
+    "rules_for",
+]

@@ -1,0 +1,22 @@
+"""The demo shows the rules at work: one disbursement refused (R3, no lending consent, with the
+contract's facts) and one made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from ledger.config import Settings
+from ledger.demo import run_demo
+
+
+def test_the_demo_shows_one_refusal_and_one_disbursement(tmp_path: Path) -> None:
+    console = Console(record=True, width=200)
+    run_demo(Settings(chain="embedded"), tmp_path / "out", console)
+    text = " ".join(console.export_text().split())
+    assert "refused by R3 — RiskRulesNoConsent(subject=0x" in text
+    assert "purpose=LENDING)" in text
+    assert text.count("disbursed — tx ") == 1
+    # The bundles written are those of the onboarding records, as before the rules.
+    assert len(list((tmp_path / "out").glob("record-*.proof.json"))) == 12

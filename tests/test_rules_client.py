@@ -1,0 +1,132 @@
+"""The rules client (ledger.rules): every custom error has its rule, refusals are provable, and
+the chain and the log never part on a subject's hash chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_utils.crypto import keccak
+
+from ledger.artifacts import load_artifact
+from ledger.chain.client import ChainClient
+from ledger.chain.reverts import decode_revert, revert_data
+from ledger.core.records import (
+    Binding,
+    BindingAction,
+    Disbursement,
+    LoanCreation,
+    Record,
+    VerificationMethod,
+    factor_mask,
+)
+from ledger.errors import LedgerStateError
+from ledger.rules import (
+    REFUSALS,
+    RecordConflictError,
+    RuleRefusedError,
+    SubjectChainsDivergedError,
+    rules_for,
+)
+from ledger.service import Ledger
+
+SUBJECT = keccak(text="subject")
+LOAN = keccak(text="loan")
+embedded_only = pytest.mark.parametrize("chain", ["embedded"], indirect=True)
+
+
+def binding(ledger: Ledger, action: BindingAction = BindingAction.BIND) -> Any:
+    platform = next(iter(ledger.platforms.values()))
+
+    def build(prev: bytes) -> Record:
+        return Binding(platform=platform.address, subject=SUBJECT, prev=prev, timestamp=1,
+                       action=action, phone=SUBJECT, account=SUBJECT,
+                       factors=factor_mask([VerificationMethod.SMS_OTP]))
+
+    return platform, build
+
+
+def test_every_custom_error_of_the_contract_has_its_rule() -> None:
+    abi = load_artifact("BindLedger").abi
+    errors = {e["name"] for e in abi if e["type"] == "error"
+              and (e["name"].startswith("RiskRules") or e["name"].startswith("AccessControl"))}
+    rule_errors = {e for e in errors if e.startswith("RiskRules")}
+    assert rule_errors <= set(REFUSALS), sorted(rule_errors - set(REFUSALS))
+    assert set(REFUSALS) <= errors, sorted(set(REFUSALS) - errors)
+
+
+def test_a_refusal_names_the_rule_and_replays_at_its_block(
+    ledger_: Ledger, chain: ChainClient
+) -> None:
+    rules = rules_for(ledger_)
+    platform, build = binding(ledger_)
+    rules.sign_and_submit(platform, SUBJECT, build)
+    rules.sign_and_submit(platform, SUBJECT, lambda prev: LoanCreation(
+        platform=platform.address, subject=SUBJECT, prev=prev, timestamp=1, loan=LOAN,
+        due_times=(4_000_000_000,), amounts=(5,)))
+    head = ledger_.subject_head(platform.address, SUBJECT)
+    with pytest.raises(RuleRefusedError) as refused:
+        rules.sign_and_submit(platform, SUBJECT, lambda prev: Disbursement(
+            platform=platform.address, subject=SUBJECT, prev=prev, timestamp=1, loan=LOAN,
+            amount=5))
+    error = refused.value
+    assert (error.rule, error.error, error.facts) == (
+        "R2", "RiskRulesTooFewFactors", {"subject": "0x" + SUBJECT.hex(), "factors": 1,
+                                         "required": 2})
+    assert str(error).startswith("R2: ")
+    # Nothing was stored; the chain's head is the log's.
+    assert ledger_.subject_head(platform.address, SUBJECT) == head
+    assert rules.subject_state(platform.address, SUBJECT).head == head
+    # Anyone holding the evidence replays the refusal with eth_call at its block.
+    evidence = error.evidence
+    assert evidence is not None and evidence.record is not None
+    assert evidence.block_number is not None and evidence.function == "disburse"
+    signed = evidence.record
+    call = ledger_.contract.contract.functions.disburse(
+        tuple(signed.record.to_eip712_message().values()), signed.signature)
+    with pytest.raises(Exception) as replay:  # each provider raises its own type
+        call.call(block_identifier=evidence.block_number)
+    data = revert_data(replay.value)
+    assert data == evidence.revert_data
+    assert decode_revert(ledger_.contract.artifact.abi, data)[0] == "RiskRulesTooFewFactors"
+
+
+@embedded_only
+def test_a_record_written_to_the_log_only_is_caught_as_divergence(ledger_: Ledger) -> None:
+    rules = rules_for(ledger_)
+    platform, build = binding(ledger_)
+    ledger_.sign_and_submit(platform, SUBJECT, build)  # the log only: the chain has nothing
+    with pytest.raises(SubjectChainsDivergedError) as diverged:
+        rules.sign_and_submit(platform, SUBJECT, build)
+    assert diverged.value.chain_head == bytes(32)
+    assert diverged.value.log_head == ledger_.subject_head(platform.address, SUBJECT)
+
+
+@embedded_only
+def test_a_record_the_store_lost_is_stored_before_the_next(
+    ledger_: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = rules_for(ledger_)
+    platform, build = binding(ledger_)
+    real_submit = ledger_.submit
+
+    def failing(signed: Any) -> Any:
+        raise LedgerStateError("the store is down")
+
+    monkeypatch.setattr(ledger_, "submit", failing)
+    with pytest.raises(LedgerStateError):
+        rules.sign_and_submit(platform, SUBJECT, build)
+    on_chain = rules.subject_state(platform.address, SUBJECT).head
+    assert on_chain != bytes(32) and ledger_.subject_head(platform.address, SUBJECT) == bytes(32)
+
+    monkeypatch.setattr(ledger_, "submit", real_submit)
+    _, rebind = binding(ledger_, BindingAction.REBIND)
+    done = rules.sign_and_submit(platform, SUBJECT, rebind)
+    rows = ledger_.store.records_of_subject(platform.address, SUBJECT)
+    assert [r.record_hash for r in rows] == [on_chain, done.accepted.row.record_hash]
+    assert rules.subject_state(platform.address, SUBJECT).head == done.accepted.row.record_hash
+    # A conflict is raised as such, not as divergence, when the heads agree.
+    _, bind_again = binding(ledger_)
+    with pytest.raises(RecordConflictError) as conflict:
+        rules.sign_and_submit(platform, SUBJECT, bind_again)
+    assert conflict.value.error == "RiskRulesAlreadyBound"
