@@ -17,7 +17,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from api.main import create_app
 from ledger.chain.client import EmbeddedChain
-from ledger.config import Settings
+from ledger.config import DEV_REGULATOR_API_KEY, Settings
 from ledger.runtime import open_ledger
 from ledger.service import Ledger
 from ledger.store.sqlite import SqliteStore
@@ -122,3 +122,29 @@ def test_the_page_loads_nothing_from_outside(browser: webdriver.Chrome,
     sources = browser.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)")
     assert sources and all(s.startswith(url) for s in sources)
+
+
+def test_a_regulator_looks_up_a_subjects_timeline_and_sees_it_verified(
+        browser: webdriver.Chrome, site: tuple[str, Ledger]) -> None:
+    url, ledger = site
+    browser.get(url + "/verify")
+    browser.find_element(By.ID, "subject").send_keys("0x" + ledger.refs.subject("s-1").hex())
+    browser.find_element(By.ID, "api-key").send_keys(DEV_REGULATOR_API_KEY)
+    browser.find_element(By.CSS_SELECTOR, "#lookup-form button").click()
+    WebDriverWait(browser, WAIT).until(
+        expected_conditions.text_to_be_present_in_element((By.ID, "verdict"), "VERIFIED"))
+    assert browser.find_element(By.ID, "verdict").text == "VERIFIED"
+    assert '"bindledger.timeline/1"' in browser.find_element(By.ID, "document").get_attribute(
+        "value")
+
+
+def test_a_lookup_with_a_wrong_key_shows_the_refusal(browser: webdriver.Chrome,
+                                                      site: tuple[str, Ledger]) -> None:
+    url, ledger = site
+    browser.get(url + "/verify")
+    browser.find_element(By.ID, "subject").send_keys("0x" + ledger.refs.subject("s-1").hex())
+    browser.find_element(By.ID, "api-key").send_keys("not-a-key")
+    browser.find_element(By.CSS_SELECTOR, "#lookup-form button").click()
+    WebDriverWait(browser, WAIT).until(
+        expected_conditions.text_to_be_present_in_element((By.ID, "verdict"), "Cannot be read"))
+    assert browser.find_element(By.ID, "reason").text == "401: unknown API key"

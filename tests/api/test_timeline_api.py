@@ -1,0 +1,68 @@
+"""GET /v1/subjects/{ref}/timeline: a regulator reads any platform's, a platform its own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from api.main import create_app
+from ledger.chain.client import EmbeddedChain
+from ledger.config import DEV_PLATFORM_API_KEY, DEV_REGULATOR_API_KEY, Settings
+from ledger.runtime import open_ledger
+from ledger.service import Ledger
+from ledger.store.sqlite import SqliteStore
+from tests.support.server import serving
+from tests.test_anchoring import write_bindings
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[tuple[str, Ledger]]:
+    ledger = open_ledger(Settings(), chain=EmbeddedChain(), store=SqliteStore())
+    write_bindings(ledger, 2)
+    ledger.seal_and_anchor()
+    with serving(create_app(Settings(), ledger, run_worker=False)) as url:
+        yield url, ledger
+
+
+def get(site: tuple[str, Ledger], subject: str, key: str | None, **params: str) -> httpx.Response:
+    url, ledger = site
+    ref = "0x" + ledger.refs.subject(subject).hex()
+    headers = {"X-API-Key": key} if key else {}
+    return httpx.get(f"{url}/v1/subjects/{ref}/timeline", headers=headers, params=params)
+
+
+@pytest.mark.parametrize("key", [DEV_REGULATOR_API_KEY, DEV_PLATFORM_API_KEY])
+def test_a_regulator_or_the_own_platform_reads_the_timeline(site: tuple[str, Ledger],
+                                                            key: str) -> None:
+    response = get(site, "s-1", key)
+    assert response.status_code == 200, response.text
+    doc = response.json()
+    assert doc["format"] == "bindledger.timeline/1" and len(doc["entries"]) == 1
+    verdict = httpx.post(site[0] + "/v1/verify/timeline", json=doc).json()
+    assert verdict["verified"] is True, verdict["reason"]
+
+
+@pytest.mark.parametrize(("key", "status", "detail"), [
+    (None, 401, "missing X-API-Key header"),
+    ("wrong", 401, "unknown API key"),
+])
+def test_a_missing_or_unknown_key_is_refused(site: tuple[str, Ledger], key: str | None,
+                                             status: int, detail: str) -> None:
+    response = get(site, "s-1", key)
+    assert (response.status_code, response.json()["detail"]) == (status, detail)
+
+
+def test_a_platform_naming_a_platform_not_served_here_is_refused(
+        site: tuple[str, Ledger]) -> None:
+    other = "0x" + "12" * 20
+    response = get(site, "s-1", DEV_PLATFORM_API_KEY, platform=other)
+    assert (response.status_code, response.json()["detail"]) == (
+        422, f"platform {other} is not served here")
+
+
+def test_an_unknown_subject_is_404(site: tuple[str, Ledger]) -> None:
+    response = get(site, "nobody", DEV_REGULATOR_API_KEY)
+    assert (response.status_code, response.json()["detail"]) == (
+        404, "no records of this subject here")
