@@ -108,5 +108,5 @@ def _same_code(code: bytes, artifact: Artifact) -> bool:
 def _decode_head_anchored(contract: Any, log: Any) -> dict[str, Any] | None:
     try:
         return dict(contract.events.HeadAnchored().process_log(log)["args"])
-    except Exception:  # web3 raises several unrelated types for a log of another event
+    except Exception:  # noqa: BLE001 - web3 raises unrelated types for another event's log
         return None

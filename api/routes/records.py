@@ -56,7 +56,7 @@ def create_record(draft: RecordDraft, ledger: LedgerDep, platform: PlatformDep) 
     response_model_by_alias=True,
 )
 def create_signed_record(
-    ledger: LedgerDep, platform: PlatformDep, document: dict[str, Any] = Body(...)
+    ledger: LedgerDep, platform: PlatformDep, document: Annotated[dict[str, Any], Body()]
 ) -> RecordCreated:
     """Write a record the platform signed itself (EIP-712 under this deployment's domain).
     Its `prev` must be the hash of the subject's latest record (409 otherwise)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1", tags=["verify"], route_class=GuardedRoute)
 
 
 @router.post("/verify")
-def verify(ledger: LedgerDep, document: Any = Body(...)) -> dict[str, Any]:
+def verify(ledger: LedgerDep, document: Annotated[Any, Body()]) -> dict[str, Any]:
     """Check a proof bundle: record hash, platform signature, inclusion, head on chain and the
     anchor transaction. An unreadable bundle is a 422 saying why; a readable one always gets
     a verdict naming the check that failed and what was expected."""
