@@ -27,6 +27,7 @@ from ledger.config import Settings
 from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
 from ledger.runtime import open_ledger
 from ledger.service import Ledger, NotAnchoredError
+from ledger.verify import AnchorCheckCache
 from ledger.worker import AnchorWorker
 
 log = logging.getLogger("bindledger.api")
@@ -59,6 +60,7 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.state.anchor_checks = AnchorCheckCache()
     for router in (records.router, anchors.router, verify.router, timelines.router,
                    health.router, pages.router):
         app.include_router(router)

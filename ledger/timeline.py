@@ -11,7 +11,7 @@ from ledger.core.encoding import to_hex
 from ledger.core.timeline import Timeline, check_completeness
 from ledger.core.verdict import Check, CheckName, Verdict, failed
 from ledger.service import Ledger
-from ledger.verify import verify_bundle
+from ledger.verify import AnchorCheckCache, verify_bundle
 
 
 def export_timeline(ledger: Ledger, platform: str, subject: bytes) -> Timeline:
@@ -65,8 +65,9 @@ class TimelineVerdict:
 
 def verify_timeline(timeline: Timeline, chain: ChainClient) -> TimelineVerdict:
     """Check each record as a proof bundle, and the chain of records as a whole."""
+    cache = AnchorCheckCache()  # the entries share a few heads: read each from the chain once
     entries = [
-        (i, e.record.record.TYPE_NAME, verify_bundle(e, chain))
+        (i, e.record.record.TYPE_NAME, verify_bundle(e, chain, cache=cache))
         for i, e in enumerate(timeline.entries)
     ]
     if not timeline.entries:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
+
 from ledger.anchors import AnchorContract, ForeignContractError
 from ledger.artifacts import Artifact
 from ledger.chain.client import ChainClient, ChainError
@@ -10,22 +14,66 @@ from ledger.core.bundle_checks import offline_checks
 from ledger.core.encoding import to_hex
 from ledger.core.verdict import Check, CheckName, Outcome, Verdict, failed, passed, skipped
 
+# How long a passed on-chain check of one anchor is reused. One head covers up to thousands
+# of records, so their bundles share it; kept short so a reorganised chain is seen soon.
+ANCHOR_CHECK_TTL_SECONDS = 10.0
+ANCHOR_CHECK_CACHE_SIZE = 4096
+
+
+class AnchorCheckCache:
+    """Anchors whose chain checks passed recently. Failures are never kept: each is re-read."""
+
+    def __init__(
+        self, ttl: float = ANCHOR_CHECK_TTL_SECONDS, size: int = ANCHOR_CHECK_CACHE_SIZE
+    ) -> None:
+        self._ttl, self._size = ttl, size
+        self._passed: OrderedDict[tuple[object, ...], tuple[float, list[Check]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> list[Check] | None:
+        with self._lock:
+            hit = self._passed.get(key)
+            if hit is None or hit[0] < time.monotonic():
+                return None
+            return hit[1]
+
+    def put(self, key: tuple[object, ...], checks: list[Check]) -> None:
+        with self._lock:
+            self._passed[key] = (time.monotonic() + self._ttl, checks)
+            self._passed.move_to_end(key)
+            while len(self._passed) > self._size:
+                self._passed.popitem(last=False)
+
 
 def verify_bundle(
     bundle: ProofBundle,
     chain: ChainClient,
     artifact: Artifact | None = None,
+    cache: AnchorCheckCache | None = None,
 ) -> Verdict:
     """Run every check of the bundle; checks against the chain run even if offline ones fail,
-    so a verdict shows the whole picture."""
-    checks = offline_checks(bundle)
+    so a verdict shows the whole picture. With `cache`, a recent pass of the same anchor's
+    chain checks is reused."""
+    return Verdict(offline_checks(bundle) + chain_checks(bundle, chain, artifact, cache))
+
+
+def chain_checks(
+    bundle: ProofBundle,
+    chain: ChainClient,
+    artifact: Artifact | None = None,
+    cache: AnchorCheckCache | None = None,
+) -> list[Check]:
+    """The head-on-chain and anchor-transaction checks (the second only if the first passed)."""
+    key = (chain.chain_id, bundle.head_size, bundle.head_root, bundle.anchor)
+    if cache is not None and (known := cache.get(key)) is not None:
+        return known
     head_check = check_head_on_chain(bundle, chain, artifact)
-    checks.append(head_check)
-    if head_check.outcome is Outcome.PASSED:
-        checks.append(check_anchor_transaction(bundle, chain, artifact))
-    else:
-        checks.append(skipped(CheckName.ANCHOR_TRANSACTION, "the head is not on this chain"))
-    return Verdict(checks)
+    if head_check.outcome is not Outcome.PASSED:
+        return [head_check, skipped(CheckName.ANCHOR_TRANSACTION, "the head is not on this chain")]
+    checks = [head_check, check_anchor_transaction(bundle, chain, artifact)]
+    if cache is not None and checks[1].outcome is Outcome.PASSED:
+        cache.put(key, checks)
+    return checks
 
 
 def check_head_on_chain(

@@ -178,3 +178,29 @@ def test_a_refused_anchor_is_reported_with_the_contracts_error(ledger_: Ledger) 
     name, args = decode_revert(ledger_.contract.artifact.abi, refused.value.revert_data)
     assert name == "AccessControlUnauthorizedAccount"
     assert args[0] == outsider.address
+
+
+def test_bundles_of_one_head_share_its_chain_reads_but_failures_are_reread(
+        ledger_: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledger.verify import AnchorCheckCache
+
+    ids = write_bindings(ledger_, 3)
+    ledger_.seal_and_anchor()
+    cache = AnchorCheckCache()
+    assert verify_bundle(ledger_.proof_bundle(ids[0]), ledger_.chain, cache=cache).verified
+    calls = {"n": 0}
+    real = ledger_.chain.receipt
+
+    def counted(tx_hash: bytes) -> object:
+        calls["n"] += 1
+        return real(tx_hash)
+
+    monkeypatch.setattr(ledger_.chain, "receipt", counted)
+    for record_id in ids[1:]:
+        assert verify_bundle(ledger_.proof_bundle(record_id), ledger_.chain, cache=cache).verified
+    assert calls["n"] == 0  # same head, same anchor: read once
+
+    moved = ProofBundle.from_json({**ledger_.proof_bundle(ids[0]).to_json(),
+                                   "head": {"treeSize": 3, "rootHash": "0x" + "00" * 32}})
+    for _ in range(2):
+        assert not verify_bundle(moved, ledger_.chain, cache=cache).verified

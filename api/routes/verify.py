@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
 
 from api.deps import LedgerDep
 from api.limits import GuardedRoute
@@ -15,10 +15,11 @@ router = APIRouter(prefix="/v1", tags=["verify"], route_class=GuardedRoute)
 
 
 @router.post("/verify")
-def verify(ledger: LedgerDep, document: Annotated[Any, Body()]) -> dict[str, Any]:
+def verify(ledger: LedgerDep, request: Request, document: Annotated[Any, Body()]) -> dict[str, Any]:
     """Check a proof bundle: record hash, platform signature, inclusion, head on chain and the
     anchor transaction. An unreadable bundle is a 422 saying why; a readable one always gets
     a verdict naming the check that failed and what was expected."""
     # The ledger's own artifact, read once: the chain client reuses its contract objects.
     bundle = ProofBundle.from_json(document)
-    return verify_bundle(bundle, ledger.chain, ledger.contract.artifact).to_json()
+    cache = request.app.state.anchor_checks  # bundles of one head share its chain reads
+    return verify_bundle(bundle, ledger.chain, ledger.contract.artifact, cache).to_json()
