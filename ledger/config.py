@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -37,8 +38,8 @@ class ConfigError(LedgerValueError):
 
 
 @dataclass(frozen=True)
-class Platform:
-    """A lender: its name, its signing and anchoring account, and its API key."""
+class Party:
+    """Someone with an account on chain and an API key: a name, the account, the key."""
 
     name: str
     account: LocalAccount
@@ -49,17 +50,27 @@ class Platform:
         return str(self.account.address)
 
 
-@dataclass(frozen=True)
-class Regulator:
-    """A regulator: its name, the account holding REGULATOR_ROLE, and its API key."""
+class Platform(Party):
+    """A lender: signs its records and anchors its log's heads with its account."""
 
-    name: str
-    account: LocalAccount
-    api_key: str
 
-    @property
-    def address(self) -> str:
-        return str(self.account.address)
+class Regulator(Party):
+    """A regulator: its account holds REGULATOR_ROLE (freezes)."""
+
+
+P = TypeVar("P", bound=Party)
+
+
+def _parties(kind: type[P], text: str, setting: str) -> list[P]:
+    """Parse a JSON list of {"name", "key", "apiKey"}; raises ConfigError naming the setting."""
+    what = kind.__name__.lower()
+    try:
+        return [
+            kind(str(e["name"]), _account(e["key"], f"{what} {e['name']}"), str(e["apiKey"]))
+            for e in json.loads(text)
+        ]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{setting} is not a list of {what}s: {exc}") from None
 
 
 class Settings(BaseSettings):
@@ -119,16 +130,7 @@ class Settings(BaseSettings):
 
     @cached_property
     def platform_list(self) -> list[Platform]:
-        try:
-            entries = json.loads(self.platforms)
-            platforms = [
-                Platform(
-                    str(e["name"]), _account(e["key"], f"platform {e['name']}"), str(e["apiKey"])
-                )
-                for e in entries
-            ]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ConfigError(f"BINDLEDGER_PLATFORMS is not a list of platforms: {exc}") from None
+        platforms = _parties(Platform, self.platforms, "BINDLEDGER_PLATFORMS")
         if len({p.api_key for p in platforms}) != len(platforms):
             raise ConfigError("two platforms share an API key")
         return platforms
@@ -139,16 +141,7 @@ class Settings(BaseSettings):
 
     @cached_property
     def regulator_list(self) -> list[Regulator]:
-        try:
-            entries = json.loads(self.regulators)
-            regulators = [
-                Regulator(
-                    str(e["name"]), _account(e["key"], f"regulator {e['name']}"), str(e["apiKey"])
-                )
-                for e in entries
-            ]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ConfigError(f"BINDLEDGER_REGULATORS is not a list of regulators: {exc}") from None
+        regulators = _parties(Regulator, self.regulators, "BINDLEDGER_REGULATORS")
         keys = [r.api_key for r in regulators] + [p.api_key for p in self.platform_list]
         if len(set(keys)) != len(keys):
             raise ConfigError("two regulators or platforms share an API key")
