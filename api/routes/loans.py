@@ -7,7 +7,7 @@ and the schedule, all kept in the log, and is the record the contract accepted o
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, status
 
@@ -45,6 +45,15 @@ def loan_creation(rules: RulesClient, platform: Platform, loan_id: str) -> LoanC
     return record
 
 
+# Every loan event answers alike: 201 with the stored record, or the contract's refusal.
+LOAN_EVENT: dict[str, Any] = {
+    "status_code": status.HTTP_201_CREATED,
+    "response_model": LoanRecordCreated,
+    "response_model_by_alias": True,
+    "responses": REFUSALS,
+}
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -73,13 +82,7 @@ def _loan_event(
     return LoanRecordCreated(loan_id=loan_id.lower(), record=RuleRecordCreated.of(done))
 
 
-@router.post(
-    "/{loan_id}/disburse",
-    status_code=status.HTTP_201_CREATED,
-    response_model=LoanRecordCreated,
-    response_model_by_alias=True,
-    responses=REFUSALS,
-)
+@router.post("/{loan_id}/disburse", **LOAN_EVENT)
 def disburse(
     loan_id: LoanId, draft: DisbursementDraft, ledger: LedgerDep, rules: RulesDep,
     platform: PlatformDep,
@@ -90,13 +93,7 @@ def disburse(
     return _loan_event(loan_id, draft, ledger, rules, platform)
 
 
-@router.post(
-    "/{loan_id}/repayments",
-    status_code=status.HTTP_201_CREATED,
-    response_model=LoanRecordCreated,
-    response_model_by_alias=True,
-    responses=REFUSALS,
-)
+@router.post("/{loan_id}/repayments", **LOAN_EVENT)
 def repay(
     loan_id: LoanId, draft: RepaymentDraft, ledger: LedgerDep, rules: RulesDep,
     platform: PlatformDep,
@@ -105,13 +102,7 @@ def repay(
     return _loan_event(loan_id, draft, ledger, rules, platform)
 
 
-@router.post(
-    "/{loan_id}/channel",
-    status_code=status.HTTP_201_CREATED,
-    response_model=LoanRecordCreated,
-    response_model_by_alias=True,
-    responses=REFUSALS,
-)
+@router.post("/{loan_id}/channel", **LOAN_EVENT)
 def change_channel(
     loan_id: LoanId, draft: ChannelChangeDraft, ledger: LedgerDep, rules: RulesDep,
     platform: PlatformDep,
@@ -120,13 +111,7 @@ def change_channel(
     return _loan_event(loan_id, draft, ledger, rules, platform)
 
 
-@router.post(
-    "/{loan_id}/contacts",
-    status_code=status.HTTP_201_CREATED,
-    response_model=LoanRecordCreated,
-    response_model_by_alias=True,
-    responses=REFUSALS,
-)
+@router.post("/{loan_id}/contacts", **LOAN_EVENT)
 def record_contact(
     loan_id: LoanId, draft: CollectionContactDraft, ledger: LedgerDep, rules: RulesDep,
     platform: PlatformDep,

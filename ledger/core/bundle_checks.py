@@ -14,8 +14,13 @@ def bundle_domain(bundle: ProofBundle) -> Domain:
     return Domain(bundle.anchor.chain_id, bundle.anchor.contract)
 
 
-def check_record_hash(bundle: ProofBundle) -> Check:
-    digest = bundle.record.record.digest(bundle_domain(bundle))
+def record_digest(bundle: ProofBundle) -> bytes:
+    """The record's EIP-712 hash, recomputed from its fields under the anchor's domain."""
+    return bundle.record.record.digest(bundle_domain(bundle))
+
+
+def check_record_hash(bundle: ProofBundle, digest: bytes) -> Check:
+    """Requires `digest` = record_digest(bundle)."""
     if digest != bundle.record_hash:
         return failed(
             CheckName.RECORD_HASH,
@@ -26,10 +31,12 @@ def check_record_hash(bundle: ProofBundle) -> Check:
     return passed(CheckName.RECORD_HASH, f"recomputed {to_hex(digest)}")
 
 
-def check_signature(bundle: ProofBundle) -> Check:
+def check_signature(bundle: ProofBundle, digest: bytes) -> Check:
+    """Requires `digest` = record_digest(bundle): the signature is over the recomputed hash,
+    never over the bundle's claimed recordHash."""
     record = bundle.record.record
     try:
-        signer = recover_signer(record.digest(bundle_domain(bundle)), bundle.record.signature)
+        signer = recover_signer(digest, bundle.record.signature)
     except SignatureError as exc:
         return failed(CheckName.SIGNATURE, str(exc))
     if signer != record.platform:
@@ -80,4 +87,9 @@ def check_inclusion(bundle: ProofBundle) -> Check:
 
 
 def offline_checks(bundle: ProofBundle) -> list[Check]:
-    return [check_record_hash(bundle), check_signature(bundle), check_inclusion(bundle)]
+    digest = record_digest(bundle)  # hashed once: both checks below use it
+    return [
+        check_record_hash(bundle, digest),
+        check_signature(bundle, digest),
+        check_inclusion(bundle),
+    ]
