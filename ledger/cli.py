@@ -17,6 +17,7 @@ from ledger.chain.client import ChainError, connect_chain
 from ledger.config import Settings, describe_settings
 from ledger.core.bundle import BundleDecodeError, ProofBundle
 from ledger.core.encoding import from_hex
+from ledger.core.records import LoanCreation
 from ledger.core.timeline import Timeline
 from ledger.core.verdict import Outcome, Verdict
 from ledger.errors import LedgerError
@@ -171,23 +172,34 @@ def verify(
 
 @app.command()
 def timeline(
-    subject: Annotated[str, typer.Argument(help="the subject's ID, or its 0x keyed reference")],
+    subject_or_loan: Annotated[str, typer.Argument(
+        metavar="SUBJECT_OR_LOAN",
+        help="a subject's ID or 0x keyed reference, or a loan's 0x id (as POST /v1/loans "
+        "returned it)")],
     out: Annotated[Path, typer.Option(help="where to write the timeline JSON")],
     platform: Annotated[str | None, typer.Option(
         help="platform address (default: the only configured platform)")] = None,
 ) -> None:
-    """Export a subject's timeline (bindledger.timeline/1) from the configured database and
-    chain: every record with its proof, for `bindledger verify` and `bindledger report`."""
+    """Export a subject's or a loan's timeline (bindledger.timeline/1) from the configured
+    database and chain: every record with its proof, for `bindledger verify` and
+    `bindledger report`. A loan's timeline is its subject's, naming the loan."""
     from ledger.runtime import open_ledger
-    from ledger.timeline import export_timeline
+    from ledger.timeline import export_loan_timeline, export_timeline
 
     settings = Settings()
     try:
         ledger = open_ledger(settings)
         address = platform or settings.platform_list[0].address
-        ref = (from_hex(subject, length=32, what="subject") if subject.startswith("0x")
-               else ledger.refs.subject(subject))
-        exported = export_timeline(ledger, address, ref)
+        if not subject_or_loan.startswith("0x"):
+            exported = export_timeline(ledger, address, ledger.refs.subject(subject_or_loan))
+        else:
+            ref = from_hex(subject_or_loan, length=32, what="subject or loan")
+            row = ledger.store.get_record_by_hash(ref)
+            exported = (
+                export_loan_timeline(ledger, address, ref)
+                if row is not None and row.record_type == LoanCreation.TYPE_NAME
+                else export_timeline(ledger, address, ref)
+            )
     except (LedgerError, OSError) as exc:
         raise _fail(str(exc), 1) from None
     if not exported.entries:

@@ -17,18 +17,28 @@ from ledger.core.records import (
     BindingAction,
     Consent,
     ConsentAction,
+    Disbursement,
+    Dispute,
+    DisputeAction,
+    LoanCreation,
     Purpose,
     Record,
+    Refusal,
+    Repayment,
     Verification,
     factors_of,
 )
 from ledger.core.timeline import Timeline
 from ledger.core.verdict import Verdict
 from ledger.errors import LedgerError
+from ledger.refusals import RefusalDecodeError, describe_refusal
 from ledger.timeline import TimelineVerdict
 
 _COLUMN = 56  # px per record in the picture
-_LANES = ["binding", "verification", "lending consent", "contact consent", "loan", "verdict"]
+_LANES = ["binding", "verification", "lending consent", "contact consent", "repayment",
+          "refusal", "verdict"]
+_LOAN_COLOURS = {"created": "#afb8c1", "disbursed": "#0969da", "disputed": "#bf8700",
+                 "repaid": "#2da44e"}
 _LANE_HEIGHT = 34
 _LABEL_WIDTH = 130
 _CSS = """
@@ -63,12 +73,72 @@ def _describe(record: Record) -> str:
                 f"{record.purpose.name} consent {record.action.name}, expires "
                 f"{_time(record.expires_at)}"
             )
+        case LoanCreation():
+            return (
+                f"loan {_short(record.loan)} created: {sum(record.amounts)} in "
+                f"{len(record.amounts)} installments, the last due {_time(record.due_times[-1])}"
+            )
+        case Disbursement():
+            return f"loan {_short(record.loan)} disbursed: {record.amount}"
+        case Repayment():
+            return f"loan {_short(record.loan)} repaid: {record.amount}"
+        case Dispute():
+            return f"loan {_short(record.loan)} dispute {record.action.name}"
+        case Refusal():
+            return _describe_refusal(record)
     fields = {
         k: v
         for k, v in record.to_json().items()
         if k not in ("type", "platform", "subject", "prev", "timestamp")
     }
     return ", ".join(f"{k}={escape(str(v))[:20]}" for k, v in fields.items())
+
+
+def _short(value: bytes) -> str:
+    return to_hex(value)[:10] + "…"
+
+
+def _describe_refusal(refusal: Refusal) -> str:
+    try:
+        summary = describe_refusal(refusal)
+    except RefusalDecodeError as exc:
+        return f"R{refusal.rule} refusal (unreadable: {exc})"
+    facts = ", ".join(f"{k}={str(v)[:14]}" for k, v in summary.facts.items())
+    return (
+        f"{summary.refused.record.TYPE_NAME} refused under {summary.rule}: "
+        f"{summary.error}({facts})"
+    )
+
+
+class _LoanStatus:
+    """The repayment status of one loan as its records tell it, record by record."""
+
+    def __init__(self, loan: bytes | None) -> None:
+        self.loan, self.owed, self.repaid = loan, 0, 0
+        self.state: str | None = None
+
+    def see(self, record: Record) -> None:
+        loan = getattr(record, "loan", None)
+        if loan is None or isinstance(record, Refusal):
+            return
+        if self.loan is None and isinstance(record, LoanCreation):
+            self.loan = loan  # no loan named: follow the subject's latest
+        if loan != self.loan:
+            return
+        match record:
+            case LoanCreation():
+                self.owed, self.repaid, self.state = sum(record.amounts), 0, "created"
+            case Disbursement():
+                self.state = "disbursed"
+            case Repayment():
+                self.repaid += record.amount
+                self.state = "repaid" if self.repaid >= self.owed else "disbursed"
+            case Dispute():
+                opened = record.action is DisputeAction.OPEN
+                self.state = "disputed" if opened else "disbursed"
+
+    def label(self) -> str:
+        return f"{self.state}: {self.repaid} of {self.owed} repaid"
 
 
 def _picture(timeline: Timeline, verdict: TimelineVerdict | None) -> str:
@@ -88,6 +158,7 @@ def _picture(timeline: Timeline, verdict: TimelineVerdict | None) -> str:
         )
     bound = False
     consent = {Purpose.LENDING: False, Purpose.CONTACT: False}
+    loan = _LoanStatus(timeline.loan)
     verdicts: list[Verdict | None] = [v for _, _, v in verdict.entries] if verdict else [None] * n
     for i, entry in enumerate(timeline.entries):
         record = entry.record.record
@@ -96,6 +167,13 @@ def _picture(timeline: Timeline, verdict: TimelineVerdict | None) -> str:
             bound = record.action is not BindingAction.UNBIND
         if isinstance(record, Consent):
             consent[record.purpose] = record.action is ConsentAction.GIVEN
+        loan.see(record)
+        if loan.state is not None:
+            parts.append(
+                f'<rect x="{x - _COLUMN // 2}" y="{4 * _LANE_HEIGHT + 14}" width="{_COLUMN}" '
+                f'height="12" fill="{_LOAN_COLOURS[loan.state]}"><title>{loan.label()}</title>'
+                "</rect>"
+            )
         states = [bound, None, consent[Purpose.LENDING], consent[Purpose.CONTACT]]
         for lane, state in enumerate(states):
             if state is not None:
@@ -110,10 +188,12 @@ def _picture(timeline: Timeline, verdict: TimelineVerdict | None) -> str:
                 f'<circle cx="{x}" cy="{_LANE_HEIGHT + 20}" r="7" fill="{colour}">'
                 f"<title>{escape(_describe(record))}</title></circle>"
             )
-        elif not isinstance(record, Binding | Consent):
-            parts.append(
-                f'<rect x="{x - 7}" y="{4 * _LANE_HEIGHT + 13}" width="14" height="14" '
-                f'fill="#0969da"><title>{record.TYPE_NAME}</title></rect>'
+        elif isinstance(record, Refusal):
+            y = 5 * _LANE_HEIGHT + 20
+            parts.append(  # a no-entry sign: drawn, since fonts may lack the glyph
+                f'<g><title>{escape(_describe(record))}</title>'
+                f'<circle cx="{x}" cy="{y}" r="8" fill="#cf222e"/>'
+                f'<rect x="{x - 5}" y="{y - 1.5}" width="10" height="3" fill="#fff"/></g>'
             )
         v = verdicts[i]
         mark, colour = (
@@ -122,7 +202,7 @@ def _picture(timeline: Timeline, verdict: TimelineVerdict | None) -> str:
             else (("✔", "#1a7f37") if v.verified else ("✘", "#cf222e"))
         )
         parts.append(
-            f'<text x="{x - 5}" y="{5 * _LANE_HEIGHT + 25}" fill="{colour}" '
+            f'<text x="{x - 5}" y="{6 * _LANE_HEIGHT + 25}" fill="{colour}" '
             f'font-size="16">{mark}</text>'
         )
         parts.append(f'<text x="{x - 4}" y="{height - 2}" font-size="10">{i}</text>')
@@ -165,9 +245,10 @@ def render_report(timeline: Timeline, verdict: TimelineVerdict | None) -> str:
     completeness = (
         ""
         if verdict is None
-        else (
-            f"<p>Completeness: {escape(verdict.completeness.outcome.value)} — "
-            f"{escape(verdict.completeness.detail)}</p>"
+        else "".join(
+            f"<p>{escape(check.name.value.capitalize())}: {escape(check.outcome.value)} — "
+            f"{escape(check.detail)}</p>"
+            for check in verdict.whole_checks
         )
     )
     anchor = timeline.entries[0].anchor if timeline.entries else None
@@ -179,7 +260,7 @@ def render_report(timeline: Timeline, verdict: TimelineVerdict | None) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>BindLedger timeline report</title>
 <style>{_CSS}</style></head><body>
-<h1>Timeline of subject <code>{to_hex(timeline.subject)}</code></h1>
+<h1>{_title(timeline)}</h1>
 <p>Platform <code>{escape(timeline.platform)}</code>. The subject is named only by a keyed
 reference; no phone number or identity number appears in this report.</p>
 {where}{summary}{completeness}
@@ -191,6 +272,13 @@ reference; no phone number or identity number appears in this report.</p>
 {"".join(rows)}
 </table></body></html>
 """
+
+
+def _title(timeline: Timeline) -> str:
+    subject = f"subject <code>{to_hex(timeline.subject)}</code>"
+    if timeline.loan is None:
+        return f"Timeline of {subject}"
+    return f"Timeline of loan <code>{to_hex(timeline.loan)}</code> of {subject}"
 
 
 class PdfRenderError(LedgerError):

@@ -12,10 +12,15 @@ but not on chain, and the two hash chains of the subject would part for good. A 
 as a ContractRefusedError naming the custom error, its arguments (`facts`) and, for R1-R8, the
 rule; it carries the signed record and the block at which the contract refused it, so anyone can
 replay the refusal with `eth_call` at that block on any node that keeps its state.
+
+A record a rule (R1-R8) refused is itself evidence, so it goes in the log too, as a Refusal
+record beside the subject's chain (see ledger.core.records.Refusal): the subject's timeline
+then shows what was refused, when, and why.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from collections.abc import Callable
@@ -26,6 +31,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
+from hexbytes import HexBytes
 from web3.contract.contract import ContractFunction
 
 from ledger.chain.client import TransactionFailedError
@@ -42,6 +48,7 @@ from ledger.core.records import (
     LoanCreation,
     Purpose,
     Record,
+    Refusal,
     Repayment,
     SignedRecord,
     Verification,
@@ -51,6 +58,8 @@ from ledger.core.records import (
 from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
 from ledger.service import Accepted, ChainBreakError, Ledger
 from ledger.store.base import RecordRow
+
+log = logging.getLogger("bindledger.rules")
 
 REGULATOR_ROLE = keccak(b"REGULATOR_ROLE")
 
@@ -139,6 +148,7 @@ class ContractRefusedError(LedgerError):
         self.facts = facts
         self.rule = rule
         self.evidence = evidence
+        self.recorded: Accepted | None = None  # the refusal's own record in the log, if written
 
     def to_json(self) -> dict[str, Any]:
         """The API's body of the refusal."""
@@ -149,6 +159,11 @@ class ContractRefusedError(LedgerError):
             "reason": self.error,
             "facts": self.facts,
             "evidence": self.evidence.to_json() if self.evidence else None,
+            "recorded": None if self.recorded is None else {
+                "id": self.recorded.row.id,
+                "recordHash": to_hex(self.recorded.row.record_hash),
+                "leafIndex": self.recorded.row.leaf_index,
+            },
         }
 
 
@@ -379,6 +394,9 @@ class RulesClient:
         function, call = self._call(signed)
         try:
             tx = self._transact(self.relayer, call, function, signed)
+        except RuleRefusedError as exc:
+            exc.recorded = self._record_refusal(signed, call, exc)
+            raise
         except RecordConflictError as exc:
             if exc.error == "RiskRulesBrokenChain":
                 self._raise_if_diverged(record.platform, record.subject)
@@ -390,6 +408,31 @@ class RulesClient:
             self._unstored[key] = signed
             raise
         return RuleAccepted(accepted, tx)
+
+    def _record_refusal(
+        self, signed: SignedRecord, call: ContractFunction, refusal: RuleRefusedError
+    ) -> Accepted | None:
+        """Requires the subject's lock. Log the refusal beside the subject's chain; None when it
+        cannot be replayed (not pinned to a block) or not logged (the answer stands anyway)."""
+        evidence, record = refusal.evidence, signed.record
+        if evidence is None or evidence.block_number is None or refusal.rule is None:
+            return None
+        entry = Refusal(
+            platform=record.platform,
+            subject=record.subject,
+            prev=record.prev,
+            timestamp=self.ledger.now(),
+            refused=record.digest(self.ledger.domain),
+            rule=int(refusal.rule.removeprefix("R")),
+            call=bytes(HexBytes(self.contract.encode_abi(call.abi_element_identifier, call.args))),
+            revert=evidence.revert_data,
+            block=evidence.block_number,
+        )
+        try:
+            return self.ledger.write_beside_chain(self.ledger.platform(record.platform), entry)
+        except LedgerError as exc:
+            log.warning("refusal of %s not logged: %s", to_hex(entry.refused), exc)
+            return None
 
     def _call(self, signed: SignedRecord) -> tuple[str, ContractFunction]:
         """The contract function and call that take the record."""
@@ -553,9 +596,7 @@ class RulesClient:
         return None
 
     def _facts(self, name: str, args: tuple[Any, ...]) -> dict[str, Any]:
-        names = _error_inputs(self.abi, name, len(args))
-        return {key: _fact(_ENUM_FACTS.get((name, key)), value)
-                for key, value in zip(names, args, strict=True)}
+        return error_facts(self.abi, name, args)
 
     def _send_lock(self, address: str) -> threading.Lock:
         with self._locks_guard:
@@ -569,6 +610,13 @@ class RulesClient:
 def _abi_struct(record: Record) -> tuple[Any, ...]:
     """The record as the ABI tuple of its Solidity struct (same members, same order)."""
     return tuple(record.to_eip712_message().values())
+
+
+def error_facts(abi: list[dict[str, Any]], name: str, args: tuple[Any, ...]) -> dict[str, Any]:
+    """A custom error's arguments by name: bytes as 0x-hex, enumeration codes by name."""
+    names = _error_inputs(abi, name, len(args))
+    return {key: _fact(_ENUM_FACTS.get((name, key)), value)
+            for key, value in zip(names, args, strict=True)}
 
 
 def _error_inputs(abi: list[dict[str, Any]], name: str, count: int) -> list[str]:
@@ -633,5 +681,6 @@ __all__ = [
     "Transaction",
     "UnknownLoanError",
     "attach_rules",
+    "error_facts",
     "rules_for",
 ]

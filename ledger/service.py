@@ -18,12 +18,22 @@ from ledger.config import Platform
 from ledger.core.bundle import AnchorRef, ProofBundle
 from ledger.core.encoding import to_hex
 from ledger.core.merkle import MerkleLog
-from ledger.core.records import Domain, Record, SignedRecord, sign_record, verify_signature
+from ledger.core.records import (
+    RECORD_TYPES,
+    Domain,
+    Record,
+    SignedRecord,
+    sign_record,
+    verify_signature,
+)
 from ledger.drafts import Referencer
 from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
 from ledger.store.base import AnchorState, HeadRow, RecordNotStoredError, RecordRow, Store
 
 log = logging.getLogger("bindledger.ledger")
+
+# Record types that never become a subject's head (see Record.EXTENDS_CHAIN).
+_SIDE_RECORD_TYPES = frozenset(t for t, kind in RECORD_TYPES.items() if not kind.EXTENDS_CHAIN)
 
 # Subjects whose latest record hash is kept in memory (about 200 bytes each): the active ones,
 # so most writes skip a database query under the write lock. The oldest entries make room.
@@ -44,6 +54,10 @@ class ChainBreakError(LedgerStateError):
         )
         self.expected = expected
         self.actual = actual
+
+
+class ReservedRecordTypeError(LedgerValueError):
+    """The record is of a type only BindLedger writes (a refusal), not a platform."""
 
 
 class RecordNotFoundError(LedgerLookupError):
@@ -110,7 +124,7 @@ class Ledger:
         cached = self._subject_heads.get((platform, subject))
         if cached is not None:
             return cached
-        last = self.store.last_record_of_subject(platform, subject)
+        last = self.store.last_record_of_subject(platform, subject, excluding=_SIDE_RECORD_TYPES)
         return last.record_hash if last else bytes(32)
 
     def sign_and_submit(
@@ -139,12 +153,18 @@ class Ledger:
         """Accept several platform-signed records, in order, all or none: one write and one
         commit for the lot. A record may extend the chain of one before it in the batch.
 
-        Raises UnknownPlatformError, SignatureError or ChainBreakError (naming the first record
-        at fault through the exception's `index` attribute) and then stores none of them.
+        Raises UnknownPlatformError, SignatureError, ReservedRecordTypeError or ChainBreakError
+        (naming the first record at fault through the exception's `index` attribute) and then
+        stores none of them.
         """
         digests = []
         for index, signed in enumerate(batch):
             try:
+                if not signed.record.EXTENDS_CHAIN:
+                    raise ReservedRecordTypeError(
+                        f"{signed.record.TYPE_NAME} records are written by BindLedger when the "
+                        "contract refuses a record; a platform does not submit them"
+                    )
                 self.platform(signed.record.platform)
                 digests.append(verify_signature(signed, self.domain))
             except LedgerError as exc:
@@ -161,6 +181,23 @@ class Ledger:
                     raise error
                 heads[key] = digest
             accepted, ticket = self._append_many(batch, digests)
+        self._wait_durable(ticket)
+        return accepted
+
+    def write_beside_chain(self, platform: Platform, record: Record) -> Accepted:
+        """Sign and store a record that does not extend its subject's chain (a refusal): it
+        names the subject's current head as `prev`, and the head stays where it was.
+
+        Raises ChainBreakError when `prev` is not the subject's head.
+        """
+        if record.EXTENDS_CHAIN:
+            raise LedgerValueError(f"{record.TYPE_NAME} records extend their subject's chain")
+        with self._write_lock:
+            head = self.subject_head(platform.address, record.subject)
+            if record.prev != head:
+                raise ChainBreakError(head, record.prev)
+            signed = sign_record(record, self.domain, bytes(platform.account.key))
+            accepted, ticket = self._append(signed, record.digest(self.domain))
         self._wait_durable(ticket)
         return accepted
 
@@ -191,6 +228,8 @@ class Ledger:
         for signed, digest in zip(batch, digests, strict=True):
             record = signed.record
             self._logs[record.platform].append(digest)
+            if not record.EXTENDS_CHAIN:
+                continue
             heads.pop((record.platform, record.subject), None)  # re-inserted as the newest
             heads[(record.platform, record.subject)] = digest
             if len(heads) > SUBJECT_HEAD_CACHE_SIZE:

@@ -1,4 +1,4 @@
-"""Export a subject's timeline from the ledger, and verify one against a chain."""
+"""Export a subject's or a loan's timeline from the ledger, and verify one against a chain."""
 
 from __future__ import annotations
 
@@ -8,14 +8,24 @@ from typing import Any
 from ledger.anchors import AnchorContract
 from ledger.chain.client import ChainClient
 from ledger.core.encoding import to_hex
-from ledger.core.timeline import Timeline, check_completeness
-from ledger.core.verdict import Check, CheckName, Verdict, failed
+from ledger.core.records import LoanCreation
+from ledger.core.timeline import LoanOnChain, Timeline, check_completeness, check_loan
+from ledger.core.verdict import Check, CheckName, Outcome, Verdict, failed
+from ledger.errors import LedgerLookupError
+from ledger.rules import LoanStatus
 from ledger.service import Ledger
 from ledger.verify import AnchorCheckCache, verify_bundle
 
 
-def export_timeline(ledger: Ledger, platform: str, subject: bytes) -> Timeline:
-    """Every record of the subject at the platform, with proofs against anchored heads.
+class UnknownLoanTimelineError(LedgerLookupError):
+    """The platform's log holds no creation record with this hash."""
+
+
+def export_timeline(
+    ledger: Ledger, platform: str, subject: bytes, loan: bytes | None = None
+) -> Timeline:
+    """Every record of the subject at the platform, with proofs against anchored heads; with
+    `loan` (a loan's reference), the timeline names that loan of the subject.
 
     Raises NotAnchoredError if a record is not anchored yet (anchor first).
     """
@@ -26,7 +36,22 @@ def export_timeline(ledger: Ledger, platform: str, subject: bytes) -> Timeline:
         subject=subject,
         chain_head=subject_head_on_chain(ledger.contract, address, subject),
         entries=[ledger.proof_bundle(row.id) for row in rows],
+        loan=loan,
     )
+
+
+def export_loan_timeline(ledger: Ledger, platform: str, loan_id: bytes) -> Timeline:
+    """The timeline of the loan whose id (its creation record's hash, as the API returns it)
+    is `loan_id`: its subject's timeline, naming the loan.
+
+    Raises UnknownLoanTimelineError, NotAnchoredError.
+    """
+    address = ledger.platform(platform).address
+    row = ledger.store.get_record_by_hash(loan_id)
+    creation = None if row is None else ledger.record(row.id).record.record
+    if row is None or row.platform != address or not isinstance(creation, LoanCreation):
+        raise UnknownLoanTimelineError(f"platform {address} created no loan {to_hex(loan_id)}")
+    return export_timeline(ledger, address, creation.subject, creation.loan)
 
 
 def subject_head_on_chain(contract: AnchorContract, platform: str, subject: bytes) -> bytes:
@@ -35,32 +60,48 @@ def subject_head_on_chain(contract: AnchorContract, platform: str, subject: byte
     return bytes(state[0])
 
 
+def loan_on_chain(contract: AnchorContract, subject: bytes, loan: bytes) -> LoanOnChain:
+    """What the contract holds of the subject's loan."""
+    view = contract.contract.functions.loanState(subject, loan).call()
+    return LoanOnChain(platform=view[0], repaid=int(view[7]), status=LoanStatus(view[2]).name)
+
+
 @dataclass(frozen=True)
 class TimelineVerdict:
     completeness: Check
     entries: list[tuple[int, str, Verdict]]  # (index, record type, verdict)
+    loan: Check | None = None  # a loan's timeline: the loan as the contract holds it
 
     @property
     def verified(self) -> bool:
-        return self.completeness.outcome.value == "passed" and all(
+        return all(c.outcome is Outcome.PASSED for c in self.whole_checks) and all(
             v.verified for _, _, v in self.entries
         )
 
+    @property
+    def whole_checks(self) -> list[Check]:
+        """The checks of the timeline as a whole (not of one record)."""
+        return [self.completeness] + ([self.loan] if self.loan is not None else [])
+
     def reason(self) -> str:
-        if self.completeness.outcome.value != "passed":
-            return f"completeness: {self.completeness.detail}"
+        for check in self.whole_checks:
+            if check.outcome is not Outcome.PASSED:
+                return f"{check.name.value}: {check.detail}"
         for index, _, verdict in self.entries:
             if not verdict.verified:
                 return f"entry {index}: {verdict.reason()}"
         return "all checks passed"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "verified": self.verified,
             "reason": self.reason(),
             "completeness": self.completeness.to_json(),
-            "entries": [{"index": i, "type": t, **v.to_json()} for i, t, v in self.entries],
         }
+        if self.loan is not None:
+            out["loan"] = self.loan.to_json()
+        out["entries"] = [{"index": i, "type": t, **v.to_json()} for i, t, v in self.entries]
+        return out
 
 
 def verify_timeline(timeline: Timeline, chain: ChainClient) -> TimelineVerdict:
@@ -72,19 +113,20 @@ def verify_timeline(timeline: Timeline, chain: ChainClient) -> TimelineVerdict:
     ]
     if not timeline.entries:
         return TimelineVerdict(failed(CheckName.COMPLETENESS, "the timeline has no records"), [])
-    anchor = timeline.entries[0].anchor
+    contract = AnchorContract(chain, timeline.entries[0].anchor.contract)
     try:
-        head = subject_head_on_chain(
-            AnchorContract(chain, anchor.contract), timeline.platform, timeline.subject
-        )
+        head = subject_head_on_chain(contract, timeline.platform, timeline.subject)
+        held = None if timeline.loan is None else loan_on_chain(
+            contract, timeline.subject, timeline.loan)
     except Exception as exc:  # noqa: BLE001 - any provider error means: could not read it
         return TimelineVerdict(
             failed(
                 CheckName.COMPLETENESS,
-                f"could not read the subject's head on chain: {exc}",
+                f"could not read the subject's head or loan on chain: {exc}",
                 expected=to_hex(timeline.chain_head),
                 actual="unknown",
             ),
             entries,
         )
-    return TimelineVerdict(check_completeness(timeline, head), entries)
+    loan = None if held is None else check_loan(timeline, held, head)
+    return TimelineVerdict(check_completeness(timeline, head), entries, loan)

@@ -12,7 +12,9 @@ from ledger.chain.client import ChainClient, ChainError
 from ledger.core.bundle import ProofBundle
 from ledger.core.bundle_checks import offline_checks
 from ledger.core.encoding import to_hex
+from ledger.core.records import Refusal
 from ledger.core.verdict import Check, CheckName, Outcome, Verdict, failed, passed, skipped
+from ledger.refusals import check_refusal
 
 # How long a passed on-chain check of one anchor is reused. One head covers up to thousands
 # of records, so their bundles share it; kept short so a reorganised chain is seen soon.
@@ -54,7 +56,10 @@ def verify_bundle(
     """Run every check of the bundle; checks against the chain run even if offline ones fail,
     so a verdict shows the whole picture. With `cache`, a recent pass of the same anchor's
     chain checks is reused."""
-    return Verdict(offline_checks(bundle) + chain_checks(bundle, chain, artifact, cache))
+    checks = offline_checks(bundle) + chain_checks(bundle, chain, artifact, cache)
+    if isinstance(bundle.record.record, Refusal):
+        checks.append(check_refusal(bundle, chain, artifact))
+    return Verdict(checks)
 
 
 def chain_checks(

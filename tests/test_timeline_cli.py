@@ -99,3 +99,49 @@ def test_an_unreadable_timeline_exits_2(deployment: dict[str, str], tmp_path: Pa
     result = run(deployment, "verify", str(bad))
     assert result.exit_code == 2
     assert "is not a timeline" in " ".join(result.stderr.split())
+
+
+@pytest.fixture
+def loan_deployment(tmp_path: Path, anvil_url: str) -> tuple[dict[str, str], str]:
+    """A ledger on anvil holding the refused-then-disbursed loan story; its settings as
+    environment variables, and the loan's id."""
+    from tests.test_refusal_records import tell_story
+
+    database = str(tmp_path / "loans.sqlite3")
+    store = SqliteStore(database)
+    ledger = open_ledger(Settings(chain=anvil_url, database=database), store=store)
+    story = tell_story(ledger)
+    store.close()
+    env = {
+        **{k: v for k, v in CLEAN_ENV.items() if v is not None},
+        "BINDLEDGER_CHAIN": anvil_url,
+        "BINDLEDGER_DATABASE": database,
+        "BINDLEDGER_CONTRACT": ledger.contract.address,
+    }
+    return env, "0x" + story.loan_id.hex()
+
+
+def test_a_loans_timeline_shows_its_refusal_and_repayment_status(
+    loan_deployment: tuple[dict[str, str], str], tmp_path: Path
+) -> None:
+    env, loan_id = loan_deployment
+    out = tmp_path / "loan.json"
+    exported = run(env, "timeline", loan_id, "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    doc = json.loads(out.read_text())
+    assert "loan" in doc and len(doc["entries"]) == 6
+
+    verified = run(env, "verify", str(out), "--json")
+    assert verified.exit_code == 0, verified.output
+    verdict = json.loads(verified.stdout)
+    assert verdict["loan"]["outcome"] == "passed"
+    assert [c["outcome"] for c in verdict["entries"][2]["checks"]][-1] == "passed"
+
+    report = tmp_path / "loan.html"
+    rendered = run(env, "report", str(out), "--out", str(report))
+    assert rendered.exit_code == 0, rendered.output
+    html = report.read_text()
+    assert f"Timeline of loan <code>{doc['loan']}</code>" in html
+    assert "Disbursement refused under R3: RiskRulesNoConsent(" in html
+    assert "disbursed: 500 of 1000 repaid" in html
+    assert "Loan: passed" in html

@@ -40,6 +40,7 @@ function show(result) {
   $("reason").textContent = result.reason;
   if (result.entries) {
     body.appendChild(row("all", result.completeness));
+    if (result.loan) body.appendChild(row("loan", result.loan));
     for (const entry of result.entries) {
       for (const check of entry.checks) body.appendChild(row(`#${entry.index} ${entry.type}`, check));
     }

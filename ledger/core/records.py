@@ -10,7 +10,8 @@ Hashing is done here directly with eth-abi and keccak rather than through eth-ac
 generic typed-data encoder: the schemas are fixed and flat, and this path is several times
 faster; tests check both agree on every kind. The only non-atomic members are arrays of
 unsigned integers (a loan's schedule), hashed as EIP-712 says: keccak256 of the concatenated
-32-byte encodings of the elements.
+32-byte encodings of the elements, and byte strings (a refusal's call and revert data), hashed
+as keccak256 of their content.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ _ARRAY_SUFFIX = "[]"
 # Three years of monthly installments: the contract walks a loan's schedule on creation and on
 # each repayment, and refuses longer schedules to keep both under its gas budget.
 MAX_INSTALLMENTS = 36
+# A refused call carries one record (a 36-installment loan's is the largest, about 2.6 KB).
+MAX_BYTES_MEMBER = 8 * 1024
 
 
 class RecordDecodeError(LedgerValueError):
@@ -146,6 +149,8 @@ class Record:
     timestamp: int = _sol("uint64")
 
     TYPE_NAME: ClassVar[str] = ""
+    # Whether the record becomes its subject's head, the `prev` of the subject's next record.
+    EXTENDS_CHAIN: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -171,7 +176,10 @@ class Record:
         values: list[Any] = []
         for f, value in zip(dataclasses.fields(self), self._values(), strict=True):
             sol = f.metadata["sol"]
-            if sol.endswith(_ARRAY_SUFFIX):
+            if sol == "bytes":
+                types.append("bytes32")
+                values.append(keccak(value))  # EIP-712 encodeData of dynamic bytes
+            elif sol.endswith(_ARRAY_SUFFIX):
                 # EIP-712 encodeData of an array: the hash of its elements' encodings, concatenated.
                 element = sol.removesuffix(_ARRAY_SUFFIX)
                 types.append("bytes32")
@@ -319,6 +327,30 @@ class Dispute(Record):
     TYPE_NAME: ClassVar[str] = "Dispute"
 
 
+@dataclass(frozen=True)
+class Refusal(Record):
+    """The contract refused a record of the subject under a rule: which record, and why.
+
+    BindLedger writes it, signed with the platform's key, when a rule (R1-R8) refuses a record,
+    so the subject's timeline shows the refusal where it happened. Like the refused record it
+    is judged against the subject's head (`prev`), but it does not extend the subject's chain:
+    the contract never holds it, and the next record still follows `prev`.
+
+    `call` is the refused contract call's calldata (the record and its signature), so anyone
+    can replay it with eth_call at `block` and get `revert`, the custom error, again; `block` is
+    0 when the refusal could not be pinned to a block.
+    """
+
+    refused: bytes = _sol("bytes32")  # the refused record's hash
+    rule: int = _sol("uint8")  # n of Rn
+    call: bytes = _sol("bytes")
+    revert: bytes = _sol("bytes")
+    block: int = _sol("uint64")
+
+    TYPE_NAME: ClassVar[str] = "Refusal"
+    EXTENDS_CHAIN: ClassVar[bool] = False
+
+
 RECORD_TYPES: dict[str, type[Record]] = {
     t.TYPE_NAME: t
     for t in (
@@ -331,6 +363,7 @@ RECORD_TYPES: dict[str, type[Record]] = {
         ChannelChange,
         CollectionContact,
         Dispute,
+        Refusal,
     )
 }
 
@@ -452,6 +485,11 @@ def _parse_value(type_name: str, f: dataclasses.Field[Any], raw: Any) -> Any:
             return from_hex(raw, length=HASH_SIZE, what=where)
         except HexDecodeError as exc:
             raise RecordDecodeError(str(exc)) from None
+    if sol == "bytes":
+        try:
+            return from_hex(raw, what=where)
+        except HexDecodeError as exc:
+            raise RecordDecodeError(str(exc)) from None
     if sol.endswith(_ARRAY_SUFFIX):
         if not isinstance(raw, list):
             raise RecordDecodeError(f"{where} must be a JSON array, got {raw!r:.40}")
@@ -478,6 +516,10 @@ def _check_typed(where: str, sol: str, enum: type[IntEnum] | None, value: Any) -
     if sol == "bytes32":
         if not isinstance(value, bytes) or len(value) != HASH_SIZE:
             raise RecordDecodeError(f"{where} must be {HASH_SIZE} bytes")
+        return value
+    if sol == "bytes":
+        if not isinstance(value, bytes) or len(value) > MAX_BYTES_MEMBER:
+            raise RecordDecodeError(f"{where} must be at most {MAX_BYTES_MEMBER} bytes")
         return value
     if sol.endswith(_ARRAY_SUFFIX):
         if not isinstance(value, (list, tuple)):

@@ -3,6 +3,12 @@
 A timeline is complete when the records form an unbroken hash chain from the subject's
 first record (whose `prev` is zero) and it reaches the subject's head as the chain holds
 it. A missing, reordered or altered record breaks the chain at a position we can name.
+Refusals sit beside the chain: each names the head it was judged on as its `prev`, and the
+next record still follows that head.
+
+A loan's timeline is its subject's timeline naming the loan (`loan`, the loan's reference as
+its records carry it): the loan's records only mean something beside the binding,
+verification and consent records they were judged on.
 The document format is `bindledger.timeline/1`.
 """
 
@@ -16,7 +22,7 @@ from typing import Any
 from ledger.core.bundle import BundleDecodeError, FieldValueError, MissingFieldError, ProofBundle
 from ledger.core.encoding import HexDecodeError, from_hex, to_hex
 from ledger.core.jsonlimits import JsonTooDeepError, check_json_depth
-from ledger.core.records import HASH_SIZE, ZERO_HASH
+from ledger.core.records import HASH_SIZE, ZERO_HASH, LoanCreation, Repayment
 from ledger.core.verdict import Check, CheckName, failed, passed
 
 TIMELINE_FORMAT = "bindledger.timeline/1"
@@ -25,6 +31,7 @@ MAX_TIMELINE_ENTRIES = 10_000
 MAX_TIMELINE_BYTES = 32 * 1024 * 1024
 
 _MEMBERS = frozenset({"format", "platform", "subject", "chainHead", "entries"})
+_OPTIONAL_MEMBERS = frozenset({"loan"})
 
 
 class TimelineDecodeError(BundleDecodeError):
@@ -37,15 +44,19 @@ class Timeline:
     subject: bytes
     chain_head: bytes  # the subject's hash-chain head held on chain when exported
     entries: list[ProofBundle]
+    loan: bytes | None = None  # set in a loan's timeline: the loan's reference
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "format": TIMELINE_FORMAT,
             "platform": self.platform,
             "subject": to_hex(self.subject),
             "chainHead": to_hex(self.chain_head),
-            "entries": [entry.to_json() for entry in self.entries],
         }
+        if self.loan is not None:
+            out["loan"] = to_hex(self.loan)
+        out["entries"] = [entry.to_json() for entry in self.entries]
+        return out
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=2) + "\n"
@@ -72,7 +83,7 @@ class Timeline:
             raise TimelineDecodeError(
                 f"format must be {TIMELINE_FORMAT!r}, got {doc.get('format')!r:.60}"
             )
-        if unknown := set(doc) - _MEMBERS:
+        if unknown := set(doc) - _MEMBERS - _OPTIONAL_MEMBERS:
             raise FieldValueError(f"unknown member(s) {sorted(unknown)}")
         for name in _MEMBERS:
             if name not in doc:
@@ -91,12 +102,14 @@ class Timeline:
         try:
             subject = from_hex(doc["subject"], length=HASH_SIZE, what="subject")
             chain_head = from_hex(doc["chainHead"], length=HASH_SIZE, what="chainHead")
+            loan = None if "loan" not in doc else from_hex(doc["loan"], length=HASH_SIZE,
+                                                            what="loan")
         except HexDecodeError as exc:
             raise FieldValueError(str(exc)) from None
         platform = doc["platform"]
         if not isinstance(platform, str):
             raise FieldValueError("platform must be a JSON string")
-        return cls(platform, subject, chain_head, parsed)
+        return cls(platform, subject, chain_head, parsed, loan)
 
 
 def check_completeness(timeline: Timeline, head_on_chain: bytes) -> Check:
@@ -111,6 +124,7 @@ def check_completeness(timeline: Timeline, head_on_chain: bytes) -> Check:
         return failed(name, "the timeline has no records")
     prev = ZERO_HASH
     last_index = -1
+    last_chained = -1  # the entry whose record `prev` must now be
     seen: set[bytes] = {ZERO_HASH}
     for i, entry in enumerate(timeline.entries):
         record = entry.record.record
@@ -124,10 +138,10 @@ def check_completeness(timeline: Timeline, head_on_chain: bytes) -> Check:
         if record.prev != prev:
             what = (
                 "the first record must start the chain"
-                if i == 0
+                if last_chained < 0
                 else (
-                    f"entry {i} does not follow entry {i - 1}: a record is missing, reordered "
-                    "or altered between them"
+                    f"entry {i} does not follow entry {last_chained}: a record is missing, "
+                    "reordered or altered between them"
                 )
             )
             return failed(name, what, expected=to_hex(prev), actual=to_hex(record.prev))
@@ -138,8 +152,10 @@ def check_completeness(timeline: Timeline, head_on_chain: bytes) -> Check:
                 expected=f"leaf index > {last_index}",
                 actual=str(entry.leaf_index),
             )
-        prev, last_index = entry.record_hash, entry.leaf_index
-        seen.add(prev)
+        last_index = entry.leaf_index
+        if record.EXTENDS_CHAIN:
+            prev, last_chained = entry.record_hash, i
+            seen.add(prev)
     if head_on_chain not in seen:
         return failed(
             name,
@@ -153,6 +169,66 @@ def check_completeness(timeline: Timeline, head_on_chain: bytes) -> Check:
         if head_on_chain == ZERO_HASH
         else f"the contract's head of the subject, {to_hex(head_on_chain)}, is among them"
     )
+    beside = len(timeline.entries) - sum(e.record.record.EXTENDS_CHAIN for e in timeline.entries)
+    refusals = f" (and {beside} refusal{'s' * (beside > 1)} beside the chain)" if beside else ""
     return passed(
-        name, f"{len(timeline.entries)} records chained from the first to {to_hex(prev)}; {on_chain}"
+        name,
+        f"{len(timeline.entries) - beside} records chained from the first to {to_hex(prev)}"
+        f"{refusals}; {on_chain}",
     )
+
+
+@dataclass(frozen=True)
+class LoanOnChain:
+    """What the contract holds of a loan: its platform (zero when it holds no such loan of
+    the subject), the amount repaid and its status."""
+
+    platform: str
+    repaid: int
+    status: str
+
+
+def check_loan(timeline: Timeline, held: LoanOnChain, head_on_chain: bytes) -> Check:
+    """Requires a loan's timeline. It holds the loan's creation, and the repayments of the loan
+    up to the subject's head on chain add up to what the contract holds as repaid."""
+    name = CheckName.LOAN
+    loan = timeline.loan
+    assert loan is not None
+    records = [(i, e.record.record) for i, e in enumerate(timeline.entries)]
+    created = next(
+        (i for i, r in records if isinstance(r, LoanCreation) and r.loan == loan), None
+    )
+    if created is None:
+        return failed(name, f"the timeline holds no creation record of loan {to_hex(loan)}")
+    if held.platform != timeline.platform:
+        return failed(
+            name,
+            "the contract holds no such loan of this subject at this platform",
+            expected=timeline.platform,
+            actual=held.platform,
+        )
+    on_chain = _entries_up_to(timeline, head_on_chain)
+    repayments = [
+        r.amount for _, r in records[:on_chain] if isinstance(r, Repayment) and r.loan == loan
+    ]
+    if sum(repayments) != held.repaid:
+        return failed(
+            name,
+            f"the loan's {len(repayments)} repayments in the timeline add up to another amount "
+            "than the contract holds as repaid",
+            expected=str(held.repaid),
+            actual=str(sum(repayments)),
+        )
+    return passed(
+        name,
+        f"loan {to_hex(loan)} created at entry {created}; its {len(repayments)} repayments, "
+        f"{sum(repayments)} in all, are what the contract holds; status {held.status}",
+    )
+
+
+def _entries_up_to(timeline: Timeline, head: bytes) -> int:
+    """How many entries lead up to the record `head` (all of them when it is not among them)."""
+    for i, entry in enumerate(timeline.entries):
+        if entry.record_hash == head:
+            return i + 1
+    return 0 if head == ZERO_HASH else len(timeline.entries)

@@ -15,6 +15,8 @@ class CheckName(StrEnum):
     HEAD_ON_CHAIN = "head on chain"
     ANCHOR_TRANSACTION = "anchor transaction"
     COMPLETENESS = "completeness"
+    REFUSAL = "refusal"
+    LOAN = "loan"
 
 
 class Outcome(StrEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -103,7 +104,10 @@ class Store(ABC):
         """The subject's records at this platform, in log order."""
 
     @abstractmethod
-    def last_record_of_subject(self, platform: str, subject: bytes) -> RecordRow | None: ...
+    def last_record_of_subject(
+        self, platform: str, subject: bytes, excluding: Collection[str] = ()
+    ) -> RecordRow | None:
+        """The subject's latest record at this platform whose type is not in `excluding`."""
 
     @abstractmethod
     def record_hashes(self, platform: str) -> list[bytes]:

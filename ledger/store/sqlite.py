@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -247,12 +247,17 @@ class SqliteStore(Store):
         )
         return [RecordRow(*row) for row in rows]
 
-    def last_record_of_subject(self, platform: str, subject: bytes) -> RecordRow | None:
+    def last_record_of_subject(
+        self, platform: str, subject: bytes, excluding: Collection[str] = ()
+    ) -> RecordRow | None:
+        skipped = sorted(excluding)
         rows = self._query(
             f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = ? AND subject = ?"
+            f" AND record_type NOT IN ({', '.join('?' * len(skipped))})"
             " ORDER BY leaf_index DESC LIMIT 1",
             platform,
             subject,
+            *skipped,
         )
         return RecordRow(*rows[0]) if rows else None
 

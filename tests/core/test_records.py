@@ -95,6 +95,9 @@ def records(draw: st.DrawFn) -> Record:
         fields["expires_at"] = draw(uint64)
     if kind == "Verification":
         fields["passed"] = draw(st.booleans())
+    if kind == "Refusal":
+        fields["call"] = draw(st.binary(max_size=600))
+        fields["revert"] = draw(st.binary(max_size=100))
     return type(record)(**{**record.__dict__, **fields})
 
 

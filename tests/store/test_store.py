@@ -47,6 +47,16 @@ def test_records_of_a_subject_come_back_in_log_order(store: Store) -> None:
     assert store.get_record_by_hash(h(4)) == store.get_record(5)
 
 
+def test_the_last_record_of_a_subject_can_skip_types(store: Store) -> None:
+    store.add_record(P1, h(1), h(0), "Binding", "{}")
+    store.add_record(P1, h(2), h(0), "Refusal", "{}")
+    last = store.last_record_of_subject(P1, h(0))
+    assert last is not None and last.record_hash == h(2)
+    last = store.last_record_of_subject(P1, h(0), excluding={"Refusal", "Dispute"})
+    assert last is not None and last.record_hash == h(1)
+    assert store.last_record_of_subject(P1, h(0), excluding={"Binding", "Refusal"}) is None
+
+
 def test_heads_must_grow(store: Store) -> None:
     store.add_head(P1, 3, h(3), 100)
     with pytest.raises(StoreConflictError, match="does not grow"):

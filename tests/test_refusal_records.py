@@ -1,0 +1,208 @@
+"""Refusals in the log: a record a rule refused is logged beside the subject's chain, shows in
+the subject's and the loan's timeline, and is checked by replaying the refused call."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+
+import pytest
+from eth_utils.crypto import keccak
+
+from ledger.core.records import (
+    Binding,
+    BindingAction,
+    Consent,
+    ConsentAction,
+    Disbursement,
+    LoanCreation,
+    Purpose,
+    Refusal,
+    Repayment,
+    SignedRecord,
+    VerificationMethod,
+    factor_mask,
+)
+from ledger.core.timeline import Timeline
+from ledger.core.verdict import CheckName, Outcome
+from ledger.rules import RulesClient, RuleRefusedError, rules_for
+from ledger.service import Accepted, Ledger, ReservedRecordTypeError
+from ledger.timeline import (
+    UnknownLoanTimelineError,
+    export_loan_timeline,
+    export_timeline,
+    verify_timeline,
+)
+from ledger.verify import verify_bundle
+
+SUBJECT = keccak(text="borrower")
+LOAN = keccak(text="loan-1")
+embedded_only = pytest.mark.parametrize("chain", ["embedded"], indirect=True)
+
+
+@dataclass
+class Story:
+    ledger: Ledger
+    rules: RulesClient
+    refused: RuleRefusedError
+    loan_id: bytes  # the creation record's hash
+
+
+def tell_story(ledger: Ledger) -> Story:
+    """Bound with two factors and a loan created; the disbursement is refused under R3 (no
+    lending consent); consent is given; then disbursed and repaid in part; all anchored."""
+    rules = rules_for(ledger)
+    platform = next(iter(ledger.platforms.values()))
+    now = ledger.now()
+    base = {"platform": platform.address, "subject": SUBJECT, "timestamp": now}
+
+    def submit(build: object) -> Accepted:
+        return rules.sign_and_submit(platform, SUBJECT, build).accepted  # type: ignore[arg-type]
+
+    submit(lambda prev: Binding(**base, prev=prev, action=BindingAction.BIND, phone=SUBJECT,
+                                account=SUBJECT, factors=factor_mask(
+                                    [VerificationMethod.SMS_OTP, VerificationMethod.LIVENESS])))
+    created = submit(lambda prev: LoanCreation(
+        **base, prev=prev, loan=LOAN, due_times=(now + 30 * 86400, now + 60 * 86400),
+        amounts=(500, 500)))
+    with pytest.raises(RuleRefusedError) as refused:
+        submit(lambda prev: Disbursement(**base, prev=prev, loan=LOAN, amount=1000))
+    submit(lambda prev: Consent(**base, prev=prev, action=ConsentAction.GIVEN,
+                                purpose=Purpose.LENDING, policy_hash=SUBJECT,
+                                expires_at=now + 365 * 86400))
+    submit(lambda prev: Disbursement(**base, prev=prev, loan=LOAN, amount=1000))
+    submit(lambda prev: Repayment(**base, prev=prev, loan=LOAN, amount=500))
+    ledger.seal_and_anchor()
+    return Story(ledger, rules, refused.value, created.row.record_hash)
+
+
+@pytest.fixture
+def story(ledger_: Ledger) -> Story:
+    return tell_story(ledger_)
+
+
+def test_a_rule_refusal_is_logged_beside_the_chain(story: Story) -> None:
+    refused = story.refused
+    assert (refused.rule, refused.error) == ("R3", "RiskRulesNoConsent")
+    recorded = refused.recorded
+    assert recorded is not None and refused.to_json()["recorded"]["id"] == recorded.row.id
+    refusal = recorded.record.record
+    assert isinstance(refusal, Refusal)
+    assert refused.evidence is not None and refused.evidence.record is not None
+    assert refusal.refused == refused.evidence.record.record.digest(story.ledger.domain)
+    assert (refusal.rule, refusal.revert, refusal.block) == (
+        3, refused.evidence.revert_data, refused.evidence.block_number)
+    # The refusal names the head it was judged on, and the next record still follows that head.
+    consent = story.ledger.record(recorded.row.id + 1).record.record
+    assert isinstance(consent, Consent)
+    assert consent.prev == refusal.prev
+
+
+def test_the_subjects_timeline_shows_the_refusal_and_verifies(story: Story) -> None:
+    platform = next(iter(story.ledger.platforms))
+    timeline = Timeline.loads(export_timeline(story.ledger, platform, SUBJECT).dumps())
+    types = [e.record.record.TYPE_NAME for e in timeline.entries]
+    assert types == ["Binding", "LoanCreation", "Refusal", "Consent", "Disbursement",
+                     "Repayment"]
+    verdict = verify_timeline(timeline, story.ledger.chain)
+    assert verdict.verified, verdict.reason()
+    assert "and 1 refusal beside the chain" in verdict.completeness.detail
+    refusal_checks = {c.name: c for c in verdict.entries[2][2].checks}
+    replay = refusal_checks[CheckName.REFUSAL]
+    assert replay.outcome is Outcome.PASSED
+    assert "Disbursement refused under R3" in replay.detail
+    assert "the contract refuses it again with RiskRulesNoConsent" in replay.detail
+
+
+def test_a_loans_timeline_checks_the_loan_against_the_contract(story: Story) -> None:
+    platform = next(iter(story.ledger.platforms))
+    timeline = export_loan_timeline(story.ledger, platform, story.loan_id)
+    assert timeline.loan == LOAN and Timeline.loads(timeline.dumps()) == timeline
+    verdict = verify_timeline(timeline, story.ledger.chain)
+    assert verdict.verified, verdict.reason()
+    assert verdict.loan is not None and verdict.loan.outcome is Outcome.PASSED
+    assert "its 1 repayments, 500 in all, are what the contract holds" in verdict.loan.detail
+    assert verdict.to_json()["loan"]["check"] == "loan"
+
+
+def test_a_loan_timeline_without_a_repayment_is_named(story: Story) -> None:
+    platform = next(iter(story.ledger.platforms))
+    timeline = export_loan_timeline(story.ledger, platform, story.loan_id)
+    cut = replace(timeline, entries=timeline.entries[:-1])
+    verdict = verify_timeline(cut, story.ledger.chain)
+    assert not verdict.verified
+    assert verdict.loan is not None and verdict.loan.outcome is Outcome.FAILED
+    assert (verdict.loan.expected, verdict.loan.actual) == ("500", "0")
+
+
+@embedded_only
+def test_an_unknown_loan_has_no_timeline(story: Story) -> None:
+    platform = next(iter(story.ledger.platforms))
+    with pytest.raises(UnknownLoanTimelineError, match="created no loan"):
+        export_loan_timeline(story.ledger, platform, keccak(text="no such loan"))
+    refusal_hash = story.refused.recorded.row.record_hash  # type: ignore[union-attr]
+    with pytest.raises(UnknownLoanTimelineError):
+        export_loan_timeline(story.ledger, platform, refusal_hash)
+
+
+@embedded_only
+def test_a_refusal_the_contract_would_not_make_fails_its_replay(story: Story) -> None:
+    """A platform that logs a refusal of a record the contract accepts is caught: the replay
+    at the named block succeeds instead of reverting."""
+    ledger = story.ledger
+    platform = next(iter(ledger.platforms.values()))
+    head = ledger.subject_head(platform.address, SUBJECT)
+    repay = Repayment(platform=platform.address, subject=SUBJECT, prev=head,
+                      timestamp=ledger.now(), loan=LOAN, amount=100)
+    accepted_call = story.rules.check(platform, SUBJECT, lambda prev: repay)
+    creation = story.rules.loan_creation_of(platform.address, SUBJECT, LOAN)
+    calldata = ledger.contract.contract.encode_abi("repay", [
+        tuple(repay.to_eip712_message().values()), accepted_call.signature,
+        list(creation.due_times), list(creation.amounts)])
+    assert story.refused.recorded is not None
+    genuine = story.refused.recorded.record.record
+    assert isinstance(genuine, Refusal)
+    forged = replace(genuine, prev=head, refused=repay.digest(ledger.domain),
+                     call=bytes.fromhex(calldata[2:]), block=ledger.chain.web3.eth.block_number)
+    logged = ledger.write_beside_chain(platform, forged)
+    ledger.seal_and_anchor()
+    verdict = verify_bundle(ledger.proof_bundle(logged.row.id), ledger.chain)
+    assert not verdict.verified
+    failure = verdict.first_failure
+    assert failure is not None and failure.name is CheckName.REFUSAL
+    assert "the contract accepts the call" in failure.detail
+
+
+@embedded_only
+def test_a_refusal_naming_another_record_than_its_call_fails(story: Story) -> None:
+    ledger = story.ledger
+    platform = next(iter(ledger.platforms.values()))
+    genuine = story.refused.recorded.record.record  # type: ignore[union-attr]
+    assert isinstance(genuine, Refusal)
+    forged = replace(genuine, prev=ledger.subject_head(platform.address, SUBJECT),
+                     refused=keccak(text="another record"))
+    logged = ledger.write_beside_chain(platform, forged)
+    ledger.seal_and_anchor()
+    failure = verify_bundle(ledger.proof_bundle(logged.row.id), ledger.chain).first_failure
+    assert failure is not None and failure.name is CheckName.REFUSAL
+    assert failure.detail == "the call carries another record than the one the refusal names"
+
+
+@embedded_only
+def test_a_refusal_out_of_its_place_breaks_the_timeline(story: Story) -> None:
+    platform = next(iter(story.ledger.platforms))
+    timeline = export_timeline(story.ledger, platform, SUBJECT)
+    entries = list(timeline.entries)
+    entries.insert(1, entries.pop(2))  # the refusal moved before the loan it refused
+    verdict = verify_timeline(replace(timeline, entries=entries), story.ledger.chain)
+    assert verdict.completeness.outcome is Outcome.FAILED
+    assert verdict.completeness.detail.startswith("entry 1 does not follow entry 0")
+
+
+@embedded_only
+def test_a_platform_cannot_submit_a_refusal(story: Story) -> None:
+    recorded = story.refused.recorded
+    assert recorded is not None
+    signed = SignedRecord.from_json(json.loads(json.dumps(recorded.record.to_json())))
+    with pytest.raises(ReservedRecordTypeError, match="written by BindLedger"):
+        story.ledger.submit(signed)
