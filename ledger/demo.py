@@ -151,6 +151,8 @@ def _loans(ledger: Ledger, rules: RulesClient, platform: Platform, console: Cons
         except RuleRefusedError as refusal:
             facts = ", ".join(f"{k}={_short(v)}" for k, v in refusal.facts.items())
             outcome = f"[red]refused by {refusal.rule}[/] — {refusal.error}({facts})"
+            if refusal.recorded is not None:
+                outcome += f", logged as record {refusal.recorded.row.id}"
             ok &= expect_refusal
         else:
             outcome = (f"[green]disbursed[/] — tx {done.tx.tx_hash.hex()[:12]}… in block "
