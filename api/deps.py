@@ -1,19 +1,14 @@
-"""Typed dependencies shared by the routes."""
+"""Typed dependencies shared by the routes: the ledger, and whose records a reader reads."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Security, status
-from fastapi.security import APIKeyHeader
+from fastapi import Depends, HTTPException, Query, Request, status
 
+from api.auth import Caller
 from ledger.config import Platform
 from ledger.service import Ledger
-
-api_key_header = APIKeyHeader(
-    name="X-API-Key", auto_error=False, description="the platform's API key"
-)
 
 
 def get_ledger(request: Request) -> Ledger:
@@ -23,15 +18,31 @@ def get_ledger(request: Request) -> Ledger:
 
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
-
-def get_platform(ledger: LedgerDep, api_key: str | None = Security(api_key_header)) -> Platform:
-    if not api_key:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing X-API-Key header")
-    for platform in ledger.platforms.values():
-        # Constant time, so response timing does not reveal how much of a key was right.
-        if hmac.compare_digest(platform.api_key.encode(), api_key.encode()):
-            return platform
-    raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API key")
+PlatformQuery = Annotated[
+    str | None,
+    Query(alias="platform",
+          description="the platform whose records to read, by address (for a regulator or an "
+                      "admin; needed when several platforms are served here)"),
+]
 
 
-PlatformDep = Annotated[Platform, Depends(get_platform)]
+def platform_read_by(caller: Caller, ledger: Ledger, platform: str | None) -> Platform:
+    """Whose records `caller` reads on a route about one platform's subject: a platform its
+    own only (403 if `platform` names another); a regulator or an admin the one `platform`
+    names, which it may leave out when only one platform is served here (422 otherwise)."""
+    own = caller.platform
+    if own is not None:
+        if platform is not None and ledger.platform(platform).address != own.address:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                "a platform reads only its own subjects' records: leave out ?platform=",
+            )
+        return own
+    if platform is not None:
+        return ledger.platform(platform)
+    if len(ledger.platforms) != 1:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "several platforms are served here: say which with ?platform=",
+        )
+    return next(iter(ledger.platforms.values()))

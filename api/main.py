@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, status
+from fastapi import Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.auth import Keyring, identify
 from api.routes import (
+    admin,
     anchors,
     disputes,
     freezes,
@@ -23,8 +25,9 @@ from api.routes import (
     timelines,
     verify,
 )
-from ledger.config import Settings
+from ledger.config import Admin, Settings
 from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
+from ledger.rules import rules_for
 from ledger.runtime import open_ledger
 from ledger.service import Ledger, NotAnchoredError
 from ledger.verify import AnchorCheckCache
@@ -39,10 +42,12 @@ def create_app(
     """Build the app. With `ledger`, use it as is (tests, the demo); otherwise open one from
     `settings` when the app starts."""
     settings = settings or Settings()
+    admins = settings.admin_list  # read now: a malformed BINDLEDGER_ADMINS fails here
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.ledger = ledger or open_ledger(settings)
+        app.state.keyring = keyring_of(app.state.ledger, admins)
         worker = None
         if run_worker:
             worker = AnchorWorker(
@@ -59,17 +64,25 @@ def create_app(
         summary="Tamper-evident evidence of phone bindings, verifications and consent",
         version="0.1.0",
         lifespan=lifespan,
+        # Every route, public ones included, refuses an unknown key (api/auth.py).
+        dependencies=[Depends(identify)],
     )
     app.state.anchor_checks = AnchorCheckCache()
     for router in (records.router, anchors.router, verify.router, timelines.router,
                    health.router, pages.router):
         app.include_router(router)
     for router in (subjects.router, timelines.subjects, loans.router, disputes.router,
-                   freezes.router):
+                   freezes.router, admin.router):
         app.include_router(router)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(LedgerError, _ledger_error)
     return app
+
+
+def keyring_of(ledger: Ledger, admins: list[Admin]) -> Keyring:
+    """The API keys this app admits: the ledger's platforms, the regulators its rules client
+    acts for (whose accounts hold REGULATOR_ROLE), and the admins."""
+    return Keyring([*ledger.platforms.values(), *rules_for(ledger).regulators, *admins])
 
 
 def _status_of(exc: LedgerError) -> int:

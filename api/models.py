@@ -49,3 +49,28 @@ class Health(BaseModel):
 
 class ErrorBody(BaseModel):
     detail: Any
+
+
+class PlatformStatus(BaseModel):
+    platform: str = Field(description="the platform's address")
+    name: str
+    pending: int = Field(description="records not yet sealed into a head")
+    unanchored: int = Field(description="records not yet in an anchored head")
+    sealed_tree_size: int | None = Field(
+        serialization_alias="sealedTreeSize",
+        description="size of the latest head, anchored or not (null before the first)")
+    anchored_tree_size: int | None = Field(
+        serialization_alias="anchoredTreeSize",
+        description="size of the latest anchored head (null before the first)")
+
+
+class WorkerStatus(BaseModel):
+    rounds: int = Field(description="anchoring rounds finished since the service started")
+    last_error: str | None = Field(serialization_alias="lastError")
+    every_records: int = Field(serialization_alias="everyRecords")
+    every_seconds: float = Field(serialization_alias="everySeconds")
+
+
+class AdminStatus(BaseModel):
+    platforms: list[PlatformStatus]
+    worker: WorkerStatus | None = Field(description="null when no worker runs in this service")

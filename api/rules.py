@@ -1,5 +1,6 @@
-"""What the rule routes share: the rules client and regulator dependencies, and the route class
-that turns a contract refusal into its answer (the rule, the custom error and its facts).
+"""What the rule routes share: the rules client dependency, and the route class that turns a
+contract refusal into its answer (the rule, the custom error and its facts). Who may call a
+rule route is api/auth.py's business.
 
 Kept apart from api/deps.py and api/main.py so that the rule routes add to the service without
 changing how the other routes work.
@@ -7,16 +8,14 @@ changing how the other routes work.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, Response, Security, status
+from fastapi import Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from api.deps import LedgerDep, api_key_header
+from api.deps import LedgerDep
 from api.limits import GuardedRoute
-from ledger.config import Regulator
 from ledger.rules import (
     AccessDeniedError,
     ContractRefusedError,
@@ -32,28 +31,6 @@ def get_rules(ledger: LedgerDep) -> RulesClient:
 
 
 RulesDep = Annotated[RulesClient, Depends(get_rules)]
-
-
-def get_regulator(
-    rules: RulesDep, ledger: LedgerDep, api_key: str | None = Security(api_key_header)
-) -> Regulator:
-    if not api_key:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing X-API-Key header")
-    given = api_key.encode()
-
-    def matches(key: str) -> bool:
-        # Constant time, so response timing does not reveal how much of a key was right.
-        return hmac.compare_digest(key.encode(), given)
-
-    regulator = rules.regulator_by_api_key(matches)
-    if regulator is not None:
-        return regulator
-    if any(matches(p.api_key) for p in ledger.platforms.values()):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs a regulator's API key")
-    raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API key")
-
-
-RegulatorDep = Annotated[Regulator, Depends(get_regulator)]
 
 
 def refusal_status(exc: ContractRefusedError) -> int:

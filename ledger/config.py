@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -31,6 +32,9 @@ DEV_REGULATOR_API_KEY = "dev-regulator-key"
 DEV_REGULATORS = json.dumps(
     [{"name": "demo-regulator", "key": DEV_REGULATOR_KEY, "apiKey": DEV_REGULATOR_API_KEY}]
 )
+# An operator of the service: needs only an API key (admins hold no chain account).
+DEV_ADMIN_API_KEY = "dev-admin-key"
+DEV_ADMINS = json.dumps([{"name": "demo-operator", "apiKey": DEV_ADMIN_API_KEY}])
 
 
 class ConfigError(LedgerValueError):
@@ -38,12 +42,21 @@ class ConfigError(LedgerValueError):
 
 
 @dataclass(frozen=True)
-class Party:
-    """Someone with an account on chain and an API key: a name, the account, the key."""
+class KeyHolder:
+    """Whoever holds an API key of this deployment. The key stays out of `repr`, so that a
+    holder written to a log or an error message does not leak it."""
+
+    ROLE: ClassVar[str]  # "platform", "regulator" or "admin": what the key may do
 
     name: str
-    account: LocalAccount
-    api_key: str
+    api_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Party(KeyHolder):
+    """A key holder with an account on chain, which signs its records or transactions."""
+
+    account: LocalAccount = field(repr=False)
 
     @property
     def address(self) -> str:
@@ -53,24 +66,72 @@ class Party:
 class Platform(Party):
     """A lender: signs its records and anchors its log's heads with its account."""
 
+    ROLE = "platform"
+
 
 class Regulator(Party):
     """A regulator: its account holds REGULATOR_ROLE (freezes)."""
 
+    ROLE = "regulator"
+
+
+class Admin(KeyHolder):
+    """An operator of the service: anchors now and reads the service's state. Holds no chain
+    account (not to be confused with `admin_key`, the contract's governance account)."""
+
+    ROLE = "admin"
+
 
 P = TypeVar("P", bound=Party)
+H = TypeVar("H", bound=KeyHolder)
+
+
+def _entries(
+    text: str, setting: str, what: str, build: Callable[[dict[str, Any]], H]
+) -> list[H]:
+    """Parse a JSON list and build one holder from each entry; raises ConfigError naming the
+    setting (never quoting the value: it holds secrets)."""
+    try:
+        entries = json.loads(text)
+        if not isinstance(entries, list):
+            raise TypeError(f"expected a JSON list, got {type(entries).__name__}")
+        return [build(e) for e in entries]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{setting} is not a list of {what}s: {exc}") from None
 
 
 def _parties(kind: type[P], text: str, setting: str) -> list[P]:
     """Parse a JSON list of {"name", "key", "apiKey"}; raises ConfigError naming the setting."""
-    what = kind.__name__.lower()
-    try:
-        return [
-            kind(str(e["name"]), _account(e["key"], f"{what} {e['name']}"), str(e["apiKey"]))
-            for e in json.loads(text)
-        ]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ConfigError(f"{setting} is not a list of {what}s: {exc}") from None
+    what = kind.ROLE
+
+    def build(e: dict[str, Any]) -> P:
+        account = _account(e["key"], f"{what} {e['name']}")
+        return kind(name=str(e["name"]), api_key=str(e["apiKey"]), account=account)
+
+    return _entries(text, setting, what, build)
+
+
+def _admins(text: str) -> list[Admin]:
+    """Parse a JSON list of {"name", "apiKey"}; raises ConfigError naming BINDLEDGER_ADMINS."""
+
+    def build(e: dict[str, Any]) -> Admin:
+        return Admin(name=str(e["name"]), api_key=str(e["apiKey"]))
+
+    return _entries(text, "BINDLEDGER_ADMINS", "admin", build)
+
+
+def check_unique_api_keys(holders: Iterable[KeyHolder]) -> None:
+    """An API key names one holder of one role: a shared key would make the caller ambiguous
+    (and a platform's key could freeze, or a regulator's write). Raises ConfigError naming
+    the two holders, never the key."""
+    seen: dict[str, KeyHolder] = {}
+    for holder in holders:
+        first = seen.setdefault(holder.api_key, holder)
+        if first is not holder:
+            raise ConfigError(
+                f"{first.ROLE} {first.name!r} and {holder.ROLE} {holder.name!r} share an API "
+                "key: give each platform, regulator and admin its own"
+            )
 
 
 class Settings(BaseSettings):
@@ -111,6 +172,11 @@ class Settings(BaseSettings):
         description='JSON list of regulators: [{"name": ..., "key": "0x...", "apiKey": ...}]; '
         "each key's account is granted REGULATOR_ROLE at start",
     )
+    admins: str = Field(
+        DEV_ADMINS,
+        description='JSON list of admins, the service\'s operators (anchor now, read the status '
+        'of every platform\'s log; no chain account): [{"name": ..., "apiKey": ...}]',
+    )
     anchor_every_records: int = Field(
         256, ge=1, description="seal and anchor a head once this many records are pending"
     )
@@ -131,8 +197,7 @@ class Settings(BaseSettings):
     @cached_property
     def platform_list(self) -> list[Platform]:
         platforms = _parties(Platform, self.platforms, "BINDLEDGER_PLATFORMS")
-        if len({p.api_key for p in platforms}) != len(platforms):
-            raise ConfigError("two platforms share an API key")
+        check_unique_api_keys(platforms)
         return platforms
 
     @cached_property
@@ -142,10 +207,15 @@ class Settings(BaseSettings):
     @cached_property
     def regulator_list(self) -> list[Regulator]:
         regulators = _parties(Regulator, self.regulators, "BINDLEDGER_REGULATORS")
-        keys = [r.api_key for r in regulators] + [p.api_key for p in self.platform_list]
-        if len(set(keys)) != len(keys):
-            raise ConfigError("two regulators or platforms share an API key")
+        check_unique_api_keys([*self.platform_list, *regulators])
         return regulators
+
+    @cached_property
+    def admin_list(self) -> list[Admin]:
+        """The admins; reading it checks that no two holders of any role share an API key."""
+        admins = _admins(self.admins)
+        check_unique_api_keys([*self.platform_list, *self.regulator_list, *admins])
+        return admins
 
     @property
     def uses_dev_secrets(self) -> bool:
@@ -153,14 +223,15 @@ class Settings(BaseSettings):
             self.ref_secret == DEV_REF_SECRET
             or DEV_PLATFORM_KEY in self.platforms
             or DEV_REGULATOR_KEY in self.regulators
+            or json.dumps(DEV_ADMIN_API_KEY) in self.admins
         )
 
 
 def describe_settings() -> str:
     """One line per setting, for `--help`: its environment variable and what it does."""
     lines = ["Configuration (environment or .env):"]
-    for name, field in Settings.model_fields.items():
-        lines.append(f"BINDLEDGER_{name.upper()}: {field.description}")
+    for name, info in Settings.model_fields.items():
+        lines.append(f"BINDLEDGER_{name.upper()}: {info.description}")
     return "\n\n".join(lines)
 
 

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import LedgerDep, PlatformDep
+from api.auth import PlatformDep
+from api.deps import LedgerDep
 from api.routes.loans import loan_creation
 from api.routes.subjects import HEX32, REFUSALS
 from api.rule_models import DisputeOpened, LoanRecordCreated, RuleRecordCreated
@@ -46,7 +47,7 @@ def open_dispute(
     draft: DisputeDraft, ledger: LedgerDep, rules: RulesDep, platform: PlatformDep
 ) -> DisputeOpened:
     """Open a channel-takeover dispute on a loan (409 when one is open already)."""
-    creation = loan_creation(rules, platform, to_hex(draft.loan_id))
+    creation = loan_creation(rules, platform.address, to_hex(draft.loan_id))
     prepared = prepare_dispute(creation, DisputeAction.OPEN, draft.timestamp, ledger.now())
     done = rules.sign_and_submit(platform, prepared.subject, prepared.build)
     return DisputeOpened(id=to_hex(done.accepted.row.record_hash),

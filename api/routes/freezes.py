@@ -8,8 +8,9 @@ from eth_utils.address import is_address, to_checksum_address
 from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from api.auth import RegulatorDep
 from api.rule_models import FreezeDone, RefusalBody
-from api.rules import RegulatorDep, RulesDep, RulesRoute
+from api.rules import RulesDep, RulesRoute
 from ledger.core.encoding import to_hex
 from ledger.drafts import Hex32
 

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, status
 
-from api.deps import LedgerDep, PlatformDep
+from api.auth import PlatformDep, ReaderDep
+from api.deps import LedgerDep
 from api.routes.subjects import HEX32, REFUSALS
 from api.rule_models import LoanCreated, LoanRecordCreated, LoanRisk, RuleRecordCreated
 from api.rules import RulesDep, RulesRoute
@@ -28,7 +29,7 @@ from ledger.drafts import (
     prepare_loan,
     prepare_loan_event,
 )
-from ledger.rules import RulesClient
+from ledger.rules import RuleRecordNotFoundError, RulesClient
 from ledger.service import Ledger
 
 LoanId = Annotated[str, Path(pattern=HEX32, description="the loan's id (its creation record hash)")]
@@ -36,10 +37,10 @@ LoanId = Annotated[str, Path(pattern=HEX32, description="the loan's id (its crea
 router = APIRouter(prefix="/v1/loans", tags=["rules"], route_class=RulesRoute)
 
 
-def loan_creation(rules: RulesClient, platform: Platform, loan_id: str) -> LoanCreation:
-    """The platform's loan with this id; 404 (RuleRecordNotFoundError) otherwise."""
-    stored = rules.stored(platform.address, from_hex(loan_id, length=32, what="loan id"),
-                          LoanCreation)
+def loan_creation(rules: RulesClient, platform: str, loan_id: str) -> LoanCreation:
+    """The loan with this id of the platform at address `platform`; 404
+    (RuleRecordNotFoundError) otherwise."""
+    stored = rules.stored(platform, from_hex(loan_id, length=32, what="loan id"), LoanCreation)
     record = stored.signed.record
     assert isinstance(record, LoanCreation)
     return record
@@ -76,7 +77,7 @@ def create_loan(
 def _loan_event(
     loan_id: str, draft: LoanEventDraft, ledger: Ledger, rules: RulesClient, platform: Platform
 ) -> LoanRecordCreated:
-    creation = loan_creation(rules, platform, loan_id)
+    creation = loan_creation(rules, platform.address, loan_id)
     prepared = prepare_loan_event(draft, creation, ledger.refs, ledger.now())
     done = rules.sign_and_submit(platform, prepared.subject, prepared.build)
     return LoanRecordCreated(loan_id=loan_id.lower(), record=RuleRecordCreated.of(done))
@@ -121,10 +122,20 @@ def record_contact(
 
 
 @router.get("/{loan_id}/risk", response_model=LoanRisk, response_model_by_alias=True)
-def loan_risk(loan_id: LoanId, rules: RulesDep, platform: PlatformDep) -> LoanRisk:
+def loan_risk(loan_id: LoanId, rules: RulesDep, caller: ReaderDep) -> LoanRisk:
     """The loan as the contract sees it now: phase, repayment status (R6), contact-risk flag
-    (R5), open dispute, freeze (R8)."""
-    creation = loan_creation(rules, platform, loan_id)
+    (R5), open dispute, freeze (R8). A platform's key reads its own loans; a regulator's or an
+    admin's any loan (its id names the platform)."""
+    lender = caller.platform.address if caller.platform else _lender(rules, loan_id)
+    creation = loan_creation(rules, lender, loan_id)
     state = rules.loan_state(creation.subject, creation.loan)
     return LoanRisk.of(from_hex(loan_id, length=32, what="loan id"), creation.subject,
                        creation.loan, sum(creation.amounts), state)
+
+
+def _lender(rules: RulesClient, loan_id: str) -> str:
+    """The platform of the loan: its id is the hash of its creation record, which names it."""
+    row = rules.ledger.store.get_record_by_hash(from_hex(loan_id, length=32, what="loan id"))
+    if row is None:
+        raise RuleRecordNotFoundError(f"no {LoanCreation.TYPE_NAME} record {loan_id.lower()}")
+    return row.platform

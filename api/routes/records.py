@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, status
 
-from api.deps import LedgerDep, PlatformDep
+from api.auth import Caller, PlatformDep, ReaderDep
+from api.deps import LedgerDep
 from api.limits import GuardedRoute
 from api.models import RecordCreated, RecordPublic, RecordsCreated
 from ledger.core.encoding import to_hex
@@ -102,17 +103,19 @@ def create_signed_records(
         raise
 
 
-def _own(ledger: LedgerDep, platform: PlatformDep, record_id: int) -> Accepted:
+def _readable(ledger: LedgerDep, caller: Caller, record_id: int) -> Accepted:
+    """The record, if `caller` may read it: a platform its own, a regulator or an admin any."""
     accepted = ledger.record(record_id)
-    if accepted.row.platform != platform.address:
+    if caller.platform is not None and accepted.row.platform != caller.platform.address:
         # 404, not 403: a platform does not learn which ids other platforms hold.
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no record with id {record_id}")
     return accepted
 
 
 @router.get("/{record_id}", response_model=RecordPublic, response_model_by_alias=True)
-def get_record(record_id: RecordId, ledger: LedgerDep, platform: PlatformDep) -> RecordPublic:
-    accepted = _own(ledger, platform, record_id)
+def get_record(record_id: RecordId, ledger: LedgerDep, caller: ReaderDep) -> RecordPublic:
+    """The record (a platform's key: its own; a regulator's or an admin's: any)."""
+    accepted = _readable(ledger, caller, record_id)
     created = _created(accepted)
     return RecordPublic(
         **created.model_dump(),
@@ -122,7 +125,8 @@ def get_record(record_id: RecordId, ledger: LedgerDep, platform: PlatformDep) ->
 
 
 @router.get("/{record_id}/proof")
-def get_proof(record_id: RecordId, ledger: LedgerDep, platform: PlatformDep) -> dict[str, Any]:
-    """The record's proof bundle (`bindledger.proof/1`); 409 while it is not anchored."""
-    _own(ledger, platform, record_id)
+def get_proof(record_id: RecordId, ledger: LedgerDep, caller: ReaderDep) -> dict[str, Any]:
+    """The record's proof bundle (`bindledger.proof/1`); 409 while it is not anchored. Read
+    as the record is."""
+    _readable(ledger, caller, record_id)
     return ledger.proof_bundle(record_id).to_json()

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, status
 
-from api.deps import LedgerDep, PlatformDep
+from api.auth import PlatformDep, ReaderDep
+from api.deps import LedgerDep, PlatformQuery, platform_read_by
 from api.rule_models import RefusalBody, RuleRecordCreated, SubjectBinding
 from api.rules import RulesDep, RulesRoute
 from ledger.core.encoding import from_hex
@@ -25,9 +26,14 @@ router = APIRouter(prefix="/v1/subjects", tags=["rules"], route_class=RulesRoute
 
 
 @router.get("/{ref}/binding", response_model=SubjectBinding, response_model_by_alias=True)
-def get_binding(ref: SubjectRef, rules: RulesDep, platform: PlatformDep) -> SubjectBinding:
-    """The subject's binding at this platform as the contract holds it: factors, cooling period
-    (R4), consent (R3), and the head of its hash chain."""
+def get_binding(
+    ref: SubjectRef, ledger: LedgerDep, rules: RulesDep, caller: ReaderDep,
+    platform_address: PlatformQuery = None,
+) -> SubjectBinding:
+    """The subject's binding at a platform as the contract holds it: factors, cooling period
+    (R4), consent (R3), and the head of its hash chain. A platform's key reads its own; a
+    regulator's or an admin's any platform's, named by `?platform=`."""
+    platform = platform_read_by(caller, ledger, platform_address)
     subject = from_hex(ref, length=32, what="subject")
     state = rules.subject_state(platform.address, subject)
     return SubjectBinding.of(subject, platform.address, state, rules.parameters().min_factors,

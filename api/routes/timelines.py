@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Path, Query, Security, status
+from fastapi import APIRouter, Body, HTTPException, Path, status
 
-from api.deps import LedgerDep, api_key_header
+from api.auth import ReaderDep
+from api.deps import LedgerDep, PlatformQuery, platform_read_by
 from api.limits import DocumentRoute, GuardedRoute
-from api.rules import RulesDep
 from ledger.core.encoding import from_hex
 from ledger.core.timeline import Timeline
 from ledger.timeline import export_timeline, verify_timeline
@@ -26,48 +25,19 @@ def verify_timeline_document(ledger: LedgerDep, document: Annotated[Any, Body()]
     return verify_timeline(Timeline.from_json(document), ledger.chain).to_json()
 
 
-def _reader_platform(
-    ledger: LedgerDep, rules: RulesDep, platform: str | None, api_key: str | None
-) -> str:
-    """Whose timeline the key may read: a platform its own; a regulator any platform's."""
-    if not api_key:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing X-API-Key header")
-
-    def matches(key: str) -> bool:
-        return hmac.compare_digest(key.encode(), api_key.encode())
-
-    own = next((p for p in ledger.platforms.values() if matches(p.api_key)), None)
-    if own is not None:
-        if platform is not None and ledger.platform(platform).address != own.address:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, "a platform reads only its own subjects' timelines"
-            )
-        return own.address
-    if rules.regulator_by_api_key(matches) is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API key")
-    if platform is not None:
-        return ledger.platform(platform).address
-    if len(ledger.platforms) != 1:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "several platforms are served here: say which with ?platform=",
-        )
-    return next(iter(ledger.platforms))
-
-
 @subjects.get("/{ref}/timeline")
 def subject_timeline(
     ref: Annotated[
         str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="the subject's keyed reference")
     ],
     ledger: LedgerDep,
-    rules: RulesDep,
-    platform: Annotated[str | None, Query(description="the platform (for a regulator)")] = None,
-    api_key: str | None = Security(api_key_header),
+    caller: ReaderDep,
+    platform: PlatformQuery = None,
 ) -> dict[str, Any]:
-    """The subject's timeline (`bindledger.timeline/1`) with every record's proof, for a
-    regulator (any platform) or the subject's own platform; 409 while a record is unanchored."""
-    address = _reader_platform(ledger, rules, platform, api_key)
+    """The subject's timeline (`bindledger.timeline/1`) with every record's proof: a platform's
+    key reads its own subjects'; a regulator's or an admin's any platform's, named by
+    `?platform=`. 409 while a record is unanchored."""
+    address = platform_read_by(caller, ledger, platform).address
     timeline = export_timeline(ledger, address, from_hex(ref, length=32, what="subject"))
     if not timeline.entries:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no records of this subject here")

@@ -324,6 +324,12 @@ def test_loan_routes_answer_conflicts_and_unknown_loans(rig: Rig, subject_id: st
                                          "amounts": []})
     assert response.status_code == 422
     assert httpx.get(f"{a.base_url}/v1/loans/{loan_id}/risk").status_code == 401
+    # A regulator reads any platform's loan without naming the platform: the loan id does.
+    regulator_view = rig.regulator.get(f"/v1/loans/{loan_id}/risk")
+    assert regulator_view.status_code == 200, regulator_view.text
+    assert regulator_view.json() == a.get(f"/v1/loans/{loan_id}/risk").json()
+    response = rig.regulator.get(f"/v1/loans/{unknown}/risk")
+    assert (response.status_code, response.json()["error"]) == (404, "RuleRecordNotFoundError")
     # The collection contact needs contact consent (given in onboard): accepted.
     response = a.post(f"/v1/loans/{loan_id}/contacts", json={"channel": "138 0013 8000"})
     assert response.status_code == 201, response.text
@@ -370,7 +376,7 @@ def test_freezes_need_a_regulator(rig: Rig, subject_id: str) -> None:
     platform_a = next(iter(rig.ledger.platforms))
     response = rig.a.post("/v1/freezes", json={"platform": platform_a})
     assert (response.status_code, response.json()["detail"]) == (
-        403, "this needs a regulator's API key")
+        403, "this route needs a regulator's API key; the key given is a platform's")
     with client(str(rig.a.base_url), "not-a-key") as stranger:
         assert stranger.post("/v1/freezes", json={"platform": platform_a}).status_code == 401
     with client(str(rig.a.base_url), None) as anonymous:
