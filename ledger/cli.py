@@ -196,7 +196,7 @@ def timeline(
             ref = from_hex(subject_or_loan, length=32, what="subject or loan")
             row = ledger.store.get_record_by_hash(ref)
             exported = (
-                export_loan_timeline(ledger, address, ref)
+                export_loan_timeline(ledger, ref, address)
                 if row is not None and row.record_type == LoanCreation.TYPE_NAME
                 else export_timeline(ledger, address, ref)
             )

@@ -40,18 +40,20 @@ def export_timeline(
     )
 
 
-def export_loan_timeline(ledger: Ledger, platform: str, loan_id: bytes) -> Timeline:
+def export_loan_timeline(ledger: Ledger, loan_id: bytes, platform: str | None = None) -> Timeline:
     """The timeline of the loan whose id (its creation record's hash, as the API returns it)
-    is `loan_id`: its subject's timeline, naming the loan.
+    is `loan_id`: its subject's timeline, naming the loan. With `platform`, only a loan of
+    that platform is found.
 
     Raises UnknownLoanTimelineError, NotAnchoredError.
     """
-    address = ledger.platform(platform).address
+    address = None if platform is None else ledger.platform(platform).address
     row = ledger.store.get_record_by_hash(loan_id)
     creation = None if row is None else ledger.record(row.id).record.record
-    if row is None or row.platform != address or not isinstance(creation, LoanCreation):
-        raise UnknownLoanTimelineError(f"platform {address} created no loan {to_hex(loan_id)}")
-    return export_timeline(ledger, address, creation.subject, creation.loan)
+    if row is None or not isinstance(creation, LoanCreation) or address not in (None, row.platform):
+        whose = "this ledger" if address is None else f"platform {address}"
+        raise UnknownLoanTimelineError(f"{whose} holds no loan {to_hex(loan_id)}")
+    return export_timeline(ledger, row.platform, creation.subject, creation.loan)
 
 
 def subject_head_on_chain(contract: AnchorContract, platform: str, subject: bytes) -> bytes:

@@ -116,7 +116,7 @@ def test_the_subjects_timeline_shows_the_refusal_and_verifies(story: Story) -> N
 
 def test_a_loans_timeline_checks_the_loan_against_the_contract(story: Story) -> None:
     platform = next(iter(story.ledger.platforms))
-    timeline = export_loan_timeline(story.ledger, platform, story.loan_id)
+    timeline = export_loan_timeline(story.ledger, story.loan_id, platform)
     assert timeline.loan == LOAN and Timeline.loads(timeline.dumps()) == timeline
     verdict = verify_timeline(timeline, story.ledger.chain)
     assert verdict.verified, verdict.reason()
@@ -127,7 +127,7 @@ def test_a_loans_timeline_checks_the_loan_against_the_contract(story: Story) -> 
 
 def test_a_loan_timeline_without_a_repayment_is_named(story: Story) -> None:
     platform = next(iter(story.ledger.platforms))
-    timeline = export_loan_timeline(story.ledger, platform, story.loan_id)
+    timeline = export_loan_timeline(story.ledger, story.loan_id)
     cut = replace(timeline, entries=timeline.entries[:-1])
     verdict = verify_timeline(cut, story.ledger.chain)
     assert not verdict.verified
@@ -138,11 +138,11 @@ def test_a_loan_timeline_without_a_repayment_is_named(story: Story) -> None:
 @embedded_only
 def test_an_unknown_loan_has_no_timeline(story: Story) -> None:
     platform = next(iter(story.ledger.platforms))
-    with pytest.raises(UnknownLoanTimelineError, match="created no loan"):
-        export_loan_timeline(story.ledger, platform, keccak(text="no such loan"))
+    with pytest.raises(UnknownLoanTimelineError, match=f"platform {platform} holds no loan"):
+        export_loan_timeline(story.ledger, keccak(text="no such loan"), platform)
     refusal_hash = story.refused.recorded.row.record_hash  # type: ignore[union-attr]
-    with pytest.raises(UnknownLoanTimelineError):
-        export_loan_timeline(story.ledger, platform, refusal_hash)
+    with pytest.raises(UnknownLoanTimelineError, match="this ledger holds no loan"):
+        export_loan_timeline(story.ledger, refusal_hash)
 
 
 @embedded_only

@@ -1,4 +1,5 @@
-"""Timelines: verify one against this server's chain."""
+"""Timelines: a subject's or a loan's, read with a key; and verifying one against this server's
+chain, with none."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from api.deps import LedgerDep, PlatformQuery, platform_read_by
 from api.limits import DocumentRoute, GuardedRoute
 from ledger.core.encoding import from_hex
 from ledger.core.timeline import Timeline
-from ledger.timeline import export_timeline, verify_timeline
+from ledger.timeline import export_loan_timeline, export_timeline, verify_timeline
 
 router = APIRouter(prefix="/v1", tags=["verify"], route_class=DocumentRoute)
 subjects = APIRouter(prefix="/v1/subjects", tags=["timelines"], route_class=GuardedRoute)
+loans = APIRouter(prefix="/v1/loans", tags=["timelines"], route_class=GuardedRoute)
 
 
 @router.post("/verify/timeline")
@@ -42,3 +44,21 @@ def subject_timeline(
     if not timeline.entries:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no records of this subject here")
     return timeline.to_json()
+
+
+@loans.get("/{loan_id}/timeline")
+def loan_timeline(
+    loan_id: Annotated[
+        str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="the loan's id (its creation "
+                  "record's hash)")
+    ],
+    ledger: LedgerDep,
+    caller: ReaderDep,
+) -> dict[str, Any]:
+    """The loan's timeline: its subject's, naming the loan, which `bindledger verify` checks
+    against the contract's state of the loan too. A platform's key reads its own loans'; a
+    regulator's or an admin's any loan's (its id names the platform). 404 for no such loan;
+    409 while a record is unanchored."""
+    own = caller.platform.address if caller.platform else None
+    loan = from_hex(loan_id, length=32, what="loan id")
+    return export_loan_timeline(ledger, loan, own).to_json()

@@ -67,8 +67,9 @@ async function verifyText(text) {
 
 async function lookup(event) {
   event.preventDefault();
-  const subject = $("subject").value.trim();
-  const response = await fetch(`/v1/subjects/${encodeURIComponent(subject)}/timeline`, {
+  const kind = $("lookup-kind").value;
+  const reference = $("reference").value.trim();
+  const response = await fetch(`/v1/${kind}/${encodeURIComponent(reference)}/timeline`, {
     headers: { "X-API-Key": $("api-key").value },
   });
   const body = await response.json();

@@ -50,6 +50,7 @@ ACCESS: dict[tuple[str, str], set[Role] | str] = {
     ("GET", "/v1/records/{record_id}"): READERS,
     ("GET", "/v1/records/{record_id}/proof"): READERS,
     ("GET", "/v1/subjects/{ref}/timeline"): READERS,
+    ("GET", "/v1/loans/{loan_id}/timeline"): READERS,
     # Anchoring now: a platform its own log, an admin every platform's.
     ("POST", "/v1/anchor"): {PLATFORM, ADMIN},
     # Rules: a platform writes; every role reads (a platform its own).

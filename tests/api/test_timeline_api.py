@@ -66,3 +66,36 @@ def test_an_unknown_subject_is_404(site: tuple[str, Ledger]) -> None:
     response = get(site, "nobody", DEV_REGULATOR_API_KEY)
     assert (response.status_code, response.json()["detail"]) == (
         404, "no records of this subject here")
+
+
+@pytest.fixture(scope="module")
+def lender() -> Iterator[tuple[str, bytes]]:
+    """A site holding the refused-then-disbursed loan story; its URL and the loan's id."""
+    from tests.test_refusal_records import tell_story
+
+    ledger = open_ledger(Settings(), chain=EmbeddedChain(), store=SqliteStore())
+    story = tell_story(ledger)
+    with serving(create_app(Settings(), ledger, run_worker=False)) as url:
+        yield url, story.loan_id
+
+
+@pytest.mark.parametrize("key", [DEV_REGULATOR_API_KEY, DEV_PLATFORM_API_KEY])
+def test_a_loans_timeline_shows_its_refusal_and_verifies_with_the_loan(
+        lender: tuple[str, bytes], key: str) -> None:
+    url, loan_id = lender
+    response = httpx.get(f"{url}/v1/loans/0x{loan_id.hex()}/timeline",
+                         headers={"X-API-Key": key})
+    assert response.status_code == 200, response.text
+    doc = response.json()
+    assert "Refusal" in [e["record"]["type"] for e in doc["entries"]]
+    verdict = httpx.post(f"{url}/v1/verify/timeline", json=doc).json()
+    assert verdict["verified"] is True, verdict["reason"]
+    assert verdict["loan"]["outcome"] == "passed"
+
+
+def test_an_unknown_loan_has_no_timeline(lender: tuple[str, bytes]) -> None:
+    url, _ = lender
+    response = httpx.get(f"{url}/v1/loans/0x{'ab' * 32}/timeline",
+                         headers={"X-API-Key": DEV_REGULATOR_API_KEY})
+    assert (response.status_code, response.json()["detail"]) == (
+        404, f"this ledger holds no loan 0x{'ab' * 32}")

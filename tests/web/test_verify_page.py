@@ -13,7 +13,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from api.main import create_app
 from ledger.chain.client import EmbeddedChain
@@ -128,7 +128,7 @@ def test_a_regulator_looks_up_a_subjects_timeline_and_sees_it_verified(
         browser: webdriver.Chrome, site: tuple[str, Ledger]) -> None:
     url, ledger = site
     browser.get(url + "/verify")
-    browser.find_element(By.ID, "subject").send_keys("0x" + ledger.refs.subject("s-1").hex())
+    browser.find_element(By.ID, "reference").send_keys("0x" + ledger.refs.subject("s-1").hex())
     browser.find_element(By.ID, "api-key").send_keys(DEV_REGULATOR_API_KEY)
     browser.find_element(By.CSS_SELECTOR, "#lookup-form button").click()
     WebDriverWait(browser, WAIT).until(
@@ -142,9 +142,39 @@ def test_a_lookup_with_a_wrong_key_shows_the_refusal(browser: webdriver.Chrome,
                                                       site: tuple[str, Ledger]) -> None:
     url, ledger = site
     browser.get(url + "/verify")
-    browser.find_element(By.ID, "subject").send_keys("0x" + ledger.refs.subject("s-1").hex())
+    browser.find_element(By.ID, "reference").send_keys("0x" + ledger.refs.subject("s-1").hex())
     browser.find_element(By.ID, "api-key").send_keys("not-a-key")
     browser.find_element(By.CSS_SELECTOR, "#lookup-form button").click()
     WebDriverWait(browser, WAIT).until(
         expected_conditions.text_to_be_present_in_element((By.ID, "verdict"), "Cannot be read"))
     assert browser.find_element(By.ID, "reason").text == "401: unknown API key"
+
+
+@pytest.fixture(scope="module")
+def lender() -> Iterator[tuple[str, bytes]]:
+    """A site holding the refused-then-disbursed loan story; its URL and the loan's id."""
+    from tests.test_refusal_records import tell_story
+
+    ledger = open_ledger(Settings(), chain=EmbeddedChain(), store=SqliteStore())
+    story = tell_story(ledger)
+    with serving(create_app(Settings(), ledger, run_worker=False)) as url:
+        yield url, story.loan_id
+
+
+def test_a_regulator_looks_up_a_loans_timeline_and_sees_the_loan_and_its_refusal(
+        browser: webdriver.Chrome, lender: tuple[str, bytes]) -> None:
+    url, loan_id = lender
+    browser.get(url + "/verify")
+    Select(browser.find_element(By.ID, "lookup-kind")).select_by_value("loans")
+    browser.find_element(By.ID, "reference").send_keys("0x" + loan_id.hex())
+    browser.find_element(By.ID, "api-key").send_keys(DEV_REGULATOR_API_KEY)
+    browser.find_element(By.CSS_SELECTOR, "#lookup-form button").click()
+    WebDriverWait(browser, WAIT).until(
+        expected_conditions.text_to_be_present_in_element((By.ID, "verdict"), "VERIFIED"))
+    assert browser.find_element(By.ID, "verdict").text == "VERIFIED"
+    rows = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+            for row in browser.find_elements(By.CSS_SELECTOR, "#checks tbody tr")]
+    assert ["loan", "loan", "passed"] == rows[1][:3]
+    refusal = next(r for r in rows if r[1] == "refusal")
+    assert refusal[0] == "#2 Refusal" and refusal[2] == "passed"
+    assert "refused under R3" in refusal[3]
