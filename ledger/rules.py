@@ -13,6 +13,11 @@ as a ContractRefusedError naming the custom error, its arguments (`facts`) and, 
 rule; it carries the signed record and the block at which the contract refused it, so anyone can
 replay the refusal with `eth_call` at that block on any node that keeps its state.
 
+Records may also reach the log first, written there only (POST /v1/records: the fast path for
+evidence, anchored in batches). The contract learns of them when it must: when the subject's
+next rule record finds the contract's chain behind the log's, the records it lacks are relayed
+to it in order first, so it judges on every fact the log holds.
+
 A record a rule (R1-R8) refused is itself evidence, so it goes in the log too, as a Refusal
 record beside the subject's chain (see ledger.core.records.Refusal): the subject's timeline
 then shows what was refused, when, and why.
@@ -39,6 +44,7 @@ from ledger.chain.reverts import UndecodableRevert, decode_revert, revert_data
 from ledger.config import Platform, Regulator
 from ledger.core.encoding import to_hex
 from ledger.core.records import (
+    ZERO_HASH,
     Binding,
     ChannelChange,
     CollectionContact,
@@ -227,14 +233,16 @@ _ENUM_FACTS: dict[tuple[str, str], type[IntEnum]] = {
 
 
 class SubjectChainsDivergedError(LedgerStateError):
-    """The subject's hash chain on chain and in the log have different heads: a record reached
-    one and not the other (written to the log outside the rules client, or lost by the store
-    after the contract accepted it)."""
+    """The subject's hash chain on chain and in the log have parted for good: the contract holds
+    a head the log does not, or refused a record the log holds (one written to the log only,
+    relayed when the subject's next rule record came)."""
 
-    def __init__(self, platform: str, subject: bytes, chain_head: bytes, log_head: bytes) -> None:
+    def __init__(
+        self, platform: str, subject: bytes, chain_head: bytes, log_head: bytes, why: str = ""
+    ) -> None:
         super().__init__(
             f"the hash chain of subject {to_hex(subject)} at {platform} has head "
-            f"{to_hex(chain_head)} on chain but {to_hex(log_head)} in the log"
+            f"{to_hex(chain_head)} on chain but {to_hex(log_head)} in the log{why}"
         )
         self.chain_head = chain_head
         self.log_head = log_head
@@ -314,9 +322,9 @@ class RulesClient:
 
     Writes about one (platform, subject) are serialized by a lock of this client, held from
     reading the subject's head to storing the record: nothing else may extend the subject's
-    chain in between. (That holds within this process, for records written through this client;
-    records of the same subject written to the log another way are caught, not prevented: the
-    contract then refuses the next record with a broken chain, raised as
+    chain in between. (That holds within this process, for records written through this client.
+    Records of the subject written to the log only are relayed before the subject's next rule
+    record; if the contract refuses one of them, the chains have parted for good, raised as
     SubjectChainsDivergedError.)
     """
 
@@ -393,13 +401,16 @@ class RulesClient:
         record = signed.record
         function, call = self._call(signed)
         try:
-            tx = self._transact(self.relayer, call, function, signed)
+            try:
+                tx = self._transact(self.relayer, call, function, signed)
+            except RecordConflictError as exc:
+                if exc.error != "RiskRulesBrokenChain" or not self._relay_log_only(
+                    record.platform, record.subject
+                ):
+                    raise
+                tx = self._transact(self.relayer, call, function, signed)
         except RuleRefusedError as exc:
             exc.recorded = self._record_refusal(signed, call, exc)
-            raise
-        except RecordConflictError as exc:
-            if exc.error == "RiskRulesBrokenChain":
-                self._raise_if_diverged(record.platform, record.subject)
             raise
         key = (record.platform, record.subject)
         try:
@@ -454,11 +465,36 @@ class RulesClient:
             self.ledger.submit(pending)
             del self._unstored[(platform, subject)]
 
-    def _raise_if_diverged(self, platform: str, subject: bytes) -> None:
+    def _relay_log_only(self, platform: str, subject: bytes) -> bool:
+        """Requires the subject's lock. Relay to the contract, in order, the subject's records
+        the log holds after the contract's head of the subject (written to the log only);
+        False when there are none (the heads agree).
+
+        Raises SubjectChainsDivergedError when the contract's head is not in the log, or the
+        contract refuses one of them.
+        """
         chain_head = self.subject_state(platform, subject).head
         log_head = self.ledger.subject_head(platform, subject)
-        if chain_head != log_head:
+        if chain_head == log_head:
+            return False
+        rows = self.ledger.store.records_of_subject(platform, subject)
+        hashes = [ZERO_HASH] + [row.record_hash for row in rows]
+        if chain_head not in hashes:
             raise SubjectChainsDivergedError(platform, subject, chain_head, log_head)
+        for row in rows[hashes.index(chain_head):]:
+            signed = self.ledger.record(row.id).record
+            if not signed.record.EXTENDS_CHAIN:
+                continue
+            function, call = self._call(signed)
+            try:
+                self._transact(self.relayer, call, function, signed)
+            except ContractRefusedError as exc:
+                why = f": the contract refused record {row.id}, written to the log only: {exc}"
+                raise SubjectChainsDivergedError(
+                    platform, subject, chain_head, log_head, why
+                ) from exc
+            chain_head = row.record_hash
+        return True
 
     # -- regulators --------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from ledger.core.records import (
     Disbursement,
     LoanCreation,
     Record,
+    Verification,
     VerificationMethod,
     factor_mask,
 )
@@ -91,15 +92,44 @@ def test_a_refusal_names_the_rule_and_replays_at_its_block(
     assert decode_revert(ledger_.contract.artifact.abi, data)[0] == "RiskRulesTooFewFactors"
 
 
-@embedded_only
-def test_a_record_written_to_the_log_only_is_caught_as_divergence(ledger_: Ledger) -> None:
+def verification(ledger: Ledger) -> Any:
+    platform = next(iter(ledger.platforms.values()))
+    return lambda prev: Verification(platform=platform.address, subject=SUBJECT, prev=prev,
+                                     timestamp=1, method=VerificationMethod.LIVENESS,
+                                     passed=True, phone=SUBJECT)
+
+
+def test_records_written_to_the_log_only_reach_the_contract_before_the_next_rule_record(
+    ledger_: Ledger,
+) -> None:
     rules = rules_for(ledger_)
     platform, build = binding(ledger_)
     ledger_.sign_and_submit(platform, SUBJECT, build)  # the log only: the chain has nothing
+    ledger_.sign_and_submit(platform, SUBJECT, verification(ledger_))
+    assert rules.subject_state(platform.address, SUBJECT).head == bytes(32)
+    rules.sign_and_submit(platform, SUBJECT, verification(ledger_))
+    state = rules.subject_state(platform.address, SUBJECT)
+    assert state.head == ledger_.subject_head(platform.address, SUBJECT)
+    assert state.bound  # the contract judged with the binding it learnt first
+
+
+@embedded_only
+def test_a_log_only_record_the_contract_refuses_parts_the_chains_for_good(
+    ledger_: Ledger,
+) -> None:
+    rules = rules_for(ledger_)
+    platform, build = binding(ledger_)
+    first = ledger_.sign_and_submit(platform, SUBJECT, build)
+    second = ledger_.sign_and_submit(platform, SUBJECT, build)  # bound twice: refused on chain
     with pytest.raises(SubjectChainsDivergedError) as diverged:
-        rules.sign_and_submit(platform, SUBJECT, build)
-    assert diverged.value.chain_head == bytes(32)
-    assert diverged.value.log_head == ledger_.subject_head(platform.address, SUBJECT)
+        rules.sign_and_submit(platform, SUBJECT, verification(ledger_))
+    assert diverged.value.chain_head == first.row.record_hash
+    assert diverged.value.log_head == second.row.record_hash
+    assert f"the contract refused record {second.row.id}, written to the log only" in str(
+        diverged.value)
+    assert "RiskRulesAlreadyBound" in str(diverged.value)
+    # The first binding reached the contract, the second did not.
+    assert rules.subject_state(platform.address, SUBJECT).head == first.row.record_hash
 
 
 @embedded_only

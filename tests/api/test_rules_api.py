@@ -443,3 +443,16 @@ def test_platform_signed_rule_records_are_relayed(rig: Rig, subject_id: str) -> 
     assert response.status_code == 403
     response = a.post("/v1/subjects/records/signed", json=signed(head, BindingAction.REBIND))
     assert response.status_code == 201, response.text
+
+
+def test_records_written_to_the_log_only_reach_the_contract_before_the_next_rule_record(
+        rig: Rig, subject_id: str) -> None:
+    """POST /v1/records is the fast path (log only); the contract learns of the records it
+    holds when the subject's next rule record comes, and judges with them."""
+    a, ref = rig.a, rig.subject_ref(subject_id)
+    logged = a.post("/v1/records", json=binding(subject_id, ["SMS_OTP", "LIVENESS"]))
+    assert logged.status_code == 201, logged.text
+    assert a.get(f"/v1/subjects/{ref}/binding").json()["bound"] is False
+    created = post_record(a, verification(subject_id, "CARRIER_MATCH"))
+    bound = a.get(f"/v1/subjects/{ref}/binding").json()
+    assert bound["bound"] is True and bound["head"] == created["recordHash"]
