@@ -97,7 +97,8 @@ def serve(
     if settings.uses_dev_secrets:
         err.print(
             "[yellow]warning:[/] using the public development keys and reference "
-            "secret; set BINDLEDGER_PLATFORMS and BINDLEDGER_REF_SECRET for real data"
+            "secret; set BINDLEDGER_PLATFORMS, BINDLEDGER_REGULATORS, BINDLEDGER_ADMINS and "
+            "BINDLEDGER_REF_SECRET for real data"
         )
     try:
         ledger = open_ledger(settings)
