@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
@@ -93,7 +93,7 @@ def _keyring(request: Request) -> Keyring:
     return keyring
 
 
-def identify(request: Request) -> Caller | None:
+async def identify(request: Request) -> Caller | None:
     """The caller, or None when the request has no key. An unknown key is a 401 on every
     route, public ones included (the app depends on this for every route). FastAPI runs it
     once per request, however many dependencies of a route ask for it."""
@@ -106,7 +106,7 @@ def identify(request: Request) -> Caller | None:
     return caller
 
 
-def authenticate(
+async def authenticate(
     caller: Annotated[Caller | None, Depends(identify)],
     _documented: Annotated[str | None, Security(api_key_header)],
 ) -> Caller:
@@ -127,10 +127,10 @@ def refusal(allowed: Iterable[Role], given: Role) -> str:
     return f"this route needs {needed} API key; the key given is {given.possessive}"
 
 
-def caller_in(*allowed: Role) -> Callable[[Caller], Caller]:
+def caller_in(*allowed: Role) -> Callable[[Caller], Coroutine[Any, Any, Caller]]:
     """A dependency admitting callers of the `allowed` roles only: 403 naming the roles."""
 
-    def admitted(caller: AuthenticatedDep) -> Caller:
+    async def admitted(caller: AuthenticatedDep) -> Caller:
         if caller.role not in allowed:
             raise HTTPException(status.HTTP_403_FORBIDDEN, refusal(allowed, caller.role))
         return caller
@@ -138,17 +138,21 @@ def caller_in(*allowed: Role) -> Callable[[Caller], Caller]:
     return admitted
 
 
-def get_platform(caller: Annotated[Caller, Depends(caller_in(Role.PLATFORM))]) -> Platform:
+async def get_platform(
+    caller: Annotated[Caller, Depends(caller_in(Role.PLATFORM))],
+) -> Platform:
     assert isinstance(caller.party, Platform)
     return caller.party
 
 
-def get_regulator(caller: Annotated[Caller, Depends(caller_in(Role.REGULATOR))]) -> Regulator:
+async def get_regulator(
+    caller: Annotated[Caller, Depends(caller_in(Role.REGULATOR))],
+) -> Regulator:
     assert isinstance(caller.party, Regulator)
     return caller.party
 
 
-def get_admin(caller: Annotated[Caller, Depends(caller_in(Role.ADMIN))]) -> Admin:
+async def get_admin(caller: Annotated[Caller, Depends(caller_in(Role.ADMIN))]) -> Admin:
     assert isinstance(caller.party, Admin)
     return caller.party
 

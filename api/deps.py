@@ -11,7 +11,7 @@ from ledger.config import Platform
 from ledger.service import Ledger
 
 
-def get_ledger(request: Request) -> Ledger:
+async def get_ledger(request: Request) -> Ledger:
     ledger: Ledger = request.app.state.ledger
     return ledger
 

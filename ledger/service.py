@@ -3,6 +3,7 @@ heads, and hands out proof bundles. The API, the CLI and the worker all go throu
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -38,6 +39,18 @@ _SIDE_RECORD_TYPES = frozenset(t for t, kind in RECORD_TYPES.items() if not kind
 # Subjects whose latest record hash is kept in memory (about 200 bytes each): the active ones,
 # so most writes skip a database query under the write lock. The oldest entries make room.
 SUBJECT_HEAD_CACHE_SIZE = 1 << 17
+
+# How long the thread that reports commits to coroutines outlives its last waiter: it is
+# started again when needed, so an idle ledger holds no thread.
+NOTIFIER_LINGER_SECONDS = 1.0
+
+# The stored form of a record: compact JSON with sorted keys. One encoder for all, as
+# json.dumps with options builds a new one per call.
+_CANONICAL_JSON = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+
+# A coroutine's wait for a ticket, and then how it ended (None: durable).
+_Waiter = tuple[int, "asyncio.Future[None]"]
+_Outcome = tuple["asyncio.Future[None]", Exception | None]
 
 
 class UnknownPlatformError(LedgerValueError):
@@ -105,13 +118,17 @@ class Ledger:
         self._subject_heads: dict[tuple[str, bytes], bytes] = {}
         self._anchor_lock = threading.Lock()
         self._log_lock = threading.Lock()
+        self._durable = _DurableNotifier(store)
         self.on_record: Callable[[str, int], None] | None = None  # worker hook: (platform, pending)
 
     # -- records ---------------------------------------------------------------
 
     def platform(self, address: str) -> Platform:
         """The served platform at `address`, in any letter case."""
-        found = self.platforms.get(to_checksum_address(address)) if is_address(address) else None
+        # Records carry checksummed addresses: look those up before checksumming (costly).
+        found = self.platforms.get(address)
+        if found is None and is_address(address):
+            found = self.platforms.get(to_checksum_address(address))
         if found is None:
             raise UnknownPlatformError(f"platform {address} is not served here")
         return found
@@ -157,6 +174,28 @@ class Ledger:
         (naming the first record at fault through the exception's `index` attribute) and then
         stores none of them.
         """
+        accepted, ticket = self._stage_many(batch)
+        self._wait_durable(ticket)
+        return accepted
+
+    async def submit_async(self, signed: SignedRecord) -> Accepted:
+        """`submit` for a coroutine (an async route); see `submit_many_async`."""
+        return (await self.submit_many_async([signed]))[0]
+
+    async def submit_many_async(self, batch: list[SignedRecord]) -> list[Accepted]:
+        """`submit_many` for a coroutine. The checks and the write run in the caller's thread
+        (CPU work and short locks); the wait for the commit holds no thread, so an event loop
+        serves other requests meanwhile, without a thread hop per request."""
+        accepted, ticket = self._stage_many(batch)
+        try:
+            await self._durable.wait(ticket)
+        except RecordNotStoredError:
+            self._forget_unstored()
+            raise
+        return accepted
+
+    def _stage_many(self, batch: list[SignedRecord]) -> tuple[list[Accepted], int]:
+        """Checks and stages the records of `submit_many`; durable once the ticket is waited on."""
         digests = []
         for index, signed in enumerate(batch):
             try:
@@ -180,9 +219,7 @@ class Ledger:
                     error.index = index  # type: ignore[attr-defined]
                     raise error
                 heads[key] = digest
-            accepted, ticket = self._append_many(batch, digests)
-        self._wait_durable(ticket)
-        return accepted
+            return self._append_many(batch, digests)
 
     def write_beside_chain(self, platform: Platform, record: Record) -> Accepted:
         """Sign and store a record that does not extend its subject's chain (a refusal): it
@@ -219,7 +256,7 @@ class Ledger:
                     digest,
                     signed.record.subject,
                     signed.record.TYPE_NAME,
-                    json.dumps(signed.to_json(), separators=(",", ":"), sort_keys=True),
+                    _CANONICAL_JSON.encode(signed.to_json()),
                 )
                 for signed, digest in zip(batch, digests, strict=True)
             ]
@@ -245,11 +282,14 @@ class Ledger:
         try:
             self.store.wait_durable(ticket)
         except RecordNotStoredError:
-            with self._write_lock:
-                self._logs.clear()
-                self._sealed_sizes.clear()
-                self._subject_heads.clear()
+            self._forget_unstored()
             raise
+
+    def _forget_unstored(self) -> None:
+        with self._write_lock:
+            self._logs.clear()
+            self._sealed_sizes.clear()
+            self._subject_heads.clear()
 
     def record(self, record_id: int) -> Accepted:
         row = self.store.get_record(record_id)
@@ -420,6 +460,71 @@ class Ledger:
             head = self.store.latest_head(platform)
             size = self._sealed_sizes[platform] = head.tree_size if head else 0
         return size
+
+
+class _DurableNotifier:
+    """Tells coroutines when their staged records are durable, from one thread for them all.
+
+    The thread takes every ticket awaited so far and waits on the store for the newest first
+    (with group commit that one wait covers the older tickets, which then return at once),
+    then wakes each event loop once for the whole group. Compared with one worker thread per
+    waiting request, this saves a thread hop and a GIL hand-off per request.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._cond = threading.Condition()
+        self._waiting: list[_Waiter] = []
+        self._running = False
+
+    async def wait(self, ticket: int) -> None:
+        """Return once `ticket` is durable; raises RecordNotStoredError if it never will be."""
+        future = asyncio.get_running_loop().create_future()
+        with self._cond:
+            self._waiting.append((ticket, future))
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._run, name="durable-notifier", daemon=True).start()
+            self._cond.notify()
+        await future
+
+    def _run(self) -> None:
+        while group := self._next_group():
+            outcomes: list[_Outcome] = []
+            for ticket, future in sorted(group, key=lambda waiter: -waiter[0]):
+                try:
+                    self._store.wait_durable(ticket)
+                    outcomes.append((future, None))
+                except Exception as exc:  # noqa: BLE001 - the waiter's to raise, not this thread's
+                    outcomes.append((future, exc))
+            loops: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+            for future, error in outcomes:
+                loops.setdefault(future.get_loop(), []).append((future, error))
+            for loop, settled in loops.items():
+                try:
+                    loop.call_soon_threadsafe(_settle, settled)
+                except RuntimeError:
+                    pass  # the loop is closed: nobody awaits these any more
+
+    def _next_group(self) -> list[_Waiter]:
+        """Every waiter so far; empty (and the thread ends) after a lull with none."""
+        with self._cond:
+            if not self._waiting:
+                self._cond.wait(NOTIFIER_LINGER_SECONDS)
+            group, self._waiting = self._waiting, []
+            if not group:
+                self._running = False
+            return group
+
+
+def _settle(settled: list[_Outcome]) -> None:
+    for future, error in settled:
+        if future.done():
+            continue  # cancelled: the client went away; the record is stored all the same
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 def _sent(head: HeadRow) -> SentTransaction:

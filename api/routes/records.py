@@ -56,7 +56,7 @@ def create_record(draft: RecordDraft, ledger: LedgerDep, platform: PlatformDep) 
     response_model=RecordCreated,
     response_model_by_alias=True,
 )
-def create_signed_record(
+async def create_signed_record(
     ledger: LedgerDep, platform: PlatformDep, document: Annotated[dict[str, Any], Body()]
 ) -> RecordCreated:
     """Write a record the platform signed itself (EIP-712 under this deployment's domain).
@@ -66,7 +66,7 @@ def create_signed_record(
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "the record names another platform than this API key's"
         )
-    return _created(ledger.submit(signed))
+    return _created(await ledger.submit_async(signed))
 
 
 @router.post(
@@ -75,7 +75,7 @@ def create_signed_record(
     response_model=RecordsCreated,
     response_model_by_alias=True,
 )
-def create_signed_records(
+async def create_signed_records(
     ledger: LedgerDep, platform: PlatformDep, document: Annotated[dict[str, Any], Body()]
 ) -> RecordsCreated:
     """Write up to 100 records the platform signed itself, `{"records": [...]}`, all or none,
@@ -96,7 +96,8 @@ def create_signed_records(
                     status.HTTP_403_FORBIDDEN,
                     f"record {index}: the record names another platform than this API key's",
                 )
-        return RecordsCreated(records=[_created(a) for a in ledger.submit_many(batch)])
+        accepted = await ledger.submit_many_async(batch)
+        return RecordsCreated(records=[_created(a) for a in accepted])
     except LedgerError as exc:
         index = getattr(exc, "index", len(batch))
         exc.args = (f"record {index}: {exc}",)

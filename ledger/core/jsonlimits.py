@@ -15,7 +15,9 @@ from ledger.errors import LedgerValueError
 # Bundles nest 3 levels, timelines 5; leave room for future formats, none for attacks.
 MAX_JSON_DEPTH = 32
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# A complete string literal: `"(?:[^"\\]|\\.)*"` unrolled, so runs of plain characters match
+# at once rather than one alternation per character (several times faster, same matches).
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
 
 
@@ -26,9 +28,11 @@ class JsonTooDeepError(LedgerValueError):
 def check_json_depth(text: bytes, limit: int = MAX_JSON_DEPTH) -> None:
     """Raise JsonTooDeepError if `text` nests deeper than `limit`. Malformed text passes:
     the parser that runs next reports it with a better message."""
+    if text.count(b"[") + text.count(b"{") <= limit:
+        return  # too few brackets, even counting those in strings, to nest deeper (a record)
     depth = 0
-    for bracket in _BRACKET.finditer(_STRING.sub(b"", text)):
-        if bracket.group() in (b"[", b"{"):
+    for bracket in _BRACKET.findall(_STRING.sub(b"", text)):
+        if bracket in (b"[", b"{"):
             depth += 1
             if depth > limit:
                 raise JsonTooDeepError(f"JSON nests deeper than {limit} levels")

@@ -6,12 +6,12 @@ subject's previous record (so a subject's records form a hash chain) and the tim
 platform asserts for it. Its hash is the EIP-712 digest under the deployment's domain,
 which is exactly what the platform signs and what the contract recovers signers from.
 
-Hashing is done here directly with eth-abi and keccak rather than through eth-account's
-generic typed-data encoder: the schemas are fixed and flat, and this path is several times
-faster; tests check both agree on every kind. The only non-atomic members are arrays of
-unsigned integers (a loan's schedule), hashed as EIP-712 says: keccak256 of the concatenated
-32-byte encodings of the elements, and byte strings (a refusal's call and revert data), hashed
-as keccak256 of their content.
+Hashing is done here directly, each member encoded to its 32 bytes by hand and hashed with
+keccak, rather than through eth-account's generic typed-data encoder or eth-abi: the schemas
+are fixed and flat, and this path is many times faster; tests check both agree on every
+kind. The only non-atomic members are arrays of unsigned integers (a loan's schedule),
+hashed as EIP-712 says: keccak256 of the concatenated 32-byte encodings of the elements, and
+byte strings (a refusal's call and revert data), hashed as keccak256 of their content.
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, ClassVar, Self
 
+from coincurve import PublicKey as _PublicKey
 from eth_abi.abi import encode as abi_encode
+from eth_hash.auto import keccak as _keccak256
 from eth_keys import keys  # type: ignore[attr-defined]
 from eth_keys.exceptions import BadSignature
 from eth_utils.address import is_address, to_checksum_address
@@ -172,26 +174,13 @@ class Record:
         return _type_hash(cls)
 
     def struct_hash(self) -> bytes:
-        types: list[str] = []
-        values: list[Any] = []
-        for f, value in zip(dataclasses.fields(self), self._values(), strict=True):
-            sol = f.metadata["sol"]
-            if sol == "bytes":
-                types.append("bytes32")
-                values.append(keccak(value))  # EIP-712 encodeData of dynamic bytes
-            elif sol.endswith(_ARRAY_SUFFIX):
-                # EIP-712 encodeData of an array: the hash of its elements' encodings, concatenated.
-                element = sol.removesuffix(_ARRAY_SUFFIX)
-                types.append("bytes32")
-                values.append(keccak(abi_encode([element] * len(value), list(value))))
-            else:
-                types.append(sol)
-                values.append(int(value) if isinstance(value, IntEnum) else value)
-        return keccak(self.type_hash() + abi_encode(types, values))
+        """EIP-712 hashStruct: keccak256(typeHash || encodeData of each member, in order)."""
+        encoded = [encode(getattr(self, name)) for name, encode in _member_encoders(type(self))]
+        return _keccak256(b"".join([self.type_hash(), *encoded]))
 
     def digest(self, domain: Domain) -> bytes:
         """The record hash: keccak256(0x1901 || domain separator || struct hash)."""
-        return keccak(b"\x19\x01" + domain.separator + self.struct_hash())
+        return _keccak256(b"\x19\x01" + domain.separator + self.struct_hash())
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON object: `type`, then each member; hex for bytes, names for enums."""
@@ -412,6 +401,16 @@ def sign_record(record: Record, domain: Domain, private_key: bytes) -> SignedRec
 
 def recover_signer(digest: bytes, signature: bytes) -> str:
     """The checksummed address that signed `digest`; raises SignatureError if malformed."""
+    return to_checksum_address(_recover_address(digest, signature))
+
+
+def _recover_address(digest: bytes, signature: bytes) -> bytes:
+    """The 20-byte address that signed `digest`; raises SignatureError if malformed.
+
+    Recovers with coincurve (libsecp256k1) directly: through eth-keys' objects the same
+    recovery costs three times as much. A signature coincurve refuses goes through eth-keys,
+    which raises the error with the reason the API has always given.
+    """
     if len(signature) != SIGNATURE_SIZE:
         raise SignatureError(f"signature must be {SIGNATURE_SIZE} bytes, got {len(signature)}")
     r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
@@ -420,8 +419,15 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
     if not 0 < s <= _SECP256K1_N // 2:
         raise SignatureError("signature s is out of range (high-s signatures are malleable)")
     try:
+        public = _PublicKey.from_signature_and_message(
+            signature[:64] + bytes([v - 27]), digest, hasher=None
+        )
+        return _keccak256(public.format(compressed=False)[1:])[-20:]
+    except ValueError:
+        pass
+    try:
         sig = keys.Signature(r + signature[32:64] + bytes([v - 27]))
-        return sig.recover_public_key_from_msg_hash(digest).to_checksum_address()
+        return bytes(sig.recover_public_key_from_msg_hash(digest).to_canonical_address())
     except (BadSignature, ValueError) as exc:
         raise SignatureError(f"signature does not recover a key: {exc}") from None
 
@@ -432,10 +438,12 @@ def verify_signature(signed: SignedRecord, domain: Domain) -> bytes:
     Raises SignatureError naming the recovered signer when it is not the platform.
     """
     digest = signed.record.digest(domain)
-    signer = recover_signer(digest, signed.signature)
-    if signer != signed.record.platform:
+    signer = _recover_address(digest, signed.signature)
+    # Compared as bytes: checksumming the recovered address costs more than recovering it.
+    if signer != bytes.fromhex(signed.record.platform[2:]):
         raise SignatureError(
-            f"signed by {signer}, but the record names platform {signed.record.platform}"
+            f"signed by {to_checksum_address(signer)}, but the record names platform "
+            f"{signed.record.platform}"
         )
     return digest
 
@@ -450,6 +458,46 @@ def _type_hash(cls: type[Record]) -> bytes:
     return cached
 
 
+_Encoder = Callable[[Any], bytes]
+_MEMBER_ENCODERS: dict[type[Record], list[tuple[str, _Encoder]]] = {}
+
+
+def _member_encoders(cls: type[Record]) -> list[tuple[str, _Encoder]]:
+    """Each member's attribute name and EIP-712 encodeData function, in member order."""
+    cached = _MEMBER_ENCODERS.get(cls)
+    if cached is None:
+        cached = _MEMBER_ENCODERS[cls] = [
+            (f.name, _encoder(f.metadata["sol"])) for f in dataclasses.fields(cls)
+        ]
+    return cached
+
+
+def _encoder(sol: str) -> _Encoder:
+    """EIP-712 encodeData of one member of Solidity type `sol`, as 32 bytes. Values were
+    checked against their type when the record was made (_check_typed)."""
+    if sol == "address":
+        return _encode_address
+    if sol == "bytes32":
+        return bytes
+    if sol == "bytes":
+        return _keccak256  # dynamic bytes: their hash
+    if sol == "bool" or _UINT_BITS.fullmatch(sol):
+        return _encode_uint  # bools and enums as integers
+    if sol.endswith(_ARRAY_SUFFIX):
+        element = _encoder(sol.removesuffix(_ARRAY_SUFFIX))
+        # An array: the hash of its elements' encodings, concatenated.
+        return lambda values: _keccak256(b"".join([element(v) for v in values]))
+    return lambda value: abi_encode([sol], [value])  # any other (static) type, by eth-abi
+
+
+def _encode_address(value: str) -> bytes:
+    return bytes(12) + bytes.fromhex(value[2:])
+
+
+def _encode_uint(value: int) -> bytes:
+    return int(value).to_bytes(32, "big")
+
+
 def _eip712_value(value: Any) -> Any:
     if isinstance(value, IntEnum):
         return int(value)
@@ -458,6 +506,7 @@ def _eip712_value(value: Any) -> Any:
     return value
 
 
+@functools.cache  # a handful of member names, asked for on every record parsed
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
@@ -503,6 +552,12 @@ def _check_value(type_name: str, f: dataclasses.Field[Any], value: Any) -> Any:
     return _check_typed(where, f.metadata["sol"], f.metadata["enum"], value)
 
 
+# A deployment serves a few platforms, whose addresses every record repeats: checking and
+# checksumming one (a keccak each) is done once per spelling, not per record.
+_is_address = functools.lru_cache(maxsize=1024)(is_address)
+_checksummed = functools.lru_cache(maxsize=1024)(to_checksum_address)
+
+
 def _check_typed(where: str, sol: str, enum: type[IntEnum] | None, value: Any) -> Any:
     if enum is not None:
         try:
@@ -510,9 +565,9 @@ def _check_typed(where: str, sol: str, enum: type[IntEnum] | None, value: Any) -
         except ValueError:
             raise RecordDecodeError(f"{where}: {value!r} is not a valid {enum.__name__}") from None
     if sol == "address":
-        if not isinstance(value, str) or not is_address(value):
+        if not isinstance(value, str) or not _is_address(value):
             raise RecordDecodeError(f"{where} must be an address, got {value!r:.60}")
-        return to_checksum_address(value)
+        return _checksummed(value)
     if sol == "bytes32":
         if not isinstance(value, bytes) or len(value) != HASH_SIZE:
             raise RecordDecodeError(f"{where} must be {HASH_SIZE} bytes")

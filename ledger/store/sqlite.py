@@ -1,10 +1,10 @@
-"""SQLite store: the embedded default. WAL journal, full fsync on commit."""
+"""SQLite store: the embedded default. WAL journal, fsynced before any write is acknowledged."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
-import time
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,11 +48,6 @@ CREATE TABLE IF NOT EXISTS heads (
 );
 """
 
-# Group commit: how long a commit may wait for concurrent writers to join it, in steps of how
-# long. Bounded well under one fsync's worth of latency on a slow disk.
-COMMIT_GATHER_SECONDS = 0.002
-COMMIT_GATHER_STEP_SECONDS = 0.0002
-
 _RECORD_COLUMNS = "id, platform, leaf_index, record_hash, subject, record_type, body"
 _HEAD_COLUMNS = (
     "platform, tree_size, root_hash, sealed_at, state, chain_id, contract, tx_hash, raw_tx, "
@@ -66,23 +61,34 @@ class SqliteStore(Store):
     Group commit: `stage_record` writes into an open transaction and `wait_durable` commits it,
     so records staged by several threads while one commit (one fsync) runs share the next one.
     Every other write commits at once, together with any records staged before it.
+
+    In WAL mode SQLite is told not to sync on commit (synchronous=NORMAL): the store fsyncs the
+    WAL file itself after the commit, outside the connection's lock, and only then reports the
+    records durable. A commit just appends to the WAL, so writers go on staging the next group
+    while one fsync runs, and each fsync covers every commit written before it started. The
+    guarantee is synchronous=FULL's (a commit's WAL frames are synced before it is
+    acknowledged); only the lock is not held through the sync.
     """
 
     def __init__(self, path: str | Path = ":memory:") -> None:
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()  # guards the connection and the counters below
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        # FULL: a record is on disk before the API acknowledges it.
+        wal = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
+        # A record is on disk before the API acknowledges it: synced by SQLite on each commit
+        # (FULL) or, once the store holds the WAL file to sync it itself, by _sync.
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
+        self._wal = _open_wal(self._conn) if wal else None
+        if self._wal is not None:
+            self._conn.execute("PRAGMA synchronous=NORMAL")
         self._open = False  # a transaction holds staged records
         self._staged = 0  # ticket of the last staged record
-        self._durable = 0  # every ticket up to this one is committed
-        self._lost: list[tuple[int, int]] = []  # ticket ranges whose commit failed
+        self._written = 0  # every ticket up to this one is committed, maybe not yet synced
+        self._durable = 0  # every ticket up to this one is committed and synced
+        self._lost: list[tuple[int, int]] = []  # ticket ranges whose commit or sync failed
         self._first_in_transaction = 1
         self._committed = threading.Condition()
         self._committing = False
-        self._last_group = 1  # records in the last group commit
 
     def _begin(self) -> None:
         """Requires self._lock. Opens a transaction unless staged records keep one open."""
@@ -92,7 +98,8 @@ class SqliteStore(Store):
             self._first_in_transaction = self._staged + 1
 
     def _commit(self) -> int:
-        """Requires self._lock. Commits the open transaction; returns the last ticket in it."""
+        """Requires self._lock. Commits the open transaction; returns the last ticket in it.
+        The commit is durable once `_sync` has run after it."""
         last, first = self._staged, self._first_in_transaction
         self._open = False
         try:
@@ -100,19 +107,35 @@ class SqliteStore(Store):
         except BaseException:
             self._rollback(first, last)
             raise
+        self._written = last
         return last
 
     def _rollback(self, first: int, last: int) -> None:
         if self._conn.in_transaction:
             self._conn.execute("ROLLBACK")
         self._open = False
-        if last >= first:
-            self._lost.append((first, last))
-        self._mark_durable(last)
+        self._lose(first, last)
 
-    def _mark_durable(self, last: int) -> None:
+    def _lose(self, first: int, last: int) -> None:
+        """Tickets first..last will never be durable; their waiters get RecordNotStoredError."""
         with self._committed:
-            self._durable = max(self._durable, last)
+            if last >= first:
+                self._lost.append((first, last))
+            self._committed.notify_all()
+
+    def _sync(self, written: int) -> None:
+        """Make every commit up to ticket `written` durable (they were all written to the WAL
+        before this is called), then tell their waiters. Without a WAL, SQLite synced them."""
+        if self._wal is not None:
+            try:
+                os.fsync(self._wal)
+            except OSError:
+                # Whether the unsynced commits reached the disk is unknown: acknowledge none.
+                with self._committed:
+                    self._lose(self._durable + 1, written)
+                raise
+        with self._committed:
+            self._durable = max(self._durable, written)
             self._committed.notify_all()
 
     @contextmanager
@@ -127,28 +150,36 @@ class SqliteStore(Store):
             except BaseException:
                 self._conn.execute("ROLLBACK TO write")
                 self._conn.execute("RELEASE write")
-                self._mark_durable(self._commit())
+                self._sync(self._commit())
                 raise
             self._conn.execute("RELEASE write")
-            self._mark_durable(self._commit())
+            # Durable on return (heads and anchors are rare): synced under the lock.
+            self._sync(self._commit())
 
     def stage_records(
         self, records: list[tuple[str, bytes, bytes, str, str]]
     ) -> tuple[list[RecordRow], int]:
+        # Several records are staged all or none through a savepoint, which a failure rolls
+        # back without undoing other writers' records; a single INSERT that fails undoes itself
+        # (SQLite rolls back the statement), and each statement spared is a GIL hand-off spared.
+        savepoint = len(records) > 1
         with self._lock:
             self._begin()
-            self._conn.execute("SAVEPOINT stage")
+            if savepoint:
+                self._conn.execute("SAVEPOINT stage")
             try:
                 rows = [self._insert_record(*record) for record in records]
             except BaseException:
-                self._conn.execute("ROLLBACK TO stage")
-                self._conn.execute("RELEASE stage")
+                if savepoint:
+                    self._conn.execute("ROLLBACK TO stage")
+                    self._conn.execute("RELEASE stage")
                 if self._first_in_transaction > self._staged:
                     # Nothing else is staged: end the empty transaction, not to hold the
                     # database's write lock until the next write.
-                    self._mark_durable(self._commit())
+                    self._commit()
                 raise
-            self._conn.execute("RELEASE stage")
+            if savepoint:
+                self._conn.execute("RELEASE stage")
             self._staged += 1
             return rows, self._staged
 
@@ -160,16 +191,16 @@ class SqliteStore(Store):
             if leader:
                 self._committing = True
         if leader:
-            self._gather()
-            # Every record staged so far goes into this commit, including those of the
-            # threads now waiting for it.
             try:
+                # Every record staged so far goes into this commit, including those of the
+                # threads now waiting for it.
                 with self._lock:
                     if self._open:
-                        before = self._durable
-                        self._mark_durable(self._commit())
-                        self._last_group = self._durable - before
-            except sqlite3.Error:
+                        self._commit()
+                    written = self._written
+                # Outside the lock: other writers stage the next group during the fsync.
+                self._sync(written)
+            except (sqlite3.Error, OSError):
                 pass  # reported below, through the lost ticket range
             finally:
                 with self._committed:
@@ -179,20 +210,6 @@ class SqliteStore(Store):
             raise RecordNotStoredError(
                 "the record could not be committed to the database and is not stored"
             )
-
-    def _gather(self) -> None:
-        """When the last commit carried several writers' records, wait while more are being
-        staged (at most COMMIT_GATHER_SECONDS), so one fsync serves them all; a lone writer
-        never waits (PostgreSQL's commit_delay and commit_siblings, in small)."""
-        if self._last_group < 2:
-            return
-        deadline = time.monotonic() + COMMIT_GATHER_SECONDS
-        seen = self._staged
-        while time.monotonic() < deadline:
-            time.sleep(COMMIT_GATHER_STEP_SECONDS)
-            if self._staged == seen:
-                return
-            seen = self._staged
 
     def _query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -380,8 +397,36 @@ class SqliteStore(Store):
     def close(self) -> None:
         with self._lock:
             if self._open:
-                self._mark_durable(self._commit())
+                self._sync(self._commit())
             self._conn.close()
+            if self._wal is not None:
+                os.close(self._wal)
+                self._wal = None
+
+
+def _open_wal(conn: sqlite3.Connection) -> int | None:
+    """A descriptor of the database's WAL file, to fsync it; None for a temporary database
+    or a WAL file that cannot be opened (SQLite then keeps syncing on commit).
+
+    SQLite created the file when the connection first read the database and, as long as the
+    connection is open, only rewrites it in place (never deletes or replaces it), so one
+    descriptor serves for the store's lifetime. SQLite takes no locks on the WAL file, so
+    closing this descriptor cannot release any of its locks.
+    """
+    path = next(file for _seq, name, file in conn.execute("PRAGMA database_list") if name == "main")
+    if not path:
+        return None
+    try:
+        wal = os.open(f"{path}-wal", os.O_RDONLY)
+    except OSError:
+        return None  # then SQLite syncs each commit itself
+    # The WAL's directory entry too, as SQLite syncs a journal's directory on its first sync.
+    directory = os.open(os.path.dirname(path), os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    return wal
 
 
 def _head(row: tuple[Any, ...]) -> HeadRow:
