@@ -111,6 +111,7 @@ def throughput_rows(report: dict[str, Any]) -> list[list[str]]:
                 f"{batched['perSecond']:,.0f} {_mark(batched_ok)}",
                 f"{local['verifyConcurrent']['perSecond']:,.0f} {_mark(verify_ok)}",
                 f"{local['verifySingle']['p50Ms']:.1f} / {local['verifySingle']['p99Ms']:.1f}",
+                f"{local['verifyCold']['p50Ms']:.1f} / {local['verifyCold']['p99Ms']:.1f}",
                 f"{http['verifyConcurrent']['perSecond']:,.0f}",
                 f"{http['verifySingle']['p50Ms']:.1f} / {http['verifySingle']['p99Ms']:.1f}"
                 + f" {_mark(p99_ok)}",
@@ -126,6 +127,7 @@ THROUGHPUT_HEADER = [
     "ingest HTTP, 64/request (rec/s)",
     "verify in process (/s)",
     "in process p50/p99 (ms)",
+    "cold, one bundle alone p50/p99 (ms)",
     "verify HTTP (/s)",
     "HTTP p50/p99 (ms)",
 ]

@@ -29,7 +29,7 @@ from ledger.core.records import Domain, SignedRecord, Verification, Verification
 from ledger.runtime import open_ledger
 from ledger.service import Ledger
 from ledger.store.base import AnchorState
-from ledger.verify import verify_bundle
+from ledger.verify import AnchorCheckCache, verify_bundle
 from ledger.worker import AnchorWorker
 
 Progress = Callable[[int], None]
@@ -37,6 +37,8 @@ ANCHOR_WAIT_LIMIT = 300.0
 SERVER_START_LIMIT = 120.0
 # Records per request of POST /v1/records/signed/batch (at most 100 there).
 RECORDS_PER_REQUEST = 64
+# Bundles verified with nothing shared (each reads every check from the chain).
+COLD_VERIFICATIONS = 50
 
 
 @dataclass
@@ -165,12 +167,23 @@ def _in_process(
     heads = [h for h in ledger.store.heads(platform) if h.state is AnchorState.ANCHORED]
 
     sample = [ledger.proof_bundle(ids[i * len(ids) // verifications]) for i in range(verifications)]
-    # Latency: one caller. Throughput: `threads` callers.
+    # Cold: every check read from the chain, as for a lone bundle.
+    cold_latencies = []
+    cold_sample = sample[:COLD_VERIFICATIONS]
+    start = time.perf_counter()
+    for bundle in cold_sample:
+        t0 = time.perf_counter()
+        verify_bundle(bundle, ledger.chain, ledger.contract.artifact)
+        cold_latencies.append(time.perf_counter() - t0)
+    cold = _latency(len(cold_sample), time.perf_counter() - start, cold_latencies)
+    # In bulk, as the API and timelines verify: bundles of one anchored head share its chain
+    # checks (AnchorCheckCache). Latency: one caller. Throughput: `threads` callers.
+    cache = AnchorCheckCache()
     latencies = []
     start = time.perf_counter()
     for bundle in sample:
         t0 = time.perf_counter()
-        verdict = verify_bundle(bundle, ledger.chain, ledger.contract.artifact)
+        verdict = verify_bundle(bundle, ledger.chain, ledger.contract.artifact, cache)
         if not verdict.verified:
             raise RuntimeError(f"bundle not verified: {verdict.reason()}")
         latencies.append(time.perf_counter() - t0)
@@ -182,7 +195,7 @@ def _in_process(
     def check(bundles: list[Any]) -> None:
         for bundle in bundles:
             t0 = time.perf_counter()
-            verify_bundle(bundle, ledger.chain, ledger.contract.artifact)
+            verify_bundle(bundle, ledger.chain, ledger.contract.artifact, cache)
             concurrent_latencies.append(time.perf_counter() - t0)
 
     pool = [threading.Thread(target=check, args=(chunk,)) for chunk in chunks]
@@ -197,6 +210,7 @@ def _in_process(
         "ingest": ingest.to_json(),
         "anchoredAfterSeconds": round(anchored_after, 3),
         "anchorTransactions": len(heads),
+        "verifyCold": cold.to_json(),
         "verifySingle": single.to_json(),
         "verifyConcurrent": concurrent.to_json(),
     }
