@@ -482,7 +482,7 @@ class RulesClient:
         if chain_head not in hashes:
             raise SubjectChainsDivergedError(platform, subject, chain_head, log_head)
         for row in rows[hashes.index(chain_head):]:
-            signed = self.ledger.record(row.id).record
+            signed = self.ledger.read(row).record
             if not signed.record.EXTENDS_CHAIN:
                 continue
             function, call = self._call(signed)
@@ -553,14 +553,14 @@ class RulesClient:
             raise RuleRecordNotFoundError(
                 f"no {kind.TYPE_NAME} record {to_hex(record_hash)} of this platform"
             )
-        return StoredRecord(row, self.ledger.record(row.id).record)
+        return StoredRecord(row, self.ledger.read(row).record)
 
     def loan_creation_of(self, platform: str, subject: bytes, loan: bytes) -> LoanCreation:
         """The stored creation record of the platform's loan; raises RuleRecordNotFoundError."""
         for row in reversed(self.ledger.store.records_of_subject(platform, subject)):
             if row.record_type != LoanCreation.TYPE_NAME:
                 continue
-            record = self.ledger.record(row.id).record.record
+            record = self.ledger.read(row).record.record
             if isinstance(record, LoanCreation) and record.loan == loan:
                 return record
         raise RuleRecordNotFoundError(

@@ -295,6 +295,11 @@ class Ledger:
         row = self.store.get_record(record_id)
         if row is None:
             raise RecordNotFoundError(f"no record with id {record_id}")
+        return self.read(row)
+
+    @staticmethod
+    def read(row: RecordRow) -> Accepted:
+        """The stored record of a row already read from the store."""
         return Accepted(row, SignedRecord.from_json(json.loads(row.body)))
 
     def is_anchored(self, row: RecordRow) -> bool:

@@ -49,7 +49,7 @@ def export_loan_timeline(ledger: Ledger, loan_id: bytes, platform: str | None = 
     """
     address = None if platform is None else ledger.platform(platform).address
     row = ledger.store.get_record_by_hash(loan_id)
-    creation = None if row is None else ledger.record(row.id).record.record
+    creation = None if row is None else ledger.read(row).record.record
     if row is None or not isinstance(creation, LoanCreation) or address not in (None, row.platform):
         whose = "this ledger" if address is None else f"platform {address}"
         raise UnknownLoanTimelineError(f"{whose} holds no loan {to_hex(loan_id)}")

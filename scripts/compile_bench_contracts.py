@@ -145,14 +145,7 @@ def render_build() -> dict[str, str]:
 
 
 def stale_files(expected: dict[str, str]) -> list[str]:
-    present = {path.name for path in BUILD_DIR.glob("*.json")} if BUILD_DIR.is_dir() else set()
-    return [
-        (BUILD_DIR / name).relative_to(REPO_ROOT).as_posix()
-        for name in sorted(present | set(expected))
-        if name not in expected
-        or name not in present
-        or (BUILD_DIR / name).read_text(encoding="utf-8") != expected[name]
-    ]
+    return list(cc.stale_files(expected, BUILD_DIR))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,12 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print("compile_bench_contracts: bench/build is up to date")
         return 0
-    BUILD_DIR.mkdir(parents=True, exist_ok=True)
-    for path in BUILD_DIR.glob("*.json"):
-        if path.name not in files:
-            path.unlink()
-    for name, text in files.items():
-        (BUILD_DIR / name).write_text(text, encoding="utf-8")
+    cc.write_build(files, BUILD_DIR)
     print(
         f"compile_bench_contracts: wrote {len(files)} files to bench/build ({len(stale)} changed)"
     )

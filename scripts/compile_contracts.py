@@ -205,15 +205,15 @@ def render_build() -> dict[str, str]:
     return files
 
 
-def stale_files(expected: dict[str, str]) -> list[str]:
-    """Returns the build files, relative to the repository, that differ from `expected`.
-
-    Missing, changed and unexpected (left over from a removed contract) files all count.
+def stale_files(expected: dict[str, str], build_dir: Path = BUILD_DIR) -> list[str]:
+    """Returns the files of `build_dir`, relative to the repository, that differ from
+    `expected`. Missing, changed and unexpected (left over from a removed contract) files all
+    count.
     """
-    present = {path.name for path in BUILD_DIR.glob("*.json")} if BUILD_DIR.is_dir() else set()
+    present = {path.name for path in build_dir.glob("*.json")} if build_dir.is_dir() else set()
     stale = []
     for name in sorted(present | set(expected)):
-        path = BUILD_DIR / name
+        path = build_dir / name
         if (
             name not in expected
             or name not in present
@@ -221,6 +221,16 @@ def stale_files(expected: dict[str, str]) -> list[str]:
         ):
             stale.append(path)
     return [path.relative_to(REPO_ROOT).as_posix() for path in stale]
+
+
+def write_build(files: dict[str, str], build_dir: Path = BUILD_DIR) -> None:
+    """Make `build_dir` hold exactly `files` (name -> text)."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    for path in build_dir.glob("*.json"):
+        if path.name not in files:
+            path.unlink()
+    for name, text in files.items():
+        (build_dir / name).write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,12 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         print("compile_contracts: contracts/build is up to date")
         return 0
 
-    BUILD_DIR.mkdir(parents=True, exist_ok=True)
-    for path in BUILD_DIR.glob("*.json"):
-        if path.name not in files:
-            path.unlink()
-    for name, text in files.items():
-        (BUILD_DIR / name).write_text(text, encoding="utf-8")
+    write_build(files)
     print(
         f"compile_contracts: wrote {len(files)} files to contracts/build"
         + (f" ({len(stale)} changed: {', '.join(stale)})" if stale else " (unchanged)")

@@ -4,29 +4,15 @@ the subject's and the loan's timeline, and is checked by replaying the refused c
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pytest
 from eth_utils.crypto import keccak
 
-from ledger.core.records import (
-    Binding,
-    BindingAction,
-    Consent,
-    ConsentAction,
-    Disbursement,
-    LoanCreation,
-    Purpose,
-    Refusal,
-    Repayment,
-    SignedRecord,
-    VerificationMethod,
-    factor_mask,
-)
+from ledger.core.records import Consent, Refusal, Repayment, SignedRecord
 from ledger.core.timeline import Timeline
 from ledger.core.verdict import CheckName, Outcome
-from ledger.rules import RulesClient, RuleRefusedError, rules_for
-from ledger.service import Accepted, Ledger, ReservedRecordTypeError
+from ledger.service import Ledger, ReservedRecordTypeError
 from ledger.timeline import (
     UnknownLoanTimelineError,
     export_loan_timeline,
@@ -34,46 +20,9 @@ from ledger.timeline import (
     verify_timeline,
 )
 from ledger.verify import verify_bundle
+from tests.support.loan_story import LOAN, SUBJECT, Story, tell_story
 
-SUBJECT = keccak(text="borrower")
-LOAN = keccak(text="loan-1")
 embedded_only = pytest.mark.parametrize("chain", ["embedded"], indirect=True)
-
-
-@dataclass
-class Story:
-    ledger: Ledger
-    rules: RulesClient
-    refused: RuleRefusedError
-    loan_id: bytes  # the creation record's hash
-
-
-def tell_story(ledger: Ledger) -> Story:
-    """Bound with two factors and a loan created; the disbursement is refused under R3 (no
-    lending consent); consent is given; then disbursed and repaid in part; all anchored."""
-    rules = rules_for(ledger)
-    platform = next(iter(ledger.platforms.values()))
-    now = ledger.now()
-    base = {"platform": platform.address, "subject": SUBJECT, "timestamp": now}
-
-    def submit(build: object) -> Accepted:
-        return rules.sign_and_submit(platform, SUBJECT, build).accepted  # type: ignore[arg-type]
-
-    submit(lambda prev: Binding(**base, prev=prev, action=BindingAction.BIND, phone=SUBJECT,
-                                account=SUBJECT, factors=factor_mask(
-                                    [VerificationMethod.SMS_OTP, VerificationMethod.LIVENESS])))
-    created = submit(lambda prev: LoanCreation(
-        **base, prev=prev, loan=LOAN, due_times=(now + 30 * 86400, now + 60 * 86400),
-        amounts=(500, 500)))
-    with pytest.raises(RuleRefusedError) as refused:
-        submit(lambda prev: Disbursement(**base, prev=prev, loan=LOAN, amount=1000))
-    submit(lambda prev: Consent(**base, prev=prev, action=ConsentAction.GIVEN,
-                                purpose=Purpose.LENDING, policy_hash=SUBJECT,
-                                expires_at=now + 365 * 86400))
-    submit(lambda prev: Disbursement(**base, prev=prev, loan=LOAN, amount=1000))
-    submit(lambda prev: Repayment(**base, prev=prev, loan=LOAN, amount=500))
-    ledger.seal_and_anchor()
-    return Story(ledger, rules, refused.value, created.row.record_hash)
 
 
 @pytest.fixture
@@ -126,7 +75,6 @@ def test_a_loans_timeline_checks_the_loan_against_the_contract(story: Story) -> 
 
 
 def test_a_loan_timeline_without_a_repayment_is_named(story: Story) -> None:
-    platform = next(iter(story.ledger.platforms))
     timeline = export_loan_timeline(story.ledger, story.loan_id)
     cut = replace(timeline, entries=timeline.entries[:-1])
     verdict = verify_timeline(cut, story.ledger.chain)

@@ -13,6 +13,7 @@ from ledger.cli import app
 from ledger.config import Settings
 from ledger.runtime import open_ledger
 from ledger.store.sqlite import SqliteStore
+from tests.support.loan_story import tell_story
 from tests.test_anchoring import write_bindings
 from tests.test_cli import CLEAN_ENV
 
@@ -105,8 +106,6 @@ def test_an_unreadable_timeline_exits_2(deployment: dict[str, str], tmp_path: Pa
 def loan_deployment(tmp_path: Path, anvil_url: str) -> tuple[dict[str, str], str]:
     """A ledger on anvil holding the refused-then-disbursed loan story; its settings as
     environment variables, and the loan's id."""
-    from tests.test_refusal_records import tell_story
-
     database = str(tmp_path / "loans.sqlite3")
     store = SqliteStore(database)
     ledger = open_ledger(Settings(chain=anvil_url, database=database), store=store)

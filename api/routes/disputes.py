@@ -86,7 +86,7 @@ def _latest_dispute_hash(rules: RulesDep, platform: str, opened: Dispute) -> byt
     latest = None
     for row in rules.ledger.store.records_of_subject(platform, opened.subject):
         if row.record_type == Dispute.TYPE_NAME:
-            record = rules.ledger.record(row.id).record.record
+            record = rules.ledger.read(row).record.record
             if isinstance(record, Dispute) and record.loan == opened.loan:
                 latest = row.record_hash
     return latest

@@ -13,6 +13,7 @@ from ledger.config import DEV_PLATFORM_API_KEY, DEV_REGULATOR_API_KEY, Settings
 from ledger.runtime import open_ledger
 from ledger.service import Ledger
 from ledger.store.sqlite import SqliteStore
+from tests.support.loan_story import served_loan_story
 from tests.support.server import serving
 from tests.test_anchoring import write_bindings
 
@@ -70,13 +71,8 @@ def test_an_unknown_subject_is_404(site: tuple[str, Ledger]) -> None:
 
 @pytest.fixture(scope="module")
 def lender() -> Iterator[tuple[str, bytes]]:
-    """A site holding the refused-then-disbursed loan story; its URL and the loan's id."""
-    from tests.test_refusal_records import tell_story
-
-    ledger = open_ledger(Settings(), chain=EmbeddedChain(), store=SqliteStore())
-    story = tell_story(ledger)
-    with serving(create_app(Settings(), ledger, run_worker=False)) as url:
-        yield url, story.loan_id
+    with served_loan_story() as site:
+        yield site
 
 
 @pytest.mark.parametrize("key", [DEV_REGULATOR_API_KEY, DEV_PLATFORM_API_KEY])

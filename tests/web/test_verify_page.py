@@ -22,6 +22,7 @@ from ledger.runtime import open_ledger
 from ledger.service import Ledger
 from ledger.store.sqlite import SqliteStore
 from ledger.timeline import export_timeline
+from tests.support.loan_story import served_loan_story
 from tests.support.server import serving
 from tests.test_anchoring import write_bindings
 
@@ -152,13 +153,8 @@ def test_a_lookup_with_a_wrong_key_shows_the_refusal(browser: webdriver.Chrome,
 
 @pytest.fixture(scope="module")
 def lender() -> Iterator[tuple[str, bytes]]:
-    """A site holding the refused-then-disbursed loan story; its URL and the loan's id."""
-    from tests.test_refusal_records import tell_story
-
-    ledger = open_ledger(Settings(), chain=EmbeddedChain(), store=SqliteStore())
-    story = tell_story(ledger)
-    with serving(create_app(Settings(), ledger, run_worker=False)) as url:
-        yield url, story.loan_id
+    with served_loan_story() as site:
+        yield site
 
 
 def test_a_regulator_looks_up_a_loans_timeline_and_sees_the_loan_and_its_refusal(
