@@ -25,13 +25,13 @@ from api.routes import (
     timelines,
     verify,
 )
+from ledger.anchoring.worker import AnchorWorker
 from ledger.config import Admin, Settings
 from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
 from ledger.rules import rules_for
 from ledger.runtime import open_ledger
 from ledger.service import Ledger, NotAnchoredError
 from ledger.verify import AnchorCheckCache
-from ledger.worker import AnchorWorker
 
 log = logging.getLogger("bindledger.api")
 
@@ -51,7 +51,10 @@ def create_app(
         worker = None
         if run_worker:
             worker = AnchorWorker(
-                app.state.ledger, settings.anchor_every_records, settings.anchor_every_seconds
+                app.state.ledger,
+                settings.anchor_every_records,
+                settings.anchor_every_seconds,
+                degraded_after=settings.health_degraded_after_seconds,
             )
             worker.start()
         app.state.worker = worker

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -40,11 +40,29 @@ class HeadsPublic(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
+    status: Literal["ok", "degraded"] = Field(
+        description="degraded (HTTP 503) when anchoring has failed, or a head has waited for a "
+        "final anchor, longer than BINDLEDGER_HEALTH_DEGRADED_AFTER_SECONDS, or anchors lost to "
+        "a reorg are being repaired"
+    )
+    reason: Literal["chain_unreachable", "anchor_failing", "anchor_stuck", "reorg_repair"] | None = (
+        Field(None, description="why it is degraded, for machines")
+    )
+    detail: str | None = Field(None, description="why it is degraded, for people")
     chain_id: int = Field(serialization_alias="chainId")
     contract: str
     embedded_chain: bool = Field(serialization_alias="embeddedChain")
     worker_error: str | None = Field(None, serialization_alias="workerError")
+    anchoring_leader: bool | None = Field(
+        None,
+        serialization_alias="anchoringLeader",
+        description="whether this process holds the anchoring lease (null: no worker runs here)",
+    )
+    oldest_unanchored_seconds: float | None = Field(
+        None,
+        serialization_alias="oldestUnanchoredSeconds",
+        description="age of the oldest sealed head without a final anchor",
+    )
 
 
 class ErrorBody(BaseModel):

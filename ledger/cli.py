@@ -57,14 +57,20 @@ def demo(
     out: Annotated[
         Path | None, typer.Option(help="write the proof bundles into this folder")
     ] = None,
+    confirmations: Annotated[
+        int | None,
+        typer.Option(min=0, help="blocks that must follow the anchor's block before its proofs "
+                     "are written (default: 0 on the embedded chain, 2 on a JSON-RPC chain)"),
+    ] = None,
 ) -> None:
-    """Deploy, write records for a few borrowers, anchor, export and verify proof bundles,
-    and show that a tampered bundle fails."""
+    """Deploy, write records for a few borrowers, anchor, wait for the anchor to be final,
+    export and verify proof bundles, and show that a tampered bundle fails."""
     from ledger.demo import run_demo
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     # Each demo deploys its own contract, so its records live in memory with it.
-    settings = Settings(chain=chain or "embedded", contract=None, database=":memory:")
+    settings = Settings(chain=chain or "embedded", contract=None, database=":memory:",
+                        confirmations=confirmations)
     try:
         run_demo(settings, out or Path(tempfile.mkdtemp(prefix="bindledger-demo-")), console)
     except (LedgerError, OSError) as exc:

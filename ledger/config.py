@@ -183,6 +183,24 @@ class Settings(BaseSettings):
     anchor_every_seconds: float = Field(
         30.0, gt=0, description="seal and anchor pending records at least this often (seconds)"
     )
+    confirmations: int | None = Field(
+        None,
+        ge=0,
+        description="blocks that must follow an anchor's block before it is final and its "
+        "proofs are served (default: 0 on the embedded chain, 2 on a JSON-RPC chain; 0 suits "
+        "Besu/QBFT's immediate finality)",
+    )
+    anchor_replace_after_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="an anchor transaction unmined this long is replaced: same nonce, higher fees",
+    )
+    health_degraded_after_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="/healthz says degraded (503) once anchoring has failed, or a head has "
+        "waited for a final anchor, this long",
+    )
 
     @field_validator("ref_secret")
     @classmethod

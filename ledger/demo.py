@@ -66,6 +66,11 @@ def borrower_story(subject_id: str, phone: str, account: str, now: int) -> list[
     ]
 
 
+# How long the demo waits for its anchor to be final (a chain mining a block a second needs
+# a few seconds at the default depth).
+FINALITY_TIMEOUT_SECONDS = 120.0
+
+
 def run_demo(settings: Settings, out: Path, console: Console) -> None:
     ledger = open_ledger(settings)
     platform = settings.platform_list[0]
@@ -81,6 +86,10 @@ def run_demo(settings: Settings, out: Path, console: Console) -> None:
             accepted = _submit(ledger, rules, platform, doc)
         last_ids.append(accepted.row.id)
     heads = ledger.seal_and_anchor()
+    if ledger.store.unfinished_heads():
+        console.print(f"waiting for {ledger.anchorer.policy.confirmations} block(s) to follow "
+                      "the anchor's block…")
+        heads += ledger.anchorer.settle(FINALITY_TIMEOUT_SECONDS)
     head = heads[-1]
     console.print(f"anchored head of {head.tree_size} records in block {head.block_number}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from ledger.anchoring import AnchorPolicy, default_confirmations
 from ledger.anchors import AnchorContract
 from ledger.chain.client import ChainClient, connect_chain
 from ledger.config import ConfigError, Settings
@@ -12,7 +13,7 @@ from ledger.drafts import Referencer
 from ledger.errors import LedgerStateError
 from ledger.rules import REGULATOR_ROLE, RulesClient, attach_rules
 from ledger.service import Ledger
-from ledger.store.base import AnchorState, Store
+from ledger.store.base import ON_CHAIN_STATES, Store
 from ledger.store.sqlite import SqliteStore
 
 log = logging.getLogger("bindledger.runtime")
@@ -66,9 +67,19 @@ def open_ledger(
         chain.fund(regulator.address)
     chain.fund(settings.relayer_account.address)
     refs = Referencer(settings.ref_secret.encode())
-    ledger = Ledger(store, chain, contract, settings.platform_list, refs)
+    ledger = Ledger(store, chain, contract, settings.platform_list, refs,
+                    policy=anchor_policy(settings, chain))
     attach_rules(ledger, RulesClient(ledger, settings.relayer_account, settings.regulator_list))
     return ledger
+
+
+def anchor_policy(settings: Settings, chain: ChainClient) -> AnchorPolicy:
+    """The anchoring policy the settings ask for, with the chain's default depth."""
+    confirmations = settings.confirmations
+    return AnchorPolicy(
+        confirmations=default_confirmations(chain) if confirmations is None else confirmations,
+        replace_after_seconds=settings.anchor_replace_after_seconds,
+    )
 
 
 def database_path(settings: Settings, chain: ChainClient) -> str:
@@ -79,10 +90,16 @@ def database_path(settings: Settings, chain: ChainClient) -> str:
 
 
 def check_anchors_on_chain(store: Store, contract: AnchorContract) -> None:
-    """Refuse a chain or contract that does not hold the latest anchor of every platform."""
+    """Refuse a chain or contract other than the one this database anchors in. A chain that
+    lost some of the database's anchors (a reorg, a node restarted from an older state) is
+    not refused: the anchoring watcher finds them and anchors them again."""
     chain_id = contract.chain.chain_id
     for platform in store.platforms():
-        head = store.latest_head(platform, AnchorState.ANCHORED)
+        head = max(
+            (h for h in store.heads(platform) if h.state in ON_CHAIN_STATES),
+            key=lambda h: h.tree_size,
+            default=None,
+        )
         if head is None:
             continue
         if head.chain_id != chain_id or head.contract != contract.address:
@@ -91,9 +108,10 @@ def check_anchors_on_chain(store: Store, contract: AnchorContract) -> None:
                 f"{head.chain_id}, not in {contract.address} on chain {chain_id}"
             )
         if not contract.is_head(platform, head.tree_size, head.root_hash):
-            raise ForeignChainError(
-                f"chain {chain_id} does not hold platform {platform}'s anchored head of size "
-                f"{head.tree_size} (root {to_hex(head.root_hash)}): wrong or reset chain"
+            log.warning(
+                "chain %d does not hold platform %s's anchored head of size %d (root %s): "
+                "it will be anchored again",
+                chain_id, platform, head.tree_size, to_hex(head.root_hash),
             )
 
 

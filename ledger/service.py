@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from eth_utils.address import is_address, to_checksum_address
 
+from ledger.anchoring import Anchorer, AnchorPolicy, default_confirmations
+from ledger.anchoring.lifecycle import DivergedLogError
 from ledger.anchors import AnchorContract
-from ledger.chain.client import ChainClient, ChainError, SentTransaction, TransactionFailedError
+from ledger.chain.client import ChainClient
 from ledger.config import Platform
 from ledger.core.bundle import AnchorRef, ProofBundle
 from ledger.core.encoding import to_hex
@@ -29,7 +31,14 @@ from ledger.core.records import (
 )
 from ledger.drafts import Referencer
 from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
-from ledger.store.base import AnchorState, HeadRow, RecordNotStoredError, RecordRow, Store
+from ledger.store.base import (
+    AnchorState,
+    Fence,
+    HeadRow,
+    RecordNotStoredError,
+    RecordRow,
+    Store,
+)
 
 log = logging.getLogger("bindledger.ledger")
 
@@ -81,10 +90,6 @@ class NotAnchoredError(LedgerStateError):
     """The record is stored but no anchored head includes it yet."""
 
 
-class DivergedLogError(LedgerStateError):
-    """The chain holds a head that the local log does not reproduce: refuse to go on."""
-
-
 @dataclass(frozen=True)
 class Accepted:
     """What a platform gets back when a record is durable."""
@@ -104,6 +109,7 @@ class Ledger:
         platforms: list[Platform],
         refs: Referencer,
         clock: Callable[[], float] = time.time,
+        policy: AnchorPolicy | None = None,
     ) -> None:
         self.store = store
         self.refs = refs
@@ -120,6 +126,9 @@ class Ledger:
         self._log_lock = threading.Lock()
         self._durable = _DurableNotifier(store)
         self.on_record: Callable[[str, int], None] | None = None  # worker hook: (platform, pending)
+        self.anchorer = Anchorer(
+            self, policy or AnchorPolicy(confirmations=default_confirmations(chain)), clock
+        )
 
     # -- records ---------------------------------------------------------------
 
@@ -303,15 +312,20 @@ class Ledger:
         return Accepted(row, SignedRecord.from_json(json.loads(row.body)))
 
     def is_anchored(self, row: RecordRow) -> bool:
+        """Whether a final anchor includes the record."""
         return self.store.covering_head(row.platform, row.leaf_index) is not None
 
     def proof_bundle(self, record_id: int) -> ProofBundle:
-        """The record's proof against the smallest anchored head that includes it."""
+        """The record's proof against the smallest FINAL head that includes it: a bundle is
+        only ever served for an anchor deep enough to stand (see ledger.anchoring), and asking
+        again after a reorg gives the anchor that replaced a lost one.
+
+        Raises NotAnchoredError, saying how far its anchor is, when there is none yet."""
         accepted = self.record(record_id)
         row = accepted.row
         head = self.store.covering_head(row.platform, row.leaf_index)
         if head is None:
-            raise NotAnchoredError(f"record {record_id} is not anchored yet; anchor and retry")
+            raise NotAnchoredError(self._not_final_reason(row))
         assert head.tx_hash and head.block_hash and head.block_number is not None
         assert head.block_time is not None and head.chain_id is not None and head.contract
         path = self._log(row.platform).inclusion_proof(row.leaf_index, head.tree_size)
@@ -334,17 +348,30 @@ class Ledger:
             ),
         )
 
+    def _not_final_reason(self, row: RecordRow) -> str:
+        included = self.store.covering_head(row.platform, row.leaf_index, AnchorState.INCLUDED)
+        if included is not None and included.block_number is not None:
+            depth = self.anchorer.policy.confirmations
+            return (
+                f"record {row.id} is anchored in block {included.block_number}, not yet final: "
+                f"its anchor counts once {depth} block(s) follow it; retry then"
+            )
+        return f"record {row.id} is not anchored yet; anchor and retry"
+
     # -- heads and anchors -----------------------------------------------------
 
     def pending(self, platform: str) -> int:
         """Records of the platform not yet in any sealed head."""
         return self._log(platform).size - self._latest_size(platform)
 
-    def seal(self, platform: str, on_grid: int = 1) -> HeadRow | None:
+    def seal(
+        self, platform: str, on_grid: int = 1, fence: Fence | None = None
+    ) -> HeadRow | None:
         """Seal the platform's log into a head, if it grew since the last one.
 
         With `on_grid` > 1, the head is the largest multiple of `on_grid` records, and later
-        records stay pending (nothing is sealed if that does not grow the last head). Heads on
+        records stay pending (nothing is sealed if that does not grow the last head). `fence`
+        is the anchoring lease's, where one is held (see ledger.anchoring). Heads on
         the grid of the batch size have consistency proofs of a few nodes (6 or 7 at a million
         records) where an off-grid size needs up to 2 log2(size), and each node costs about
         1 300 gas on chain.
@@ -355,96 +382,22 @@ class Ledger:
             size = merkle.size - merkle.size % on_grid
             if size <= latest:
                 return None
-            head = self.store.add_head(platform, size, merkle.root(size), self.now())
+            head = self.store.add_head(platform, size, merkle.root(size), self.now(), fence)
             self._sealed_sizes[platform] = head.tree_size
             return head
 
     def seal_and_anchor(self, on_grid: int = 1) -> list[HeadRow]:
-        """Seal every platform with pending records and anchor all unfinished heads."""
-        for platform in self.platforms:
-            self.seal(platform, on_grid)
-        return self.anchor_unfinished()
+        """Seal every platform with pending records and advance every unfinished head as far
+        as it goes now (see ledger.anchoring); safe to call again, and after a crash."""
+        return self.anchorer.seal_and_anchor(on_grid)
 
     def anchor_unfinished(self, platform: str | None = None) -> list[HeadRow]:
-        """Anchor every sealed or sent head (of one platform, or all), oldest first; safe to
-        call again after a crash."""
-        done = []
-        with self._anchor_lock:
-            for head in self.store.unfinished_heads():
-                if platform is None or head.platform == platform:
-                    done.append(self._anchor(head))
-        return done
+        """Advance every unfinished head (of one platform, or all) as far as it goes now."""
+        return self.anchorer.anchor_unfinished(platform)
 
-    def _anchor(self, head: HeadRow) -> HeadRow:
-        platform = self.platform(head.platform)
-        if head.state is AnchorState.SENT and head.tx_hash is not None:
-            receipt = self.chain.receipt(head.tx_hash)
-            if receipt is not None and receipt.status == 1:
-                return self._mark_anchored(head, head.tx_hash)
-            if receipt is None and head.raw_tx is not None:
-                try:
-                    # The transaction may still be waiting in a node's pool, or was lost with
-                    # a restarted node: sending the same bytes again is harmless either way.
-                    self.chain.broadcast(_sent(head))
-                    self.chain.wait_for_receipt(head.tx_hash)
-                    return self._mark_anchored(head, head.tx_hash)
-                except (ChainError, TransactionFailedError) as exc:
-                    log.warning(
-                        "stored anchor tx %s not mined (%s); signing anew",
-                        to_hex(head.tx_hash),
-                        exc,
-                    )
-        on_chain = self.contract.latest_head(head.platform)
-        if on_chain.size >= head.tree_size:
-            raise DivergedLogError(
-                f"chain already holds a head of size {on_chain.size} for {head.platform}, "
-                f"but local head {head.tree_size} has no anchoring transaction"
-            )
-        merkle = self._log(head.platform)
-        if on_chain.size and merkle.root(on_chain.size) != on_chain.root:
-            raise DivergedLogError(
-                f"the chain's head of size {on_chain.size} for {head.platform} has root "
-                f"{to_hex(on_chain.root)}; the local log gives {to_hex(merkle.root(on_chain.size))}"
-            )
-        proof = merkle.consistency_proof(on_chain.size, head.tree_size) if on_chain.size else []
-        call = self.contract.anchor_call(head.tree_size, head.root_hash, proof)
-        sent = self.chain.sign_call(platform.account, call)
-        # Stored before it is sent: after a crash we find it and finish it, never send twice.
-        self.store.mark_sent(
-            head.platform,
-            head.tree_size,
-            self.chain.chain_id,
-            self.contract.address,
-            sent.tx_hash,
-            sent.raw,
-        )
-        self.chain.broadcast(sent)
-        self.chain.wait_for_receipt(sent.tx_hash)
-        return self._mark_anchored(head, sent.tx_hash)
-
-    def _mark_anchored(self, head: HeadRow, tx_hash: bytes) -> HeadRow:
-        receipt = self.chain.wait_for_receipt(tx_hash)
-        block = self.chain.block(receipt.block_number)
-        if block is None:
-            raise ChainError(f"block {receipt.block_number} of the anchor is not available")
-        self.store.mark_anchored(
-            head.platform,
-            head.tree_size,
-            tx_hash,
-            receipt.block_number,
-            receipt.block_hash,
-            block.timestamp,
-        )
-        log.info(
-            "anchored head size=%d root=%s for %s in block %d",
-            head.tree_size,
-            to_hex(head.root_hash),
-            head.platform,
-            receipt.block_number,
-        )
-        anchored = self.store.latest_head(head.platform, AnchorState.ANCHORED)
-        assert anchored is not None
-        return anchored
+    def merkle_log(self, platform: str) -> MerkleLog:
+        """The platform's Merkle log, as far as it is stored."""
+        return self._log(platform)
 
     # -- internals ---------------------------------------------------------------
 
@@ -530,11 +483,6 @@ def _settle(settled: list[_Outcome]) -> None:
             future.set_result(None)
         else:
             future.set_exception(error)
-
-
-def _sent(head: HeadRow) -> SentTransaction:
-    assert head.tx_hash is not None and head.raw_tx is not None
-    return SentTransaction(head.tx_hash, head.raw_tx)
 
 
 __all__ = [

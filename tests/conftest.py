@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +16,11 @@ from ledger.store.sqlite import SqliteStore
 from tests.support.anvil import running_anvil
 
 CHAIN_KINDS = ["embedded", "anvil"]
+
+# The shared suite runs on an automining anvil, where no block follows a round's last anchor:
+# there, anchors count as final at once. Confirmation depth, reorgs and lost blocks are tested
+# in tests/anchoring, which set their own depth. Subprocesses (serve, the CLI) inherit this.
+os.environ.setdefault("BINDLEDGER_CONFIRMATIONS", "0")
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ledger.anchors import AnchorContract, ForeignContractError
-from ledger.chain.client import ChainClient
+from ledger.chain.client import ChainClient, SentTransaction
 from ledger.config import Settings
 from ledger.core.bundle import ProofBundle
 from ledger.core.records import Binding, BindingAction
@@ -42,7 +42,7 @@ def test_pending_records_are_sealed_and_anchored_in_one_transaction(ledger_: Led
     heads = ledger_.seal_and_anchor()
     assert [h.tree_size for h in heads] == [5]
     head = heads[0]
-    assert head.state is AnchorState.ANCHORED and head.tx_hash and head.block_hash
+    assert head.state is AnchorState.FINAL and head.tx_hash and head.block_hash
     assert ledger_.contract.is_head(platform_of(ledger_), 5, head.root_hash)
     for record_id in ids:
         assert verify_bundle(ledger_.proof_bundle(record_id), ledger_.chain).verified
@@ -93,7 +93,8 @@ def test_crash_after_storing_the_transaction_before_sending_it_is_recovered(
     assert unfinished.state is AnchorState.SENT and unfinished.tx_hash
 
     restarted = Ledger(ledger_.store, ledger_.chain, ledger_.contract,
-                       list(ledger_.platforms.values()), ledger_.refs)
+                       list(ledger_.platforms.values()), ledger_.refs,
+                       policy=ledger_.anchorer.policy)
     (head,) = restarted.anchor_unfinished()
     assert head.tx_hash == unfinished.tx_hash  # the stored transaction, not a second one
     assert restarted.contract.contract.functions.headCount(platform_of(ledger_)).call() == 1
@@ -104,11 +105,14 @@ def test_crash_after_sending_before_the_receipt_is_recovered(
     write_bindings(ledger_, 2)
     ledger_.seal(platform_of(ledger_))
 
-    def crash(*_: object, **__: object) -> None:
+    broadcast = ledger_.chain.broadcast
+
+    def send_then_crash(sent: SentTransaction) -> None:
+        broadcast(sent)
         raise Crash
 
     with monkeypatch.context() as m:
-        m.setattr(ledger_.chain, "wait_for_receipt", crash)
+        m.setattr(ledger_.chain, "broadcast", send_then_crash)
         with pytest.raises(Crash):
             ledger_.anchor_unfinished()
     (sent,) = ledger_.store.unfinished_heads()
@@ -116,9 +120,10 @@ def test_crash_after_sending_before_the_receipt_is_recovered(
     ledger_.chain.wait_for_receipt(sent.tx_hash)  # it did reach the chain
 
     restarted = Ledger(ledger_.store, ledger_.chain, ledger_.contract,
-                       list(ledger_.platforms.values()), ledger_.refs)
+                       list(ledger_.platforms.values()), ledger_.refs,
+                       policy=ledger_.anchorer.policy)
     (head,) = restarted.anchor_unfinished()
-    assert head.tx_hash == sent.tx_hash and head.state is AnchorState.ANCHORED
+    assert head.tx_hash == sent.tx_hash and head.state is AnchorState.FINAL
     assert restarted.contract.contract.functions.headCount(platform_of(ledger_)).call() == 1
     assert restarted.anchor_unfinished() == []
 
@@ -127,7 +132,8 @@ def test_a_restarted_ledger_rebuilds_its_log_from_the_store(ledger_: Ledger) -> 
     ids = write_bindings(ledger_, 4)
     ledger_.seal_and_anchor()
     restarted = Ledger(ledger_.store, ledger_.chain, ledger_.contract,
-                       list(ledger_.platforms.values()), ledger_.refs)
+                       list(ledger_.platforms.values()), ledger_.refs,
+                       policy=ledger_.anchorer.policy)
     write_bindings(restarted, 2, "later")
     restarted.seal_and_anchor()
     assert verify_bundle(restarted.proof_bundle(ids[1]), restarted.chain).verified

@@ -27,7 +27,7 @@ from ledger.cli import app
 from ledger.config import Settings
 from ledger.core.bundle import MAX_BUNDLE_BYTES
 from ledger.runtime import open_ledger
-from tests.support.anvil import free_port, running_anvil
+from tests.support.anvil import mining, free_port, running_anvil
 from tests.support.api import BINDING, CONSENT, VERIFICATION, client
 from tests.support.server import serving
 
@@ -252,7 +252,10 @@ def test_the_bundles_of_a_demo_on_anvil_verify_with_the_cli(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anvil_url: str) -> None:
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "out"
-    assert run("demo", "--chain", anvil_url, "--out", str(out)).exit_code == 0
+    with mining(anvil_url):  # the demo waits for its anchor to be final at the default depth
+        demo = run("demo", "--chain", anvil_url, "--out", str(out))
+    assert demo.exit_code == 0, demo.output
+    assert "waiting for 2 block(s) to follow the anchor's block" in demo.stdout
 
     genuine = run("verify", str(out / "record-1.proof.json"), "--chain", anvil_url)
     tampered = run("verify", str(out / "tampered.proof.json"), "--chain", anvil_url)
@@ -265,10 +268,12 @@ def test_the_bundles_of_a_demo_on_anvil_verify_with_the_cli(
 def test_the_demo_on_a_json_rpc_chain_can_run_twice_from_the_same_folder(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anvil_url: str) -> None:
     monkeypatch.chdir(tmp_path)
-    first = run("demo", "--chain", anvil_url, "--out", str(tmp_path / "one"))
+    first = run("demo", "--chain", anvil_url, "--out", str(tmp_path / "one"),
+                "--confirmations", "0")
     assert first.exit_code == 0, first.output
 
-    second = run("demo", "--chain", anvil_url, "--out", str(tmp_path / "two"))
+    second = run("demo", "--chain", anvil_url, "--out", str(tmp_path / "two"),
+                 "--confirmations", "0")
 
     assert second.exit_code == 0, second.output
 

@@ -10,7 +10,7 @@ import pytest
 from ledger.chain.client import ChainError
 from ledger.service import Ledger
 from ledger.store.base import AnchorState
-from ledger.worker import AnchorWorker
+from ledger.anchoring.worker import AnchorWorker
 from tests.test_anchoring import platform_of, write_bindings
 
 WAIT_LIMIT = 20.0
@@ -25,7 +25,7 @@ def eventually(condition: Callable[[], bool]) -> None:
 
 def anchored_sizes(ledger: Ledger) -> list[int]:
     return [h.tree_size for h in ledger.store.heads(platform_of(ledger))
-            if h.state is AnchorState.ANCHORED]
+            if h.state is AnchorState.FINAL]
 
 
 def test_a_head_is_anchored_once_n_records_are_pending(ledger_: Ledger) -> None:
@@ -75,7 +75,7 @@ def test_a_failing_chain_is_retried_and_nothing_accepted_is_lost(
         real(sent)  # type: ignore[arg-type]
 
     monkeypatch.setattr(ledger_.chain, "broadcast", flaky)
-    monkeypatch.setattr("ledger.worker.RETRY_DELAY_SECONDS", 0.1)
+    monkeypatch.setattr("ledger.anchoring.worker.RETRY_DELAY_SECONDS", 0.1)
     worker = AnchorWorker(ledger_, every_records=2, every_seconds=3600)
     worker.start()
     try:

@@ -9,9 +9,9 @@ from api.auth import AdminDep
 from api.deps import LedgerDep
 from api.limits import GuardedRoute
 from api.models import AdminStatus, PlatformStatus, WorkerStatus
+from ledger.anchoring.worker import AnchorWorker
 from ledger.service import Ledger
 from ledger.store.base import AnchorState
-from ledger.worker import AnchorWorker
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=GuardedRoute)
 
@@ -36,7 +36,7 @@ def status(ledger: LedgerDep, _admin: AdminDep, request: Request) -> AdminStatus
 def _platform_status(ledger: Ledger, address: str) -> PlatformStatus:
     pending = ledger.pending(address)
     sealed = ledger.store.latest_head(address)
-    anchored = ledger.store.latest_head(address, AnchorState.ANCHORED)
+    anchored = ledger.store.latest_head(address, AnchorState.FINAL)
     sealed_size = sealed.tree_size if sealed else 0
     anchored_size = anchored.tree_size if anchored else 0
     return PlatformStatus(

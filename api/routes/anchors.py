@@ -44,5 +44,5 @@ def latest_heads(
 ) -> HeadsPublic:
     """The latest anchored head of each platform (public: heads reveal nothing personal)."""
     platforms = [ledger.platform(platform).address] if platform else list(ledger.platforms)
-    heads = [ledger.store.latest_head(p, AnchorState.ANCHORED) for p in platforms]
+    heads = [ledger.store.latest_head(p, AnchorState.FINAL) for p in platforms]
     return HeadsPublic(heads=[_public(h) for h in heads if h is not None])

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ledger.anchoring.worker import AnchorWorker
 from ledger.bench.common import REPO_ROOT, free_port, percentile, platform_account
 from ledger.chain.client import ChainClient
 from ledger.config import DEV_PLATFORM_API_KEY, Settings
@@ -30,7 +31,6 @@ from ledger.runtime import open_ledger
 from ledger.service import Ledger
 from ledger.store.base import AnchorState
 from ledger.verify import AnchorCheckCache, verify_bundle
-from ledger.worker import AnchorWorker
 
 Progress = Callable[[int], None]
 ANCHOR_WAIT_LIMIT = 300.0
@@ -158,13 +158,13 @@ def _in_process(
         raise errors[0]
 
     def all_anchored() -> bool:
-        head = ledger.store.latest_head(platform, AnchorState.ANCHORED)
+        head = ledger.store.latest_head(platform, AnchorState.FINAL)
         return head is not None and head.tree_size >= records
 
     worker.every_seconds = 0.05
     anchored_after = _wait_anchored(all_anchored)
     worker.stop()
-    heads = [h for h in ledger.store.heads(platform) if h.state is AnchorState.ANCHORED]
+    heads = [h for h in ledger.store.heads(platform) if h.state is AnchorState.FINAL]
 
     sample = [ledger.proof_bundle(ids[i * len(ids) // verifications]) for i in range(verifications)]
     # Cold: every check read from the chain, as for a lone bundle.

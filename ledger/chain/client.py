@@ -12,12 +12,15 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+import rlp  # type: ignore[import-untyped]
 from eth_account.signers.local import LocalAccount
+from eth_account.typed_transactions.typed_transaction import TypedTransaction
+from eth_utils import big_endian_to_int  # type: ignore[attr-defined]
 from hexbytes import HexBytes
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import TransactionNotFound, Web3Exception
-from web3.types import RPCEndpoint, TxParams, Wei
+from web3.types import Nonce, RPCEndpoint, TxParams, Wei
 
 from ledger.artifacts import Artifact
 from ledger.chain.reverts import revert_data
@@ -47,6 +50,49 @@ class TransactionFailedError(ChainError):
 class SentTransaction:
     tx_hash: bytes
     raw: bytes
+
+
+@dataclass(frozen=True)
+class Fees:
+    """What a transaction offers to pay per gas (EIP-1559), or its legacy gas price, which is
+    then held in both fields."""
+
+    max_fee: int
+    priority_fee: int
+    legacy: bool = False
+
+    def bumped(self, factor_percent: int) -> Fees:
+        """Fees a node accepts as a replacement of this one: at least `factor_percent`% more
+        on both (geth and anvil ask 10% more; one wei more rounds the division up)."""
+        return Fees(
+            self.max_fee * factor_percent // 100 + 1,
+            self.priority_fee * factor_percent // 100 + 1,
+            self.legacy,
+        )
+
+    @staticmethod
+    def of(raw: bytes) -> Fees:
+        """The fees of a signed transaction."""
+        tx = decode_transaction(raw)
+        if "maxFeePerGas" in tx:
+            return Fees(int(tx["maxFeePerGas"]), int(tx["maxPriorityFeePerGas"]))
+        price = int(tx["gasPrice"])
+        return Fees(price, price, legacy=True)
+
+
+def decode_transaction(raw: bytes) -> dict[str, Any]:
+    """The fields of a signed transaction (typed, EIP-2718, or legacy)."""
+    if raw and raw[0] <= 0x7F:
+        return dict(TypedTransaction.from_bytes(HexBytes(raw)).as_dict())
+    nonce, gas_price, gas, to, value, data, *_signature = rlp.decode(raw)
+    return {
+        "nonce": big_endian_to_int(nonce),
+        "gasPrice": big_endian_to_int(gas_price),
+        "gas": big_endian_to_int(gas),
+        "to": to,
+        "value": big_endian_to_int(value),
+        "data": data,
+    }
 
 
 @dataclass(frozen=True)
@@ -118,17 +164,25 @@ class ChainClient(ABC):
         account: LocalAccount,
         call: ContractFunction | ContractConstructor,
         gas: int | None = None,
+        nonce: int | None = None,
+        fees: Fees | None = None,
     ) -> SentTransaction:
-        """Sign a contract call with the account's next nonce; nothing is sent yet.
+        """Sign a contract call with the account's next nonce (or `nonce`, to replace a
+        transaction, with `fees`); nothing is sent yet.
 
         Without `gas`, the call is estimated first, so a call that would revert raises
         TransactionFailedError carrying the revert data instead of burning gas.
         """
         params: TxParams = {
             "from": account.address,
-            "nonce": self.web3.eth.get_transaction_count(account.address, "pending"),
+            "nonce": Nonce(self.next_nonce(account.address) if nonce is None else nonce),
             "chainId": self.chain_id,
         }
+        if fees is not None and fees.legacy:
+            params["gasPrice"] = Wei(fees.max_fee)
+        elif fees is not None:
+            params["maxFeePerGas"] = Wei(fees.max_fee)
+            params["maxPriorityFeePerGas"] = Wei(fees.priority_fee)
         if gas is None:
             try:
                 gas = int(call.estimate_gas({"from": account.address}) * 12 // 10)
@@ -214,6 +268,21 @@ class ChainClient(ABC):
         if code:
             self._code[address] = (now, code)
         return code
+
+    def next_nonce(self, address: str) -> int:
+        """The nonce of the account's next transaction, counting those still in the pool."""
+        return int(self.web3.eth.get_transaction_count(Web3.to_checksum_address(address),
+                                                       "pending"))
+
+    def mined_nonce(self, address: str) -> int:
+        """How many of the account's transactions are in the latest block's state: a stored
+        transaction with a lower nonce and no receipt can never be mined."""
+        return int(self.web3.eth.get_transaction_count(Web3.to_checksum_address(address),
+                                                       "latest"))
+
+    def block_number(self) -> int:
+        """The number of the latest block."""
+        return int(self.web3.eth.block_number)
 
     def _is_known(self, tx_hash: bytes) -> bool:
         try:

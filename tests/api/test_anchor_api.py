@@ -38,7 +38,7 @@ def test_anchoring_seals_the_pending_records_into_one_head_on_chain(
     assert response.status_code == 200
     [head] = response.json()["heads"]
     assert set(head) == HEAD_MEMBERS
-    assert (head["platform"], head["treeSize"], head["state"]) == (ADDRESS_A, 3, "ANCHORED")
+    assert (head["platform"], head["treeSize"], head["state"]) == (ADDRESS_A, 3, "FINAL")
     assert HEX32.fullmatch(head["rootHash"]) and HEX32.fullmatch(head["txHash"])
     root = bytes.fromhex(head["rootHash"][2:])
     assert ledger_.contract.is_head(ADDRESS_A, 3, root)
@@ -140,5 +140,9 @@ def test_health_names_the_chain_and_the_contract_publicly(shared: Shared) -> Non
         "contract": shared.ledger.contract.address,
         "embeddedChain": shared.ledger.chain.embedded,
         "workerError": None,  # run_worker=False: no worker, so no error
+        "reason": None,
+        "detail": None,
+        "anchoringLeader": None,
+        "oldestUnanchoredSeconds": None,
     }
 

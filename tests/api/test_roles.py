@@ -217,7 +217,7 @@ def test_an_admin_anchors_every_platforms_records_and_reads_the_status(
         ]}
         heads = admin.post("/v1/anchor").json()["heads"]
         assert {(h["platform"], h["treeSize"], h["state"]) for h in heads} == {
-            (ADDRESS_A, 2, "ANCHORED"), (ADDRESS_B, 1, "ANCHORED")}
+            (ADDRESS_A, 2, "FINAL"), (ADDRESS_B, 1, "FINAL")}
         after = admin.get("/v1/admin/status").json()["platforms"]
         assert [(p["pending"], p["unanchored"], p["sealedTreeSize"], p["anchoredTreeSize"])
                 for p in after] == [(0, 0, 2, 2), (0, 0, 1, 1)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,11 +24,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_anvil(*extra_args: str) -> Iterator[str]:
-    """Yields the node's URL; the process is stopped when the block ends."""
+def running_anvil(*extra_args: str, port: int | None = None) -> Iterator[str]:
+    """Yields the node's URL (on `port`, to restart a node where it was); the process is
+    stopped when the block ends."""
     if not ANVIL.exists():
         raise RuntimeError(f"{ANVIL} is missing: run `npm ci` (make test does)")
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen(
         [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--silent", *extra_args],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -57,3 +59,23 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
         except requests.RequestException:
             time.sleep(0.1)
     raise RuntimeError(f"anvil did not answer at {url} within {START_TIMEOUT} s")
+
+
+@contextmanager
+def mining(url: str, every: float = 0.2) -> Iterator[None]:
+    """A node that mines a block every `every` seconds while the block runs, as a chain with a
+    block time does (the session's anvil mines only when a transaction comes)."""
+    stop = threading.Event()
+
+    def mine() -> None:
+        while not stop.wait(every):
+            requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "evm_mine",
+                                     "params": []}, timeout=5)
+
+    thread = threading.Thread(target=mine, name="miner", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(10)
