@@ -13,6 +13,7 @@ from typing import Any
 from ledger.store.base import (
     AnchorState,
     HeadRow,
+    IdempotencyKeyConflictError,
     RecordNotStoredError,
     RecordRow,
     Store,
@@ -45,6 +46,14 @@ CREATE TABLE IF NOT EXISTS heads (
     block_hash   BLOB,
     block_time   INTEGER,
     PRIMARY KEY (platform, tree_size)
+);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    platform    TEXT    NOT NULL,
+    key_hash    BLOB    NOT NULL,
+    fingerprint BLOB    NOT NULL,
+    record_id   INTEGER NOT NULL REFERENCES records (id),
+    created_at  INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER)),
+    PRIMARY KEY (platform, key_hash)
 );
 """
 
@@ -393,6 +402,35 @@ class SqliteStore(Store):
                     tree_size,
                 ),
             )
+
+    def idempotency_key(self, platform: str, key: bytes) -> tuple[bytes, int] | None:
+        rows = self._query(
+            "SELECT fingerprint, record_id FROM idempotency_keys"
+            " WHERE platform = ? AND key_hash = ?",
+            platform,
+            key,
+        )
+        return (bytes(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def remember_idempotency_key(
+        self, platform: str, key: bytes, fingerprint: bytes, record_id: int
+    ) -> None:
+        with self._write() as conn:
+            known = conn.execute(
+                "SELECT fingerprint, record_id FROM idempotency_keys"
+                " WHERE platform = ? AND key_hash = ?",
+                (platform, key),
+            ).fetchone()
+            if known is None:
+                conn.execute(
+                    "INSERT INTO idempotency_keys (platform, key_hash, fingerprint, record_id)"
+                    " VALUES (?, ?, ?, ?)",
+                    (platform, key, fingerprint, record_id),
+                )
+            elif (bytes(known[0]), int(known[1])) != (fingerprint, record_id):
+                raise IdempotencyKeyConflictError(
+                    "this idempotency key is remembered for another request"
+                )
 
     def close(self) -> None:
         with self._lock:
