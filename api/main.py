@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.auth import Keyring, identify
+from api.models import CHAIN_RETRY_AFTER_SECONDS
 from api.routes import (
     admin,
     anchors,
@@ -26,6 +27,8 @@ from api.routes import (
     verify,
 )
 from ledger.anchoring.worker import AnchorWorker
+from ledger.chain.client import ChainUnreachableError
+from ledger.chain.redact import redact_text
 from ledger.config import Admin, Settings
 from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
 from ledger.rules import rules_for
@@ -101,9 +104,17 @@ def _status_of(exc: LedgerError) -> int:
 async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, LedgerError)
     code = _status_of(exc)
+    # Messages of BindLedger's errors name a node by scheme and host only; anything quoted
+    # from elsewhere is redacted once more, for the answer and the log alike.
+    detail = redact_text(str(exc))
     if code >= 500:
-        log.error("%s %s failed: %s", request.method, request.url.path, exc)
-    return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=code)
+        log.error("%s %s failed: %s", request.method, request.url.path, detail)
+    headers = None
+    if isinstance(exc, ChainUnreachableError):
+        headers = {"Retry-After": str(CHAIN_RETRY_AFTER_SECONDS)}
+    return JSONResponse(
+        {"detail": detail, "error": type(exc).__name__}, status_code=code, headers=headers
+    )
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:

@@ -69,6 +69,30 @@ class ErrorBody(BaseModel):
     detail: Any
 
 
+class LedgerErrorBody(BaseModel):
+    detail: str = Field(description="what went wrong, for people")
+    error: str = Field(description="the error's name, for programs (e.g. ChainUnreachableError)")
+
+
+# A client may retry a 503 for an unreachable chain after this many seconds (Retry-After).
+CHAIN_RETRY_AFTER_SECONDS = 5
+
+CHAIN_UNREACHABLE: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": LedgerErrorBody,
+        "description": "cannot check: chain unreachable. The JSON-RPC node does not answer "
+        '(`"error": "ChainUnreachableError"`); nothing was concluded. Retry after the '
+        "`Retry-After` header's seconds.",
+        "headers": {
+            "Retry-After": {
+                "description": "seconds to wait before retrying",
+                "schema": {"type": "integer"},
+            }
+        },
+    }
+}
+
+
 class PlatformStatus(BaseModel):
     platform: str = Field(description="the platform's address")
     name: str

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ledger.anchors import AnchorContract
-from ledger.chain.client import ChainError, connect_chain
+from ledger.chain.client import ChainError, ChainUnreachableError, connect_chain
 from ledger.config import Settings, describe_settings
 from ledger.core.bundle import BundleDecodeError, ProofBundle
 from ledger.core.encoding import from_hex
@@ -162,14 +162,19 @@ def verify(
         raise _fail(str(exc), EXIT_CHAIN_UNREACHABLE) from None
     from ledger.verify import verify_bundle
 
-    if isinstance(parsed, Timeline):
-        timeline_verdict = verify_timeline(parsed, client)
+    checked: Verdict | TimelineVerdict
+    try:
+        checked = (verify_timeline(parsed, client) if isinstance(parsed, Timeline)
+                   else verify_bundle(parsed, client))
+    except ChainUnreachableError as exc:  # the node went away during the checks
+        raise _fail(str(exc), EXIT_CHAIN_UNREACHABLE) from None
+    if isinstance(checked, TimelineVerdict):
         if as_json:
-            console.print_json(json.dumps(timeline_verdict.to_json()))
+            console.print_json(json.dumps(checked.to_json()))
         else:
-            print_timeline_verdict(timeline_verdict)
-        raise typer.Exit(EXIT_VERIFIED if timeline_verdict.verified else EXIT_NOT_VERIFIED)
-    verdict = verify_bundle(parsed, client)
+            print_timeline_verdict(checked)
+        raise typer.Exit(EXIT_VERIFIED if checked.verified else EXIT_NOT_VERIFIED)
+    verdict = checked
     if as_json:
         console.print_json(json.dumps(verdict.to_json()))
     else:

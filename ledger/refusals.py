@@ -17,7 +17,8 @@ from typing import Any
 from web3 import Web3
 
 from ledger.artifacts import Artifact, load_artifact
-from ledger.chain.client import ChainClient
+from ledger.chain.client import ChainClient, is_unreachable
+from ledger.chain.redact import redact_text
 from ledger.chain.reverts import UndecodableRevert, decode_revert, revert_data
 from ledger.core.bundle import ProofBundle
 from ledger.core.bundle_checks import bundle_domain
@@ -116,10 +117,14 @@ def _replay(
     call = {"to": Web3.to_checksum_address(contract), "data": to_hex(refusal.call)}
     try:
         chain.web3.eth.call(call, refusal.block)  # type: ignore[arg-type]
-    except Exception as exc:  # noqa: BLE001 - each provider raises its own type
+    except Exception as exc:
+        if is_unreachable(exc):
+            raise  # nothing can be concluded: not a failed check
         data = revert_data(exc)
         if data is None:
-            return failed(name, f"could not replay the call at block {refusal.block}: {exc}")
+            return failed(
+                name, f"could not replay the call at block {refusal.block}: {redact_text(str(exc))}"
+            )
         if data != refusal.revert:
             return failed(
                 name,

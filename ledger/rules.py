@@ -39,7 +39,7 @@ from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3.contract.contract import ContractFunction
 
-from ledger.chain.client import TransactionFailedError
+from ledger.chain.client import TransactionFailedError, call_failure
 from ledger.chain.reverts import UndecodableRevert, decode_revert, revert_data
 from ledger.config import Platform, Regulator
 from ledger.core.encoding import to_hex
@@ -599,7 +599,9 @@ class RulesClient:
         try:
             call.call({"from": account.address}, block_identifier="pending")
         except Exception as exc:  # noqa: BLE001 - each provider raises its own type
-            failed = TransactionFailedError(f"call would revert: {exc}", revert_data(exc))
+            failed = call_failure(exc)  # a node that does not answer is not a refusal
+            if not isinstance(failed, TransactionFailedError):
+                raise failed from None
             raise self._refusal(failed, call, account, function, signed) from None
 
     def _refusal(

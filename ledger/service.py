@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from eth_utils.address import is_address, to_checksum_address
 
@@ -86,6 +86,10 @@ class RecordNotFoundError(LedgerLookupError):
     """No record with this id or hash."""
 
 
+class IdempotencyKeyReusedError(LedgerValueError):
+    """An idempotency key came back with another request than the one it was first sent with."""
+
+
 class NotAnchoredError(LedgerStateError):
     """The record is stored but no anchored head includes it yet."""
 
@@ -96,6 +100,9 @@ class Accepted:
 
     row: RecordRow
     record: SignedRecord
+    # True when the record was stored before this request: a retry, answered with the stored
+    # record and its id (the API's 200 instead of 201).
+    already_stored: bool = False
 
 
 class Ledger:
@@ -125,6 +132,7 @@ class Ledger:
         self._anchor_lock = threading.Lock()
         self._log_lock = threading.Lock()
         self._durable = _DurableNotifier(store)
+        self._last_ticket = 0  # the latest ticket of staged records (under the write lock)
         self.on_record: Callable[[str, int], None] | None = None  # worker hook: (platform, pending)
         self.anchorer = Anchorer(
             self, policy or AnchorPolicy(confirmations=default_confirmations(chain)), clock
@@ -168,8 +176,51 @@ class Ledger:
         self._wait_durable(ticket)
         return accepted
 
+    def sign_and_submit_once(
+        self,
+        platform: Platform,
+        key: bytes,
+        fingerprint: bytes,
+        subject: bytes,
+        build: Callable[[bytes], Record],
+    ) -> Accepted:
+        """`sign_and_submit` for a request that carries an idempotency key: the first request
+        with `key` writes the record and remembers the key with it (durable together); a later
+        one with the same `fingerprint` gets that record back (`already_stored`), and nothing
+        is written. `key` and `fingerprint` are digests (see Store.remember_idempotency_key).
+
+        Raises IdempotencyKeyReusedError when `key` came with another fingerprint.
+        """
+        with self._write_lock:
+            known = self.store.idempotency_key(platform.address, key)
+            if known is None:
+                record = build(self.subject_head(platform.address, subject))
+                signed = sign_record(record, self.domain, bytes(platform.account.key))
+                accepted, ticket = self._append(signed, record.digest(self.domain))
+                try:
+                    # Commits the staged record and the key in one transaction.
+                    self.store.remember_idempotency_key(
+                        platform.address, key, fingerprint, accepted.row.id
+                    )
+                except Exception:
+                    self._forget_unstored_locked()
+                    raise
+            elif known[0] != fingerprint:
+                raise IdempotencyKeyReusedError(
+                    "this Idempotency-Key was sent with another request body: use a new key "
+                    "for a new request"
+                )
+            else:
+                row = self.store.get_record(known[1])
+                if row is None:  # the store lost a record it had committed
+                    raise RecordNotFoundError(f"no record with id {known[1]}")
+                accepted, ticket = replace(self.read(row), already_stored=True), self._last_ticket
+        self._wait_durable(ticket)
+        return accepted
+
     def submit(self, signed: SignedRecord) -> Accepted:
-        """Accept a record signed elsewhere by its platform.
+        """Accept a record signed elsewhere by its platform. A record already stored is
+        returned as stored (`already_stored`): sending one again is safe.
 
         Raises UnknownPlatformError, SignatureError, or ChainBreakError when `prev` is stale.
         """
@@ -178,6 +229,8 @@ class Ledger:
     def submit_many(self, batch: list[SignedRecord]) -> list[Accepted]:
         """Accept several platform-signed records, in order, all or none: one write and one
         commit for the lot. A record may extend the chain of one before it in the batch.
+        Records of the batch already stored (a retry, with the same hash) are returned as
+        stored, with `already_stored`; the others are checked and written.
 
         Raises UnknownPlatformError, SignatureError, ReservedRecordTypeError or ChainBreakError
         (naming the first record at fault through the exception's `index` attribute) and then
@@ -220,15 +273,33 @@ class Ledger:
                 raise
         with self._write_lock:
             heads: dict[tuple[str, bytes], bytes] = {}
+            stored: dict[int, Accepted] = {}
             for index, (signed, digest) in enumerate(zip(batch, digests, strict=True)):
                 key = (signed.record.platform, signed.record.subject)
                 head = heads.get(key) or self.subject_head(*key)
                 if signed.record.prev != head:
+                    # A stored record never extends its subject's head (it is that head or
+                    # before it): only a record failing this check can be a resent one.
+                    row = self.store.get_record_by_hash(digest)
+                    if row is not None:
+                        stored[index] = replace(self.read(row), already_stored=True)
+                        continue
                     error = ChainBreakError(head, signed.record.prev)
                     error.index = index  # type: ignore[attr-defined]
                     raise error
                 heads[key] = digest
-            return self._append_many(batch, digests)
+            if not stored:
+                return self._append_many(batch, digests)
+            new = [i for i in range(len(batch)) if i not in stored]
+            # The stored rows were read under the write lock: they were staged at or before
+            # the latest ticket, so waiting on it makes them durable before they are answered.
+            ticket = self._last_ticket
+            if new:
+                appended, ticket = self._append_many(
+                    [batch[i] for i in new], [digests[i] for i in new]
+                )
+                stored.update(zip(new, appended, strict=True))
+            return [stored[i] for i in range(len(batch))], ticket
 
     def write_beside_chain(self, platform: Platform, record: Record) -> Accepted:
         """Sign and store a record that does not extend its subject's chain (a refusal): it
@@ -270,6 +341,7 @@ class Ledger:
                 for signed, digest in zip(batch, digests, strict=True)
             ]
         )
+        self._last_ticket = max(self._last_ticket, ticket)
         heads = self._subject_heads
         for signed, digest in zip(batch, digests, strict=True):
             record = signed.record
@@ -296,14 +368,28 @@ class Ledger:
 
     def _forget_unstored(self) -> None:
         with self._write_lock:
-            self._logs.clear()
-            self._sealed_sizes.clear()
-            self._subject_heads.clear()
+            self._forget_unstored_locked()
+
+    def _forget_unstored_locked(self) -> None:
+        """Requires the write lock."""
+        self._logs.clear()
+        self._sealed_sizes.clear()
+        self._subject_heads.clear()
 
     def record(self, record_id: int) -> Accepted:
         row = self.store.get_record(record_id)
         if row is None:
             raise RecordNotFoundError(f"no record with id {record_id}")
+        return self.read(row)
+
+    def record_by_hash(self, record_hash: bytes, platform: str | None = None) -> Accepted:
+        """The record with this hash; with `platform`, only one of that platform's, so that
+        another platform's record is not found, exactly as one that does not exist.
+
+        Raises RecordNotFoundError."""
+        row = self.store.get_record_by_hash(record_hash)
+        if row is None or platform not in (None, row.platform):
+            raise RecordNotFoundError(f"no record with hash {to_hex(record_hash)}")
         return self.read(row)
 
     @staticmethod

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.anchors import AnchorContract
-from ledger.chain.client import ChainClient
+from ledger.chain.client import ChainClient, ChainUnreachableError
+from ledger.chain.redact import redact_text
 from ledger.core.encoding import to_hex
 from ledger.core.records import LoanCreation
 from ledger.core.timeline import LoanOnChain, Timeline, check_completeness, check_loan
@@ -14,7 +15,7 @@ from ledger.core.verdict import Check, CheckName, Outcome, Verdict, failed
 from ledger.errors import LedgerLookupError
 from ledger.rules import LoanStatus
 from ledger.service import Ledger
-from ledger.verify import AnchorCheckCache, verify_bundle
+from ledger.verify import AnchorCheckCache, cannot_check, verify_bundle
 
 
 class UnknownLoanTimelineError(LedgerLookupError):
@@ -107,7 +108,9 @@ class TimelineVerdict:
 
 
 def verify_timeline(timeline: Timeline, chain: ChainClient) -> TimelineVerdict:
-    """Check each record as a proof bundle, and the chain of records as a whole."""
+    """Check each record as a proof bundle, and the chain of records as a whole.
+
+    Raises ChainUnreachableError ("cannot check: ...") when the chain does not answer."""
     cache = AnchorCheckCache()  # the entries share a few heads: read each from the chain once
     entries = [
         (i, e.record.record.TYPE_NAME, verify_bundle(e, chain, cache=cache))
@@ -117,14 +120,18 @@ def verify_timeline(timeline: Timeline, chain: ChainClient) -> TimelineVerdict:
         return TimelineVerdict(failed(CheckName.COMPLETENESS, "the timeline has no records"), [])
     contract = AnchorContract(chain, timeline.entries[0].anchor.contract)
     try:
-        head = subject_head_on_chain(contract, timeline.platform, timeline.subject)
-        held = None if timeline.loan is None else loan_on_chain(
-            contract, timeline.subject, timeline.loan)
+        with cannot_check():
+            head = subject_head_on_chain(contract, timeline.platform, timeline.subject)
+            held = None if timeline.loan is None else loan_on_chain(
+                contract, timeline.subject, timeline.loan)
+    except ChainUnreachableError:
+        raise  # nothing can be concluded: not a failed check
     except Exception as exc:  # noqa: BLE001 - any provider error means: could not read it
         return TimelineVerdict(
             failed(
                 CheckName.COMPLETENESS,
-                f"could not read the subject's head or loan on chain: {exc}",
+                "could not read the subject's head or loan on chain: "
+                f"{redact_text(str(exc))}",
                 expected=to_hex(timeline.chain_head),
                 actual="unknown",
             ),

@@ -5,10 +5,19 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ledger.anchors import AnchorContract, ForeignContractError
 from ledger.artifacts import Artifact
-from ledger.chain.client import ChainClient, ChainError
+from ledger.chain.client import (
+    ChainClient,
+    ChainError,
+    ChainUnreachableError,
+    call_failure,
+    is_unreachable,
+)
+from ledger.chain.redact import redact_text
 from ledger.core.bundle import ProofBundle
 from ledger.core.bundle_checks import offline_checks
 from ledger.core.encoding import to_hex
@@ -55,11 +64,30 @@ def verify_bundle(
 ) -> Verdict:
     """Run every check of the bundle; checks against the chain run even if offline ones fail,
     so a verdict shows the whole picture. With `cache`, a recent pass of the same anchor's
-    chain checks is reused."""
-    checks = offline_checks(bundle) + chain_checks(bundle, chain, artifact, cache)
-    if isinstance(bundle.record.record, Refusal):
-        checks.append(check_refusal(bundle, chain, artifact))
+    chain checks is reused.
+
+    Raises ChainUnreachableError ("cannot check: chain unreachable ...") when the chain does
+    not answer: then nothing is concluded, not even a failure (`bindledger verify` exits 3,
+    the API answers 503)."""
+    with cannot_check():
+        checks = offline_checks(bundle) + chain_checks(bundle, chain, artifact, cache)
+        if isinstance(bundle.record.record, Refusal):
+            checks.append(check_refusal(bundle, chain, artifact))
     return Verdict(checks)
+
+
+@contextmanager
+def cannot_check() -> Iterator[None]:
+    """Turns a chain that does not answer, inside the block, into ChainUnreachableError saying
+    that nothing could be checked."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_unreachable(exc):
+            raise
+        failure = call_failure(exc)
+        assert isinstance(failure, ChainUnreachableError)
+        raise ChainUnreachableError(f"cannot check: {failure}", failure.reason) from None
 
 
 def chain_checks(
@@ -106,8 +134,10 @@ def check_head_on_chain(
             )
     except ForeignContractError as exc:
         return failed(CheckName.HEAD_ON_CHAIN, str(exc))
-    except (ChainError, OSError, ValueError) as exc:
-        return failed(CheckName.HEAD_ON_CHAIN, f"could not read the chain: {exc}")
+    except ChainUnreachableError:
+        raise  # nothing can be concluded: not a failed check
+    except (ChainError, ValueError) as exc:
+        return failed(CheckName.HEAD_ON_CHAIN, f"could not read the chain: {redact_text(str(exc))}")
     return passed(
         CheckName.HEAD_ON_CHAIN,
         f"root is platform {anchor.platform}'s head at size {bundle.head_size}",

@@ -66,9 +66,11 @@ def test_submit_async_checks_like_submit(ledger_: Ledger) -> None:
     first = record(ledger_, 1)
 
     async def main() -> None:
-        await ledger_.submit_async(first)
+        stored = await ledger_.submit_async(first)
+        again = await ledger_.submit_async(first)  # a retry gets the stored record back
+        assert again.already_stored and again.row == stored.row
         with pytest.raises(ChainBreakError):
-            await ledger_.submit_async(record(ledger_, 1))  # prev is no longer the head
+            await ledger_.submit_async(record(ledger_, 1, prev=b"\x01" * 32))  # not the head
         await ledger_.submit_many_async([record(ledger_, 1, first.record.digest(ledger_.domain))])
 
     asyncio.run(main())

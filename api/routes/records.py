@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Path, status
+from fastapi import APIRouter, Body, HTTPException, Path, Query, Response, status
 
 from api.auth import Caller, PlatformDep, ReaderDep
 from api.deps import LedgerDep
+from api.idempotency import IDEMPOTENT_RESPONSES, IdempotencyKeyHeader, fingerprint, key_digest
 from api.limits import GuardedRoute
-from api.models import RecordCreated, RecordPublic, RecordsCreated
-from ledger.core.encoding import to_hex
+from api.models import LedgerErrorBody, RecordCreated, RecordPublic, RecordsCreated
+from ledger.core.encoding import from_hex, to_hex
 from ledger.core.records import SignedRecord
 from ledger.drafts import RecordDraft, prepare
 from ledger.errors import LedgerError
-from ledger.service import Accepted
+from ledger.service import Accepted, RecordNotFoundError
 
 # One request of platform-signed records: enough to spread the per-request cost of HTTP over
 # many records, and (at about 500 bytes a record) inside api.limits.MAX_REQUEST_BYTES.
@@ -37,17 +38,43 @@ def _created(accepted: Accepted) -> RecordCreated:
     )
 
 
+def _answered(response: Response, accepted: list[Accepted]) -> None:
+    """A write that stored nothing new (every record was stored before) answers 200."""
+    if all(a.already_stored for a in accepted):
+        response.status_code = status.HTTP_200_OK
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=RecordCreated,
     response_model_by_alias=True,
+    responses={**IDEMPOTENT_RESPONSES, 422: {
+        "model": LedgerErrorBody,
+        "description": "a malformed draft, or an Idempotency-Key sent before with another body "
+        '(`"error": "IdempotencyKeyReusedError"`)'}},
 )
-def create_record(draft: RecordDraft, ledger: LedgerDep, platform: PlatformDep) -> RecordCreated:
+def create_record(
+    draft: RecordDraft,
+    ledger: LedgerDep,
+    platform: PlatformDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> RecordCreated:
     """Write a record from a draft with raw identifiers; BindLedger computes the keyed
-    references, signs the record with the platform's key and stores it before answering."""
+    references, signs the record with the platform's key and stores it before answering.
+    With an `Idempotency-Key` header, a retry of the same draft returns the first record
+    (200) instead of writing a second one."""
+    key = None if idempotency_key is None else key_digest(idempotency_key)
     prepared = prepare(draft, platform.address, ledger.refs, ledger.now())
-    return _created(ledger.sign_and_submit(platform, prepared.subject, prepared.build))
+    if key is None:
+        return _created(ledger.sign_and_submit(platform, prepared.subject, prepared.build))
+    accepted = ledger.sign_and_submit_once(
+        platform, key, fingerprint(ledger.refs.secret, "POST /v1/records", draft),
+        prepared.subject, prepared.build,
+    )
+    _answered(response, [accepted])
+    return _created(accepted)
 
 
 @router.post(
@@ -55,18 +82,26 @@ def create_record(draft: RecordDraft, ledger: LedgerDep, platform: PlatformDep) 
     status_code=status.HTTP_201_CREATED,
     response_model=RecordCreated,
     response_model_by_alias=True,
+    responses={200: {"description": "the record was stored before (a retry): the stored one, "
+                                    "nothing new is written"}},
 )
 async def create_signed_record(
-    ledger: LedgerDep, platform: PlatformDep, document: Annotated[dict[str, Any], Body()]
+    ledger: LedgerDep,
+    platform: PlatformDep,
+    document: Annotated[dict[str, Any], Body()],
+    response: Response,
 ) -> RecordCreated:
     """Write a record the platform signed itself (EIP-712 under this deployment's domain).
-    Its `prev` must be the hash of the subject's latest record (409 otherwise)."""
+    Its `prev` must be the hash of the subject's latest record (409 otherwise). Sending a
+    stored record again is safe: the stored one is returned with 200."""
     signed = SignedRecord.from_json(document)
     if signed.record.platform != platform.address:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "the record names another platform than this API key's"
         )
-    return _created(await ledger.submit_async(signed))
+    accepted = await ledger.submit_async(signed)
+    _answered(response, [accepted])
+    return _created(accepted)
 
 
 @router.post(
@@ -74,13 +109,21 @@ async def create_signed_record(
     status_code=status.HTTP_201_CREATED,
     response_model=RecordsCreated,
     response_model_by_alias=True,
+    responses={200: {"description": "every record was stored before (a retry): the stored "
+                                    "ones, nothing new is written"}},
 )
 async def create_signed_records(
-    ledger: LedgerDep, platform: PlatformDep, document: Annotated[dict[str, Any], Body()]
+    ledger: LedgerDep,
+    platform: PlatformDep,
+    document: Annotated[dict[str, Any], Body()],
+    response: Response,
 ) -> RecordsCreated:
     """Write up to 100 records the platform signed itself, `{"records": [...]}`, all or none,
     in one commit: for platforms that send many records. A record may extend the chain of one
-    before it in the batch. Errors are those of `/signed`, naming the first record at fault."""
+    before it in the batch. Errors are those of `/signed`, naming the first record at fault.
+
+    Records already stored (matched by hash) are answered as stored, in their place, and the
+    others are written: a batch resent whole answers 200, one with new records added 201."""
     documents = document.get("records")
     if not isinstance(documents, list) or not 0 < len(documents) <= MAX_BATCH_RECORDS:
         raise HTTPException(
@@ -97,6 +140,7 @@ async def create_signed_records(
                     f"record {index}: the record names another platform than this API key's",
                 )
         accepted = await ledger.submit_many_async(batch)
+        _answered(response, accepted)
         return RecordsCreated(records=[_created(a) for a in accepted])
     except LedgerError as exc:
         index = getattr(exc, "index", len(batch))
@@ -108,21 +152,38 @@ def _readable(ledger: LedgerDep, caller: Caller, record_id: int) -> Accepted:
     """The record, if `caller` may read it: a platform its own, a regulator or an admin any."""
     accepted = ledger.record(record_id)
     if caller.platform is not None and accepted.row.platform != caller.platform.address:
-        # 404, not 403: a platform does not learn which ids other platforms hold.
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no record with id {record_id}")
+        # The same 404 as for no record: a platform does not learn which ids others hold.
+        raise RecordNotFoundError(f"no record with id {record_id}")
     return accepted
+
+
+def _public(ledger: LedgerDep, accepted: Accepted) -> RecordPublic:
+    return RecordPublic(
+        **_created(accepted).model_dump(),
+        record=accepted.record.to_json(),
+        anchored=ledger.is_anchored(accepted.row),
+    )
+
+
+@router.get("", response_model=RecordPublic, response_model_by_alias=True,
+            responses={404: {"model": LedgerErrorBody, "description": "no such record here"}})
+def find_record(
+    ledger: LedgerDep,
+    caller: ReaderDep,
+    record_hash: Annotated[str, Query(
+        alias="hash", pattern=r"^0x[0-9a-fA-F]{64}$",
+        description="the record's hash (recordHash), as a write answered it")],
+) -> RecordPublic:
+    """The record with this hash, read as by id (a platform's key: its own; a regulator's or
+    an admin's: any): for a client that lost the answer to a write."""
+    own = caller.platform.address if caller.platform is not None else None
+    return _public(ledger, ledger.record_by_hash(from_hex(record_hash, length=32), own))
 
 
 @router.get("/{record_id}", response_model=RecordPublic, response_model_by_alias=True)
 def get_record(record_id: RecordId, ledger: LedgerDep, caller: ReaderDep) -> RecordPublic:
     """The record (a platform's key: its own; a regulator's or an admin's: any)."""
-    accepted = _readable(ledger, caller, record_id)
-    created = _created(accepted)
-    return RecordPublic(
-        **created.model_dump(),
-        record=accepted.record.to_json(),
-        anchored=ledger.is_anchored(accepted.row),
-    )
+    return _public(ledger, _readable(ledger, caller, record_id))
 
 
 @router.get("/{record_id}/proof")

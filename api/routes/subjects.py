@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, HTTPException, Path, status
 
 from api.auth import PlatformDep, ReaderDep
 from api.deps import LedgerDep, PlatformQuery, platform_read_by
+from api.models import CHAIN_UNREACHABLE
 from api.rule_models import RefusalBody, RuleRecordCreated, SubjectBinding
 from api.rules import RulesDep, RulesRoute
 from ledger.core.encoding import from_hex
@@ -20,6 +21,7 @@ SubjectRef = Annotated[str, Path(pattern=HEX32, description="the subject's keyed
 REFUSALS: dict[int | str, dict[str, Any]] = {
     422: {"model": RefusalBody, "description": "refused by a rule (R1-R8) or malformed"},
     409: {"model": RefusalBody, "description": "does not fit the contract's state"},
+    **CHAIN_UNREACHABLE,
 }
 
 router = APIRouter(prefix="/v1/subjects", tags=["rules"], route_class=RulesRoute)

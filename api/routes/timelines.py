@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, HTTPException, Path, status
 from api.auth import ReaderDep
 from api.deps import LedgerDep, PlatformQuery, platform_read_by
 from api.limits import DocumentRoute, GuardedRoute
+from api.models import CHAIN_UNREACHABLE
 from ledger.core.encoding import from_hex
 from ledger.core.timeline import Timeline
 from ledger.timeline import export_loan_timeline, export_timeline, verify_timeline
@@ -19,11 +20,12 @@ subjects = APIRouter(prefix="/v1/subjects", tags=["timelines"], route_class=Guar
 loans = APIRouter(prefix="/v1/loans", tags=["timelines"], route_class=GuardedRoute)
 
 
-@router.post("/verify/timeline")
+@router.post("/verify/timeline", responses=CHAIN_UNREACHABLE)
 def verify_timeline_document(ledger: LedgerDep, document: Annotated[Any, Body()]) -> dict[str, Any]:
     """Check a timeline (`bindledger.timeline/1`): every record as a proof bundle, and the
     records as an unbroken hash chain reaching the subject's head on chain. An unreadable
-    document is a 422 saying why."""
+    document is a 422 saying why; 503 "cannot check: chain unreachable" when the chain does
+    not answer."""
     return verify_timeline(Timeline.from_json(document), ledger.chain).to_json()
 
 

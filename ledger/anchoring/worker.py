@@ -13,7 +13,7 @@ from typing import Literal
 from requests.exceptions import RequestException
 
 from ledger.anchoring.lifecycle import AnchoringElsewhereError
-from ledger.chain.client import ChainError, TransactionFailedError
+from ledger.chain.client import ChainUnreachableError
 from ledger.errors import LedgerError
 from ledger.service import Ledger
 
@@ -141,11 +141,9 @@ class AnchorWorker:
             self._round_done.notify_all()
 
     def _failed(self, exc: Exception) -> None:
-        unreachable = isinstance(exc, OSError | RequestException) or (
-            isinstance(exc, ChainError) and not isinstance(exc, TransactionFailedError)
-        )
+        unreachable = isinstance(exc, ChainUnreachableError | OSError | RequestException)
         # A transport error's text names the node's URL, path and query (where providers put
-        # their keys): only its kind is kept.
+        # their keys): only its kind is kept. (ChainErrors carry redacted URLs only.)
         raw = isinstance(exc, OSError | RequestException)
         self.last_error = (
             f"chain unreachable ({type(exc).__name__})" if raw else f"{type(exc).__name__}: {exc}"

@@ -7,11 +7,14 @@ worker store a transaction first and finish it after a crash.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
+import requests
 import rlp  # type: ignore[import-untyped]
 from eth_account.signers.local import LocalAccount
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
@@ -19,10 +22,16 @@ from eth_utils import big_endian_to_int  # type: ignore[attr-defined]
 from hexbytes import HexBytes
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.exceptions import TransactionNotFound, Web3Exception
-from web3.types import Nonce, RPCEndpoint, TxParams, Wei
+from web3.exceptions import (
+    ContractLogicError,
+    ProviderConnectionError,
+    TransactionNotFound,
+    Web3Exception,
+)
+from web3.types import Nonce, RPCEndpoint, RPCResponse, TxParams, Wei
 
 from ledger.artifacts import Artifact
+from ledger.chain.redact import redact_library_logs, redact_text, redact_url
 from ledger.chain.reverts import revert_data
 from ledger.errors import LedgerError
 
@@ -38,12 +47,95 @@ class ChainError(LedgerError):
     """The chain could not be reached or answered something unusable."""
 
 
+class ChainUnreachableError(ChainError):
+    """No answer from the node: connection refused or reset, timeout, or an HTTP error instead
+    of a JSON-RPC answer. Nothing can be concluded about the chain; its message names the node
+    by scheme, host and port only (ledger.chain.redact), and `reason` the kind of failure."""
+
+    def __init__(self, message: str, reason: str = "no answer") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class TransactionFailedError(ChainError):
     """A transaction was mined with status 0, or reverted when estimated."""
 
     def __init__(self, message: str, revert_data: bytes | None = None) -> None:
         super().__init__(message)
         self.revert_data = revert_data
+
+
+# What the HTTP and JSON-RPC libraries raise when a node cannot be reached or does not answer.
+# requests' exceptions (HTTP errors, too) are OSErrors; they name the full URL, so none may be
+# shown as it is.
+_UNREACHABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    requests.RequestException,
+    aiohttp.ClientError,
+    asyncio.TimeoutError,
+    TimeoutError,
+    ProviderConnectionError,
+)
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Requires nothing. Whether `exc` says the node could not be reached (as opposed to an
+    answer from the node, such as a revert)."""
+    return isinstance(exc, ChainUnreachableError) or (
+        isinstance(exc, _UNREACHABLE) and not isinstance(exc, ChainError)
+    )
+
+
+def unreachable(node: str, exc: BaseException) -> ChainUnreachableError:
+    """Requires `node` to be redacted already. The error to raise for `exc`, naming the
+    failure by its class only: the libraries' messages name the full URL."""
+    if isinstance(exc, ChainUnreachableError):
+        return exc
+    reason = type(exc).__name__
+    return ChainUnreachableError(f"chain unreachable: no answer from {node} ({reason})", reason)
+
+
+def call_failure(exc: Exception) -> ChainError:
+    """Requires `exc` to be what a call, gas estimate or transaction of a provider raised.
+    Returns the error to raise for it: ChainUnreachableError when the node did not answer,
+    TransactionFailedError (with the revert data) only when the call really reverts, and
+    ChainError for any other refusal by the node. URLs in messages are redacted."""
+    if isinstance(exc, ChainError):
+        return exc
+    if is_unreachable(exc):
+        return unreachable("the JSON-RPC node", exc)
+    data = revert_data(exc)
+    text = redact_text(str(exc))
+    if data is not None or isinstance(exc, ContractLogicError) or "revert" in text.lower():
+        return TransactionFailedError(f"call would revert: {text}", data)
+    return ChainError(f"the node refused the call: {text}")
+
+
+class _RedactedHTTPProvider(HTTPProvider):
+    """web3's HTTP provider whose connection failures raise ChainUnreachableError, which names
+    the node by scheme, host and port, instead of requests' exceptions, which name the URL."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        super().__init__(url, request_kwargs={"timeout": timeout})
+        self.node = redact_url(url)
+        redact_library_logs(url)
+
+    def __str__(self) -> str:
+        return f"RPC connection {self.node}"
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        try:
+            return super().make_request(method, params)
+        except _UNREACHABLE as exc:
+            raise unreachable(self.node, exc) from None
+
+    def make_batch_request(
+        self, batch_requests: list[tuple[RPCEndpoint, Any]]
+    ) -> list[RPCResponse] | RPCResponse:
+        try:
+            return super().make_batch_request(batch_requests)
+        except _UNREACHABLE as exc:
+            raise unreachable(self.node, exc) from None
 
 
 @dataclass(frozen=True)
@@ -171,7 +263,8 @@ class ChainClient(ABC):
         transaction, with `fees`); nothing is sent yet.
 
         Without `gas`, the call is estimated first, so a call that would revert raises
-        TransactionFailedError carrying the revert data instead of burning gas.
+        TransactionFailedError carrying the revert data instead of burning gas; a node that
+        does not answer raises ChainUnreachableError, never TransactionFailedError.
         """
         params: TxParams = {
             "from": account.address,
@@ -187,7 +280,7 @@ class ChainClient(ABC):
             try:
                 gas = int(call.estimate_gas({"from": account.address}) * 12 // 10)
             except Exception as exc:  # noqa: BLE001 - each provider raises its own type
-                raise TransactionFailedError(f"call would revert: {exc}", revert_data(exc)) from None
+                raise call_failure(exc) from None
         params["gas"] = gas
         tx = call.build_transaction(params)
         signed = account.sign_transaction(dict(tx))  # type: ignore[arg-type]
@@ -202,7 +295,9 @@ class ChainClient(ABC):
         except (Web3Exception, ValueError) as exc:
             if self._is_known(sent.tx_hash):
                 return
-            raise ChainError(f"could not send transaction 0x{sent.tx_hash.hex()}: {exc}") from None
+            raise ChainError(
+                f"could not send transaction 0x{sent.tx_hash.hex()}: {redact_text(str(exc))}"
+            ) from None
 
     def receipt(self, tx_hash: bytes) -> Receipt | None:
         try:
@@ -326,12 +421,20 @@ class RpcChain(ChainClient):
     embedded = False
 
     def __init__(self, url: str, timeout: float = 30.0) -> None:
-        super().__init__(Web3(HTTPProvider(url, request_kwargs={"timeout": timeout})))
-        self.url = url
+        provider = _RedactedHTTPProvider(url, timeout)
+        super().__init__(Web3(provider))
+        self.url = url  # may hold an API key: show `node` instead
+        self.node = provider.node
         try:
-            self.chain_id  # noqa: B018 - fail now, with the URL, if nothing answers
-        except Exception as exc:  # noqa: BLE001 - requests raises its own hierarchy
-            raise ChainError(f"no Ethereum JSON-RPC node answers at {url}: {exc}") from None
+            self.chain_id  # noqa: B018 - fail now, naming the node, if nothing answers
+        except ChainUnreachableError as exc:
+            raise ChainUnreachableError(
+                f"no Ethereum JSON-RPC node answers at {self.node} ({exc.reason})"
+            ) from None
+        except Exception as exc:  # noqa: BLE001 - any other answer is not a JSON-RPC node's
+            raise ChainError(
+                f"no Ethereum JSON-RPC node answers at {self.node}: {redact_text(str(exc), url)}"
+            ) from None
 
     def fund(self, address: str) -> None:
         """Accounts on a real node are funded outside BindLedger; only check the balance."""
@@ -339,7 +442,7 @@ class RpcChain(ChainClient):
             raise ChainError(f"account {address} has no ether on chain {self.chain_id} to pay gas")
 
     def describe(self) -> str:
-        return f"JSON-RPC node at {self.url} (chain id {self.chain_id})"
+        return f"JSON-RPC node at {self.node} (chain id {self.chain_id})"
 
 
 def connect_chain(url: str | None) -> ChainClient:

@@ -14,6 +14,7 @@ from ledger.store.base import (
     AnchorState,
     Fence,
     HeadRow,
+    IdempotencyKeyConflictError,
     LeaseLostError,
     RecordNotStoredError,
     RecordRow,
@@ -61,6 +62,14 @@ CREATE TABLE IF NOT EXISTS leases (
     holder     TEXT    NOT NULL,
     token      INTEGER NOT NULL,
     expires_at REAL    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    platform    TEXT    NOT NULL,
+    key_hash    BLOB    NOT NULL,
+    fingerprint BLOB    NOT NULL,
+    record_id   INTEGER NOT NULL REFERENCES records (id),
+    created_at  INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER)),
+    PRIMARY KEY (platform, key_hash)
 );
 """
 
@@ -535,6 +544,34 @@ class SqliteStore(Store):
                 "UPDATE leases SET expires_at = 0 WHERE name = ? AND holder = ? AND token = ?",
                 (fence.name, fence.holder, fence.token),
             )
+    def idempotency_key(self, platform: str, key: bytes) -> tuple[bytes, int] | None:
+        rows = self._query(
+            "SELECT fingerprint, record_id FROM idempotency_keys"
+            " WHERE platform = ? AND key_hash = ?",
+            platform,
+            key,
+        )
+        return (bytes(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def remember_idempotency_key(
+        self, platform: str, key: bytes, fingerprint: bytes, record_id: int
+    ) -> None:
+        with self._write() as conn:
+            known = conn.execute(
+                "SELECT fingerprint, record_id FROM idempotency_keys"
+                " WHERE platform = ? AND key_hash = ?",
+                (platform, key),
+            ).fetchone()
+            if known is None:
+                conn.execute(
+                    "INSERT INTO idempotency_keys (platform, key_hash, fingerprint, record_id)"
+                    " VALUES (?, ?, ?, ?)",
+                    (platform, key, fingerprint, record_id),
+                )
+            elif (bytes(known[0]), int(known[1])) != (fingerprint, record_id):
+                raise IdempotencyKeyConflictError(
+                    "this idempotency key is remembered for another request"
+                )
 
     def close(self) -> None:
         with self._lock:

@@ -47,6 +47,7 @@ ACCESS: dict[tuple[str, str], set[Role] | str] = {
     ("POST", "/v1/records"): {PLATFORM},
     ("POST", "/v1/records/signed"): {PLATFORM},
     ("POST", "/v1/records/signed/batch"): {PLATFORM},
+    ("GET", "/v1/records"): READERS,
     ("GET", "/v1/records/{record_id}"): READERS,
     ("GET", "/v1/records/{record_id}/proof"): READERS,
     ("GET", "/v1/subjects/{ref}/timeline"): READERS,
