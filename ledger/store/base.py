@@ -18,10 +18,33 @@ class RecordNotStoredError(LedgerStateError):
     """The commit of a staged record failed; it is not stored and must not be acknowledged."""
 
 
+class LeaseLostError(LedgerStateError):
+    """A write carried a fencing token that is no longer the lease's: another process took the
+    lease over, and this one must stop writing."""
+
+
 class AnchorState(StrEnum):
-    SEALED = "SEALED"  # head computed, no transaction yet
-    SENT = "SENT"  # transaction signed and stored; it may or may not have reached the chain
-    ANCHORED = "ANCHORED"  # receipt seen with status 1
+    """The life of a head's anchor. Each step is stored before the next is attempted, and a
+    reorg or a node that lost its last blocks moves a head back (FINAL/INCLUDED -> SENT)."""
+
+    SEALED = "SEALED"  # head computed, no live transaction
+    SENT = "SENT"  # a signed transaction is stored; it may or may not have reached a node
+    INCLUDED = "INCLUDED"  # its transaction is in a block, not yet deep enough to count
+    FINAL = "FINAL"  # its block has the configured number of confirmations
+
+
+# States in which a head's transaction is in a block on chain (as far as the store knows).
+ON_CHAIN_STATES = frozenset({AnchorState.INCLUDED, AnchorState.FINAL})
+
+
+@dataclass(frozen=True)
+class Fence:
+    """A lease held by one process, with its fencing token. Writes that carry it are refused
+    (LeaseLostError) once another holder has taken the lease, whose token is then higher."""
+
+    name: str
+    holder: str
+    token: int
 
 
 @dataclass(frozen=True)
@@ -49,6 +72,7 @@ class HeadRow:
     block_number: int | None = None
     block_hash: bytes | None = None
     block_time: int | None = None
+    nonce: int | None = None  # of the live transaction; a replacement keeps it
 
 
 class Store(ABC):
@@ -118,8 +142,19 @@ class Store(ABC):
         """Platforms that have at least one record or head."""
 
     @abstractmethod
-    def add_head(self, platform: str, tree_size: int, root_hash: bytes, sealed_at: int) -> HeadRow:
-        """Record a sealed head. Requires tree_size > the platform's latest head size."""
+    def add_head(
+        self,
+        platform: str,
+        tree_size: int,
+        root_hash: bytes,
+        sealed_at: int,
+        fence: Fence | None = None,
+    ) -> HeadRow:
+        """Record a sealed head. Requires tree_size > the platform's latest head size.
+
+        Every write of a head takes the writer's `fence` where several processes share the
+        store, and raises LeaseLostError when the fence no longer holds its lease.
+        """
 
     @abstractmethod
     def heads(self, platform: str) -> list[HeadRow]:
@@ -130,12 +165,19 @@ class Store(ABC):
         """The largest head, optionally only among heads in `state`."""
 
     @abstractmethod
-    def covering_head(self, platform: str, leaf_index: int) -> HeadRow | None:
-        """The smallest anchored head that includes `leaf_index`."""
+    def covering_head(
+        self, platform: str, leaf_index: int, state: AnchorState = AnchorState.FINAL
+    ) -> HeadRow | None:
+        """The smallest head in `state` (FINAL unless asked) that includes `leaf_index`."""
 
     @abstractmethod
     def unfinished_heads(self) -> list[HeadRow]:
-        """Heads not yet anchored, oldest first, across platforms."""
+        """Heads not yet FINAL, by platform and size."""
+
+    @abstractmethod
+    def heads_included_since(self, block_number: int) -> list[HeadRow]:
+        """INCLUDED and FINAL heads whose block number is >= `block_number`, by platform and
+        size: the ones a reorg or a node's lost blocks can still take off the chain."""
 
     @abstractmethod
     def mark_sent(
@@ -146,11 +188,19 @@ class Store(ABC):
         contract: str,
         tx_hash: bytes,
         raw_tx: bytes,
+        nonce: int,
+        fence: Fence | None = None,
     ) -> None:
-        """Store the signed anchor transaction before it is broadcast."""
+        """SEALED or SENT -> SENT: store the signed anchor transaction before it is broadcast.
+        On a SENT head this is a replacement (same nonce, higher fee); every hash ever stored
+        for the head stays listed by `anchor_transactions`, as any of them may be mined."""
 
     @abstractmethod
-    def mark_anchored(
+    def anchor_transactions(self, platform: str, tree_size: int) -> list[bytes]:
+        """Every transaction hash stored for the head, oldest first."""
+
+    @abstractmethod
+    def mark_included(
         self,
         platform: str,
         tree_size: int,
@@ -158,7 +208,39 @@ class Store(ABC):
         block_number: int,
         block_hash: bytes,
         block_time: int,
-    ) -> None: ...
+        fence: Fence | None = None,
+    ) -> None:
+        """SENT, INCLUDED or FINAL -> INCLUDED, in this block: a transaction that moved to
+        another block counts its confirmations anew."""
+
+    @abstractmethod
+    def mark_final(
+        self, platform: str, tree_size: int, block_hash: bytes, fence: Fence | None = None
+    ) -> bool:
+        """INCLUDED in block `block_hash` -> FINAL. Returns False, changing nothing, when the
+        head is not INCLUDED in that block (a watcher moved it meanwhile)."""
+
+    @abstractmethod
+    def mark_unincluded(self, platform: str, tree_size: int, fence: Fence | None = None) -> None:
+        """INCLUDED or FINAL -> SENT: its block left the canonical chain. The transaction is
+        kept, to be found in another block or sent again."""
+
+    @abstractmethod
+    def mark_unsent(self, platform: str, tree_size: int, fence: Fence | None = None) -> None:
+        """SENT -> SEALED: the transaction can never be mined (its nonce was used by another,
+        or it reverted); a new one will be signed."""
+
+    # -- leases -----------------------------------------------------------------
+
+    @abstractmethod
+    def acquire_lease(self, name: str, holder: str, ttl: float, now: float) -> Fence | None:
+        """Take or renew the lease `name` for `holder` until `now + ttl` (seconds since the
+        epoch). Returns the fence, or None while another holder's lease has not expired. The
+        token grows by one each time the lease changes hands, never on a renewal."""
+
+    @abstractmethod
+    def release_lease(self, fence: Fence) -> None:
+        """Give the lease up at once (it expires now), if `fence` still holds it."""
 
     @abstractmethod
     def close(self) -> None: ...

@@ -12,7 +12,9 @@ from typing import Any
 
 from ledger.store.base import (
     AnchorState,
+    Fence,
     HeadRow,
+    LeaseLostError,
     RecordNotStoredError,
     RecordRow,
     Store,
@@ -44,14 +46,35 @@ CREATE TABLE IF NOT EXISTS heads (
     block_number INTEGER,
     block_hash   BLOB,
     block_time   INTEGER,
+    nonce        INTEGER,
     PRIMARY KEY (platform, tree_size)
 );
+CREATE INDEX IF NOT EXISTS heads_by_block ON heads (block_number);
+CREATE TABLE IF NOT EXISTS anchor_transactions (
+    platform  TEXT    NOT NULL,
+    tree_size INTEGER NOT NULL,
+    tx_hash   BLOB    NOT NULL,
+    PRIMARY KEY (platform, tree_size, tx_hash)
+);
+CREATE TABLE IF NOT EXISTS leases (
+    name       TEXT    PRIMARY KEY,
+    holder     TEXT    NOT NULL,
+    token      INTEGER NOT NULL,
+    expires_at REAL    NOT NULL
+);
 """
+
+# Databases written before the anchor life cycle had four states: their ANCHORED heads are
+# INCLUDED until the watcher has seen their blocks deep enough.
+_UPGRADES = (
+    ("nonce", "ALTER TABLE heads ADD COLUMN nonce INTEGER"),
+)
+_ANCHORED_TO_INCLUDED = "UPDATE heads SET state = 'INCLUDED' WHERE state = 'ANCHORED'"
 
 _RECORD_COLUMNS = "id, platform, leaf_index, record_hash, subject, record_type, body"
 _HEAD_COLUMNS = (
     "platform, tree_size, root_hash, sealed_at, state, chain_id, contract, tx_hash, raw_tx, "
-    "block_number, block_hash, block_time"
+    "block_number, block_hash, block_time, nonce"
 )
 
 
@@ -78,6 +101,7 @@ class SqliteStore(Store):
         # (FULL) or, once the store holds the WAL file to sync it itself, by _sync.
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
+        _upgrade(self._conn)
         self._wal = _open_wal(self._conn) if wal else None
         if self._wal is not None:
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -290,8 +314,16 @@ class SqliteStore(Store):
         )
         return [row[0] for row in rows]
 
-    def add_head(self, platform: str, tree_size: int, root_hash: bytes, sealed_at: int) -> HeadRow:
+    def add_head(
+        self,
+        platform: str,
+        tree_size: int,
+        root_hash: bytes,
+        sealed_at: int,
+        fence: Fence | None = None,
+    ) -> HeadRow:
         with self._write() as conn:
+            _check_fence(conn, fence)
             (latest,) = conn.execute(
                 "SELECT COALESCE(MAX(tree_size), 0) FROM heads WHERE platform = ?", (platform,)
             ).fetchone()
@@ -328,20 +360,32 @@ class SqliteStore(Store):
             )
         return _head(rows[0]) if rows else None
 
-    def covering_head(self, platform: str, leaf_index: int) -> HeadRow | None:
+    def covering_head(
+        self, platform: str, leaf_index: int, state: AnchorState = AnchorState.FINAL
+    ) -> HeadRow | None:
         rows = self._query(
             f"SELECT {_HEAD_COLUMNS} FROM heads WHERE platform = ? AND tree_size > ?"
             " AND state = ? ORDER BY tree_size LIMIT 1",
             platform,
             leaf_index,
-            AnchorState.ANCHORED.value,
+            state.value,
         )
         return _head(rows[0]) if rows else None
 
     def unfinished_heads(self) -> list[HeadRow]:
         rows = self._query(
             f"SELECT {_HEAD_COLUMNS} FROM heads WHERE state != ? ORDER BY platform, tree_size",
-            AnchorState.ANCHORED.value,
+            AnchorState.FINAL.value,
+        )
+        return [_head(row) for row in rows]
+
+    def heads_included_since(self, block_number: int) -> list[HeadRow]:
+        rows = self._query(
+            f"SELECT {_HEAD_COLUMNS} FROM heads WHERE state IN (?, ?) AND block_number >= ?"
+            " ORDER BY platform, tree_size",
+            AnchorState.INCLUDED.value,
+            AnchorState.FINAL.value,
+            block_number,
         )
         return [_head(row) for row in rows]
 
@@ -353,24 +397,47 @@ class SqliteStore(Store):
         contract: str,
         tx_hash: bytes,
         raw_tx: bytes,
+        nonce: int,
+        fence: Fence | None = None,
     ) -> None:
         with self._write() as conn:
-            conn.execute(
-                "UPDATE heads SET state = ?, chain_id = ?, contract = ?, tx_hash = ?, raw_tx = ?"
-                " WHERE platform = ? AND tree_size = ? AND state != ?",
+            _check_fence(conn, fence)
+            changed = conn.execute(
+                "UPDATE heads SET state = ?, chain_id = ?, contract = ?, tx_hash = ?, raw_tx = ?,"
+                " nonce = ? WHERE platform = ? AND tree_size = ? AND state IN (?, ?)",
                 (
                     AnchorState.SENT.value,
                     chain_id,
                     contract,
                     tx_hash,
                     raw_tx,
+                    nonce,
                     platform,
                     tree_size,
-                    AnchorState.ANCHORED.value,
+                    AnchorState.SEALED.value,
+                    AnchorState.SENT.value,
                 ),
+            ).rowcount
+            if not changed:
+                raise StoreConflictError(
+                    f"head {tree_size} of {platform} is not sealed or sent: no transaction stored"
+                )
+            conn.execute(
+                "INSERT OR IGNORE INTO anchor_transactions (platform, tree_size, tx_hash)"
+                " VALUES (?, ?, ?)",
+                (platform, tree_size, tx_hash),
             )
 
-    def mark_anchored(
+    def anchor_transactions(self, platform: str, tree_size: int) -> list[bytes]:
+        rows = self._query(
+            "SELECT tx_hash FROM anchor_transactions WHERE platform = ? AND tree_size = ?"
+            " ORDER BY rowid",
+            platform,
+            tree_size,
+        )
+        return [row[0] for row in rows]
+
+    def mark_included(
         self,
         platform: str,
         tree_size: int,
@@ -378,20 +445,95 @@ class SqliteStore(Store):
         block_number: int,
         block_hash: bytes,
         block_time: int,
+        fence: Fence | None = None,
     ) -> None:
         with self._write() as conn:
+            _check_fence(conn, fence)
             conn.execute(
                 "UPDATE heads SET state = ?, tx_hash = ?, block_number = ?, block_hash = ?,"
-                " block_time = ?, raw_tx = NULL WHERE platform = ? AND tree_size = ?",
+                " block_time = ? WHERE platform = ? AND tree_size = ? AND state != ?",
                 (
-                    AnchorState.ANCHORED.value,
+                    AnchorState.INCLUDED.value,
                     tx_hash,
                     block_number,
                     block_hash,
                     block_time,
                     platform,
                     tree_size,
+                    AnchorState.SEALED.value,
                 ),
+            )
+
+    def mark_final(
+        self, platform: str, tree_size: int, block_hash: bytes, fence: Fence | None = None
+    ) -> bool:
+        with self._write() as conn:
+            _check_fence(conn, fence)
+            changed: int = conn.execute(
+                "UPDATE heads SET state = ? WHERE platform = ? AND tree_size = ? AND state = ?"
+                " AND block_hash = ?",
+                (
+                    AnchorState.FINAL.value,
+                    platform,
+                    tree_size,
+                    AnchorState.INCLUDED.value,
+                    block_hash,
+                ),
+            ).rowcount
+        return changed == 1
+
+    def mark_unincluded(self, platform: str, tree_size: int, fence: Fence | None = None) -> None:
+        with self._write() as conn:
+            _check_fence(conn, fence)
+            conn.execute(
+                "UPDATE heads SET state = ?, block_number = NULL, block_hash = NULL,"
+                " block_time = NULL WHERE platform = ? AND tree_size = ? AND state IN (?, ?)",
+                (
+                    AnchorState.SENT.value,
+                    platform,
+                    tree_size,
+                    AnchorState.INCLUDED.value,
+                    AnchorState.FINAL.value,
+                ),
+            )
+
+    def mark_unsent(self, platform: str, tree_size: int, fence: Fence | None = None) -> None:
+        with self._write() as conn:
+            _check_fence(conn, fence)
+            conn.execute(
+                "UPDATE heads SET state = ?, tx_hash = NULL, raw_tx = NULL, nonce = NULL"
+                " WHERE platform = ? AND tree_size = ? AND state = ?",
+                (AnchorState.SEALED.value, platform, tree_size, AnchorState.SENT.value),
+            )
+
+    def acquire_lease(self, name: str, holder: str, ttl: float, now: float) -> Fence | None:
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT holder, token, expires_at FROM leases WHERE name = ?", (name,)
+            ).fetchone()
+            if row is None:
+                token = 1
+                conn.execute(
+                    "INSERT INTO leases (name, holder, token, expires_at) VALUES (?, ?, ?, ?)",
+                    (name, holder, token, now + ttl),
+                )
+                return Fence(name, holder, token)
+            current, token, expires_at = row
+            if current != holder:
+                if expires_at > now:
+                    return None
+                token += 1
+            conn.execute(
+                "UPDATE leases SET holder = ?, token = ?, expires_at = ? WHERE name = ?",
+                (holder, token, now + ttl, name),
+            )
+            return Fence(name, holder, token)
+
+    def release_lease(self, fence: Fence) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE leases SET expires_at = 0 WHERE name = ? AND holder = ? AND token = ?",
+                (fence.name, fence.holder, fence.token),
             )
 
     def close(self) -> None:
@@ -427,6 +569,28 @@ def _open_wal(conn: sqlite3.Connection) -> int | None:
     finally:
         os.close(directory)
     return wal
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Bring a database written by an earlier version to this schema."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(heads)")}
+    for column, statement in _UPGRADES:
+        if column not in columns:
+            conn.execute(statement)
+    conn.execute(_ANCHORED_TO_INCLUDED)
+
+
+def _check_fence(conn: sqlite3.Connection, fence: Fence | None) -> None:
+    """Requires an open transaction. Raises LeaseLostError unless `fence` still holds its lease."""
+    if fence is None:
+        return
+    row = conn.execute(
+        "SELECT holder, token FROM leases WHERE name = ?", (fence.name,)
+    ).fetchone()
+    if row is None or (row[0], row[1]) != (fence.holder, fence.token):
+        raise LeaseLostError(
+            f"lease {fence.name!r} was taken over (fencing token {fence.token} is stale)"
+        )
 
 
 def _head(row: tuple[Any, ...]) -> HeadRow:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.store import AnchorState, SqliteStore, Store, StoreConflictError
+from ledger.store import AnchorState, LeaseLostError, SqliteStore, Store, StoreConflictError
 
 P1, P2 = "0x" + "11" * 20, "0x" + "22" * 20
 
@@ -64,19 +64,111 @@ def test_heads_must_grow(store: Store) -> None:
     store.add_head(P2, 1, h(1), 102)  # another platform's log is independent
 
 
-def test_a_head_moves_from_sealed_to_sent_to_anchored(store: Store) -> None:
+def test_a_head_moves_from_sealed_to_sent_to_included_to_final(store: Store) -> None:
     store.add_head(P1, 2, h(2), 100)
     store.add_head(P1, 5, h(5), 101)
     assert [x.tree_size for x in store.unfinished_heads()] == [2, 5]
-    store.mark_sent(P1, 2, 31337, P2, h(77), b"raw")
+    store.mark_sent(P1, 2, 31337, P2, h(77), b"raw", nonce=4)
     sent = store.unfinished_heads()[0]
-    assert (sent.state, sent.tx_hash, sent.raw_tx) == (AnchorState.SENT, h(77), b"raw")
-    store.mark_anchored(P1, 2, h(77), 12, h(88), 1700)
-    anchored = store.latest_head(P1, AnchorState.ANCHORED)
-    assert anchored is not None and anchored.block_hash == h(88) and anchored.raw_tx is None
-    assert store.covering_head(P1, 1) == anchored
+    assert (sent.state, sent.tx_hash, sent.raw_tx, sent.nonce) == (
+        AnchorState.SENT, h(77), b"raw", 4)
+    store.mark_included(P1, 2, h(77), 12, h(88), 1700)
+    included = store.latest_head(P1, AnchorState.INCLUDED)
+    assert included is not None and included.block_hash == h(88) and included.raw_tx == b"raw"
+    assert store.covering_head(P1, 1) is None  # not final: no proof is served from it
+    assert store.covering_head(P1, 1, AnchorState.INCLUDED) == included
+    assert store.mark_final(P1, 2, h(88))
+    final = store.covering_head(P1, 1)
+    assert final is not None and final.state is AnchorState.FINAL
     assert store.covering_head(P1, 2) is None  # size-5 head is not anchored yet
     assert [x.tree_size for x in store.unfinished_heads()] == [5]
+
+
+def test_a_head_is_final_only_in_the_block_it_was_counted_in(store: Store) -> None:
+    store.add_head(P1, 2, h(2), 100)
+    store.mark_sent(P1, 2, 31337, P2, h(77), b"raw", nonce=0)
+    store.mark_included(P1, 2, h(77), 12, h(88), 1700)
+    store.mark_included(P1, 2, h(77), 13, h(89), 1712)  # re-included after a reorg
+    assert not store.mark_final(P1, 2, h(88))
+    assert store.mark_final(P1, 2, h(89))
+    (head,) = store.heads(P1)
+    assert (head.state, head.block_number, head.block_time) == (AnchorState.FINAL, 13, 1712)
+
+
+def test_a_reorg_takes_a_head_back_to_sent_and_a_dead_transaction_to_sealed(
+    store: Store,
+) -> None:
+    store.add_head(P1, 2, h(2), 100)
+    store.mark_sent(P1, 2, 31337, P2, h(77), b"raw", nonce=0)
+    store.mark_included(P1, 2, h(77), 12, h(88), 1700)
+    store.mark_final(P1, 2, h(88))
+    store.mark_unincluded(P1, 2)
+    (head,) = store.heads(P1)
+    assert (head.state, head.tx_hash, head.raw_tx, head.block_hash) == (
+        AnchorState.SENT, h(77), b"raw", None)
+    store.mark_unsent(P1, 2)
+    (head,) = store.heads(P1)
+    assert (head.state, head.tx_hash, head.nonce) == (AnchorState.SEALED, None, None)
+    assert store.anchor_transactions(P1, 2) == [h(77)]  # still looked for on chain
+
+
+def test_a_replacement_keeps_every_transaction_of_the_head(store: Store) -> None:
+    store.add_head(P1, 2, h(2), 100)
+    store.mark_sent(P1, 2, 31337, P2, h(77), b"first", nonce=3)
+    store.mark_sent(P1, 2, 31337, P2, h(78), b"faster", nonce=3)
+    (head,) = store.heads(P1)
+    assert (head.tx_hash, head.raw_tx, head.nonce) == (h(78), b"faster", 3)
+    assert store.anchor_transactions(P1, 2) == [h(77), h(78)]
+
+
+def test_a_transaction_is_stored_only_for_a_sealed_or_sent_head(store: Store) -> None:
+    store.add_head(P1, 2, h(2), 100)
+    store.mark_sent(P1, 2, 31337, P2, h(77), b"raw", nonce=0)
+    store.mark_included(P1, 2, h(77), 12, h(88), 1700)
+    with pytest.raises(StoreConflictError, match="not sealed or sent"):
+        store.mark_sent(P1, 2, 31337, P2, h(79), b"other", nonce=1)
+
+
+def test_the_watcher_sees_heads_in_recent_blocks_only(store: Store) -> None:
+    for size, block in ((1, 10), (2, 20), (3, 30)):
+        store.add_head(P1, size, h(size), 100)
+        store.mark_sent(P1, size, 31337, P2, h(70 + size), b"raw", nonce=size)
+        store.mark_included(P1, size, h(70 + size), block, h(80 + size), 1700)
+    store.mark_final(P1, 1, h(81))
+    assert [x.tree_size for x in store.heads_included_since(20)] == [2, 3]
+    assert [x.tree_size for x in store.heads_included_since(0)] == [1, 2, 3]
+
+
+def test_a_lease_is_held_by_one_holder_until_it_expires(store: Store) -> None:
+    first = store.acquire_lease("anchoring", "a", ttl=10, now=1000)
+    assert first is not None and first.token == 1
+    assert store.acquire_lease("anchoring", "b", ttl=10, now=1005) is None
+    renewed = store.acquire_lease("anchoring", "a", ttl=10, now=1005)
+    assert renewed == first  # a renewal keeps the token
+    taken = store.acquire_lease("anchoring", "b", ttl=10, now=1016)
+    assert taken is not None and taken.token == 2
+
+
+def test_a_released_lease_can_be_taken_at_once(store: Store) -> None:
+    first = store.acquire_lease("anchoring", "a", ttl=10, now=1000)
+    assert first is not None
+    store.release_lease(first)
+    taken = store.acquire_lease("anchoring", "b", ttl=10, now=1001)
+    assert taken is not None and taken.token == 2
+
+
+def test_a_stale_fence_cannot_write_heads(store: Store) -> None:
+    old = store.acquire_lease("anchoring", "a", ttl=10, now=1000)
+    assert old is not None
+    store.add_head(P1, 1, h(1), 100, fence=old)
+    new = store.acquire_lease("anchoring", "b", ttl=10, now=2000)
+    assert new is not None
+    with pytest.raises(LeaseLostError, match="taken over"):
+        store.add_head(P1, 2, h(2), 100, fence=old)
+    with pytest.raises(LeaseLostError):
+        store.mark_sent(P1, 1, 31337, P2, h(77), b"raw", nonce=0, fence=old)
+    store.add_head(P1, 2, h(2), 100, fence=new)
+    assert [x.tree_size for x in store.heads(P1)] == [1, 2]
 
 
 def test_an_acknowledged_record_survives_reopening_the_file(tmp_path: Path) -> None:
