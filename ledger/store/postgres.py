@@ -14,6 +14,7 @@ from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
+from ledger.errors import LedgerError
 from ledger.store import migrations
 from ledger.store.base import (
     AnchorState,
@@ -38,8 +39,19 @@ _HEAD_COLUMNS = (
 _MIGRATION_LOCK = 0x62696E646C6564  # "bindled"
 
 
-def is_postgres_url(location: str) -> bool:
-    return location.startswith(("postgresql://", "postgres://"))
+class DatabaseUnavailableError(LedgerError):
+    """The PostgreSQL server cannot be reached, refused the connection, or failed during a
+    write (which then stored nothing). Not the request's fault: the API answers 503."""
+
+
+def connect(url: str) -> psycopg.Connection[Any]:
+    """A connection in autocommit mode. Raises DatabaseUnavailableError, naming the database
+    without its credentials."""
+    try:
+        return psycopg.connect(url, autocommit=True)
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise DatabaseUnavailableError(f"cannot connect to {describe(url)}: {reason}") from None
 
 
 def describe(url: str) -> str:
@@ -65,7 +77,7 @@ def schema_version(conn: psycopg.Connection[Any]) -> int:
 def upgrade(url: str) -> list[migrations.Migration]:
     """Apply the migrations the database lacks, in one transaction; returns them. Concurrent
     upgrades of one database wait for each other, and the second finds nothing to do."""
-    with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+    with connect(url) as conn, conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
@@ -106,7 +118,7 @@ class PostgresStore(Store):
 
     def __init__(self, url: str, pool_size: int = 8) -> None:
         self._url = url
-        with psycopg.connect(url, autocommit=True) as conn:
+        with connect(url) as conn:
             version = schema_version(conn)
         latest = migrations.latest_version("postgres")
         if version < latest:
@@ -134,7 +146,7 @@ class PostgresStore(Store):
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._writer is None or self._writer.closed or self._writer.broken:
-            self._writer = psycopg.connect(self._url, autocommit=True)
+            self._writer = connect(self._url)
             # Acknowledged means flushed to disk, whatever the server's default says.
             self._writer.execute("SET synchronous_commit = on")
         return self._writer
@@ -251,10 +263,13 @@ class PostgresStore(Store):
                 if self._open and self._first_in_transaction > self._staged:
                     self._commit()  # nothing else is staged: let go of the platforms' rows
                 raise
-            except psycopg.Error:
+            except psycopg.Error as exc:
                 if self._open:
                     self._abandon()  # the transaction is aborted, or its state unknown
-                raise
+                raise DatabaseUnavailableError(
+                    f"the records could not be staged in {describe(self._url)}: "
+                    f"{type(exc).__name__}; nothing is stored"
+                ) from exc
             self._staged += 1
             return rows, self._staged
 

@@ -59,7 +59,8 @@ class SqliteStore(Store):
             # A record is on disk before the API acknowledges it: synced by SQLite on each
             # commit (FULL) or, once the store holds the WAL file to sync it itself, by _sync.
             self._conn.execute("PRAGMA synchronous=FULL")
-            migrate(self._conn, str(path))
+            # The migrations this open applied (`bindledger db upgrade` reports them).
+            self.applied_migrations = migrate(self._conn, str(path))
         except BaseException:
             self._unlock()
             raise
@@ -552,8 +553,9 @@ def _open_wal(conn: sqlite3.Connection) -> int | None:
     return wal
 
 
-def migrate(conn: sqlite3.Connection, where: str) -> None:
-    """Bring the database to this code's schema, one numbered migration per transaction."""
+def migrate(conn: sqlite3.Connection, where: str) -> list[migrations.Migration]:
+    """Bring the database to this code's schema, one numbered migration per transaction;
+    returns the migrations applied."""
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
         " name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
@@ -561,13 +563,20 @@ def migrate(conn: sqlite3.Connection, where: str) -> None:
     (current,) = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()
     if current == 0:
         current = _adopt_unversioned(conn)
-    for migration in migrations.pending("sqlite", current, where):
-        conn.executescript(
-            f"BEGIN IMMEDIATE;\n{migration.sql}\n"
-            "INSERT INTO schema_version (version, name, applied_at) VALUES"
-            f" ({migration.version}, '{migration.name}', CAST(strftime('%s') AS INTEGER));\n"
-            "COMMIT;"
-        )
+    todo = migrations.pending("sqlite", current, where)
+    for migration in todo:
+        try:
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{migration.sql}\n"
+                "INSERT INTO schema_version (version, name, applied_at) VALUES"
+                f" ({migration.version}, '{migration.name}', CAST(strftime('%s') AS INTEGER));\n"
+                "COMMIT;"
+            )
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return list(todo)
 
 
 def _adopt_unversioned(conn: sqlite3.Connection) -> int:
