@@ -22,9 +22,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
+
+if TYPE_CHECKING:
+    from ledger.service import Ledger
+    from ledger.store.base import Store
 
 REPO = Path(__file__).resolve().parents[2]
 SUBJECTS = 6  # few, so that writers of different processes race on the same chains
@@ -139,21 +143,28 @@ def check_log(url: str, acknowledged: set[str], trial: Trial) -> None:
 # -- a writer process ----------------------------------------------------------------------
 
 
-def _writer(url: str, seed: int, seconds: float) -> None:
+def ledger_on(store: Store) -> Ledger:
+    """A ledger on `store` for the development platform, without a chain: the records' signing
+    domain is all that writing and sealing need of a chain and a contract."""
     from ledger.config import DEV_REF_SECRET, Settings
-    from ledger.core.records import Consent, ConsentAction, Purpose, sign_record
     from ledger.drafts import Referencer
-    from ledger.errors import LedgerStateError
-    from ledger.service import ChainBreakError, Ledger
-    from ledger.store.postgres import PostgresStore
+    from ledger.service import Ledger
 
-    store = PostgresStore(url)
-    # The records' signing domain is all a writer needs of a chain and a contract.
     chain: Any = SimpleNamespace(chain_id=31337)
     contract: Any = SimpleNamespace(address="0x" + "ab" * 20)
     platforms = Settings(_env_file=None).platform_list  # type: ignore[call-arg]
-    ledger = Ledger(store, chain, contract, platforms, Referencer(DEV_REF_SECRET.encode()))
-    platform = platforms[0]
+    return Ledger(store, chain, contract, platforms, Referencer(DEV_REF_SECRET.encode()))
+
+
+def _writer(url: str, seed: int, seconds: float) -> None:
+    from ledger.core.records import Consent, ConsentAction, Purpose, sign_record
+    from ledger.errors import LedgerStateError
+    from ledger.service import ChainBreakError
+    from ledger.store.postgres import PostgresStore
+
+    store = PostgresStore(url)
+    ledger = ledger_on(store)
+    platform = next(iter(ledger.platforms.values()))
     subjects = [ledger.refs.subject(f"trial-subject-{n}") for n in range(SUBJECTS)]
     out = threading.Lock()
     refused = [0]
