@@ -83,7 +83,7 @@ def check_anchors_on_chain(store: Store, contract: AnchorContract) -> None:
     """Refuse a chain or contract that does not hold the latest anchor of every platform."""
     chain_id = contract.chain.chain_id
     for platform in store.platforms():
-        head = store.latest_head(platform, AnchorState.ANCHORED)
+        head = store.latest_head(platform, AnchorState.FINAL)
         if head is None:
             continue
         if head.chain_id != chain_id or head.contract != contract.address:
