@@ -47,6 +47,10 @@ _SIDE_RECORD_TYPES = frozenset(t for t, kind in RECORD_TYPES.items() if not kind
 # so most writes skip a database query under the write lock. The oldest entries make room.
 SUBJECT_HEAD_CACHE_SIZE = 1 << 17
 
+# How often a record built by BindLedger on a subject's head (a draft) is built again when
+# another process extended the subject's chain first (shared store only).
+DRAFT_REBUILDS = 8
+
 # How long the thread that reports commits to coroutines outlives its last waiter: it is
 # started again when needed, so an idle ledger holds no thread.
 NOTIFIER_LINGER_SECONDS = 1.0
@@ -160,14 +164,23 @@ class Ledger:
         """Build a record on top of the subject's chain head, sign it as `platform`, store it.
 
         `build(prev)` makes the record given the current head; it runs under the write lock
-        so no other record of the subject can slip in between.
+        so no other record of the subject can slip in between. With a shared store another
+        process can: the record is then built again on the new head (up to
+        DRAFT_REBUILDS times), as its author asked for the head whatever it is.
         """
-        with self._write_lock:
-            record = build(self.subject_head(platform.address, subject))
-            signed = sign_record(record, self.domain, bytes(platform.account.key))
-            accepted, ticket = self._append(signed, record.digest(self.domain))
-        self._wait_durable(ticket)
-        return accepted
+        for attempt in range(DRAFT_REBUILDS + 1):
+            with self._write_lock:
+                record = build(self.subject_head(platform.address, subject))
+                signed = sign_record(record, self.domain, bytes(platform.account.key))
+                try:
+                    accepted, ticket = self._append(signed, record.digest(self.domain))
+                except ChainBreakError:
+                    if not self.store.shared or attempt == DRAFT_REBUILDS:
+                        raise
+                    continue
+            self._wait_durable(ticket)
+            return accepted
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def submit(self, signed: SignedRecord) -> Accepted:
         """Accept a record signed elsewhere by its platform.
