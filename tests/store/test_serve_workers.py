@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 from typer.testing import CliRunner
 
 from ledger.cli import app
