@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -35,6 +36,8 @@ _HEAD_COLUMNS = (
     "platform, tree_size, root_hash, sealed_at, state, chain_id, contract, tx_hash, raw_tx, "
     "block_number, block_hash, block_time, nonce"
 )
+# Writer connections kept open between transactions (more are opened while commits overlap).
+IDLE_WRITERS = 2
 # Serialises `bindledger db upgrade` runs on one database (pg_advisory_xact_lock's key).
 _MIGRATION_LOCK = 0x62696E646C6564  # "bindled"
 
@@ -93,13 +96,26 @@ def upgrade(url: str) -> list[migrations.Migration]:
     return list(todo)
 
 
+@dataclass
+class _Transaction:
+    """A transaction on a writer connection and the tickets staged in it (first..last; empty
+    while last < first), with the next leaf index of each platform whose row it holds."""
+
+    conn: psycopg.Connection[Any]
+    first: int
+    last: int
+    next_index: dict[str, int]
+    begun: bool = True  # BEGIN was sent
+
+
 class PostgresStore(Store):
     """A store in a PostgreSQL database that several processes share (`shared` is True).
 
-    Group commit as in SqliteStore: `stage_records` writes into a transaction left open on the
-    store's writer connection and `wait_durable` commits it, so records staged by several
-    threads meanwhile share one commit. A commit returns once the server has flushed its WAL
-    (synchronous_commit is forced on), so committed means durable.
+    Group commit as in SqliteStore: `stage_records` writes into an open transaction and
+    `wait_durable` commits it, so records staged by several threads meanwhile share one
+    commit. One commit runs at a time, outside the store's lock: writers stage the next group
+    meanwhile, in a new transaction on another writer connection. A commit returns once the
+    server has flushed its WAL (synchronous_commit is forced on), so committed means durable.
 
     The open transaction holds the `logs` row of each platform it appended to (FOR UPDATE):
     other processes appending to the same platform wait for its commit, so each platform's
@@ -130,77 +146,100 @@ class PostgresStore(Store):
         self._pool = ConnectionPool(
             url, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True
         )
-        self._lock = threading.Lock()  # guards the writer connection and the fields below
-        self._writer: psycopg.Connection[Any] | None = None
-        self._open = False  # a transaction holds staged records
-        self._next: dict[str, int] = {}  # next leaf index of each platform the transaction holds
+        self._lock = threading.Lock()  # guards the open transaction and the ticket counter
+        self._open: _Transaction | None = None  # where the next records are staged
+        self._idle: list[psycopg.Connection[Any]] = []  # writer connections between uses
+        self._idle_lock = threading.Lock()
         self._known_logs: set[str] = set()  # platforms whose `logs` row exists
         self._staged = 0  # ticket of the last staged write
-        self._durable = 0  # every ticket up to this one is committed
+        self._settled = threading.Condition()  # guards what follows, tells waiters
+        self._settled_upto = 0  # every ticket up to this one is committed or lost
+        self._settled_above: dict[int, int] = {}  # ranges (first: last) settled out of order
         self._lost: list[tuple[int, int]] = []  # ticket ranges whose commit failed
-        self._first_in_transaction = 1
-        self._committed = threading.Condition()
-        self._committing = False
+        self._committing = False  # a waiter is committing a transaction
 
-    # -- the writer's transaction (requires self._lock) -----------------------------------
+    # -- the writers' transactions ------------------------------------------------------------
 
-    def _connection(self) -> psycopg.Connection[Any]:
-        if self._writer is None or self._writer.closed or self._writer.broken:
-            self._writer = connect(self._url)
-            # Acknowledged means flushed to disk, whatever the server's default says.
-            self._writer.execute("SET synchronous_commit = on")
-        return self._writer
+    def _begin(self) -> _Transaction:
+        """Requires self._lock. The open transaction, begun if there is none."""
+        if self._open is None:
+            with self._idle_lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                conn = connect(self._url)
+                # Acknowledged means flushed to disk, whatever the server's default says.
+                conn.execute("SET synchronous_commit = on")
+            # BEGIN goes with the transaction's first statement (_hold_logs): one round trip.
+            self._open = _Transaction(conn, self._staged + 1, self._staged, {}, begun=False)
+        return self._open
 
-    def _begin(self) -> psycopg.Connection[Any]:
-        conn = self._connection()
-        if not self._open:
-            conn.execute("BEGIN")
-            self._open = True
-            self._first_in_transaction = self._staged + 1
-        return conn
-
-    def _commit(self) -> None:
-        """Commit the open transaction, with the next leaf index of each platform it holds."""
-        last = self._staged
-        conn = self._writer
-        assert conn is not None
+    def _finish(self, txn: _Transaction) -> None:
+        """Commit a transaction that takes no more writes, with the next leaf index of each
+        platform it holds, and settle its tickets. Runs outside self._lock (but for rare
+        cases), so that other threads stage the next group in a new transaction meanwhile."""
+        if not txn.begun:
+            self._idle.append(txn.conn)
+            return
         try:
-            for platform, next_index in self._next.items():
-                conn.execute(
-                    "UPDATE logs SET next_index = %s WHERE platform = %s", (next_index, platform)
-                )
-            conn.execute("COMMIT")
+            with txn.conn.pipeline():  # one round trip for all of it
+                for platform, next_index in txn.next_index.items():
+                    txn.conn.execute(
+                        "UPDATE logs SET next_index = %s WHERE platform = %s",
+                        (next_index, platform),
+                    )
+                txn.conn.execute("COMMIT")
         except BaseException:
-            self._abandon()
+            # The commit failed or its outcome is unknown: none of its records is acknowledged.
+            txn.conn.close()
+            self._settle(txn, committed=False)
             raise
-        finally:
-            self._open = False
-            self._next.clear()
-        with self._committed:
-            self._durable = max(self._durable, last)
-            self._committed.notify_all()
+        with self._idle_lock:
+            if len(self._idle) < IDLE_WRITERS:
+                self._idle.append(txn.conn)
+            else:
+                txn.conn.close()
+        self._settle(txn, committed=True)
 
-    def _abandon(self) -> None:
-        """The transaction failed or its outcome is unknown: none of its records may be
-        acknowledged. The connection is dropped (a new one is made for the next write)."""
-        first, last = self._first_in_transaction, self._staged
-        self._open = False
-        self._next.clear()
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-        with self._committed:
-            if last >= first:
-                self._lost.append((first, last))
-            self._committed.notify_all()
+    def _finish_open(self) -> None:
+        """Requires self._lock. Commit the open transaction now."""
+        txn, self._open = self._open, None
+        if txn is not None:
+            self._finish(txn)
 
-    def _hold_logs(self, platforms: list[str]) -> psycopg.Connection[Any]:
-        """Lock the `logs` row of each platform for the open transaction (opening one)."""
-        conn = self._begin()
+    def _abandon_open(self) -> None:
+        """Requires self._lock. The open transaction failed: drop it with its connection."""
+        txn, self._open = self._open, None
+        if txn is not None:
+            txn.conn.close()
+            self._settle(txn, committed=False)
+
+    def _settle(self, txn: _Transaction, committed: bool) -> None:
+        with self._settled:
+            if txn.last >= txn.first:
+                if not committed:
+                    self._lost.append((txn.first, txn.last))
+                # Transactions cover consecutive ticket ranges; they may settle out of order.
+                self._settled_above[txn.first] = txn.last
+                while self._settled_upto + 1 in self._settled_above:
+                    self._settled_upto = self._settled_above.pop(self._settled_upto + 1)
+            self._settled.notify_all()
+
+    def _is_settled(self, ticket: int) -> bool:
+        """Requires self._settled."""
+        return ticket <= self._settled_upto or any(
+            first <= ticket <= last for first, last in self._settled_above.items()
+        )
+
+    def _hold_logs(self, platforms: list[str]) -> _Transaction:
+        """Requires self._lock. Locks the `logs` row of each platform for the open transaction
+        (beginning one). While another transaction of this store commits, this waits for it
+        to let go of the rows."""
+        txn = self._begin()
+        conn = txn.conn
         for platform in platforms:
-            if platform in self._next:
+            if platform in txn.next_index:
                 continue
-            if self._next:
+            if txn.next_index:
                 # Holding another platform's row: waiting here could deadlock with a process
                 # that holds this row and waits for ours.
                 conn.execute("SAVEPOINT hold")
@@ -213,15 +252,27 @@ class PostgresStore(Store):
                 except pg_errors.LockNotAvailable:
                     conn.execute("ROLLBACK TO SAVEPOINT hold")
                     conn.execute("RELEASE SAVEPOINT hold")
-                    self._commit()
+                    self._finish_open()
                     return self._hold_logs(platforms)
             else:
-                row = conn.execute(
-                    "SELECT next_index FROM logs WHERE platform = %s FOR UPDATE", (platform,)
-                ).fetchone()
+                try:
+                    with conn.pipeline():
+                        if not txn.begun:
+                            conn.execute("BEGIN")
+                        cursor = conn.execute(
+                            "SELECT next_index FROM logs WHERE platform = %s FOR UPDATE",
+                            (platform,),
+                        )
+                except psycopg.Error:
+                    if not txn.begun:
+                        self._open = None  # nothing was staged in it: its connection goes
+                        conn.close()
+                    raise
+                txn.begun = True
+                row = cursor.fetchone()
             assert row is not None, "_create_logs made the row"
-            self._next[platform] = int(row[0])
-        return conn
+            txn.next_index[platform] = int(row[0])
+        return txn
 
     def _create_logs(self, platforms: Collection[str]) -> None:
         """Make sure each platform has its `logs` row, in its own transaction: the appending
@@ -254,40 +305,44 @@ class PostgresStore(Store):
         side_types: Collection[str] = (),
     ) -> tuple[list[RecordRow], int]:
         platforms = list(dict.fromkeys(record[0] for record in records))
-        self._create_logs(platforms)
-        with self._lock:
-            try:
-                conn = self._hold_logs(platforms)
-                rows = self._stage(conn, records, prevs, side_types)
-            except StoreConflictError:
-                if self._open and self._first_in_transaction > self._staged:
-                    self._commit()  # nothing else is staged: let go of the platforms' rows
-                raise
-            except psycopg.Error as exc:
-                if self._open:
-                    self._abandon()  # the transaction is aborted, or its state unknown
-                raise DatabaseUnavailableError(
-                    f"the records could not be staged in {describe(self._url)}: "
-                    f"{type(exc).__name__}; nothing is stored"
-                ) from exc
-            self._staged += 1
-            return rows, self._staged
+        try:
+            self._create_logs(platforms)
+            with self._lock:
+                try:
+                    txn = self._hold_logs(platforms)
+                    rows = self._stage(txn, records, prevs, side_types)
+                except StoreConflictError:
+                    if self._open is not None and self._open.last < self._open.first:
+                        self._finish_open()  # nothing is staged: let go of the platforms' rows
+                    raise
+                except psycopg.Error:
+                    self._abandon_open()  # the transaction is aborted, or its state unknown
+                    raise
+                self._staged += 1
+                txn.last = self._staged
+                return rows, self._staged
+        except psycopg.Error as exc:
+            raise DatabaseUnavailableError(
+                f"the records could not be staged in {describe(self._url)}: "
+                f"{type(exc).__name__}; nothing is stored"
+            ) from exc
 
     def _stage(
         self,
-        conn: psycopg.Connection[Any],
+        txn: _Transaction,
         records: list[StagedRecord],
         prevs: list[bytes] | None,
         side_types: Collection[str],
     ) -> list[RecordRow]:
         """Requires self._lock and the platforms' rows held. Stages all records or none."""
+        conn = txn.conn
         if prevs is not None:
             # Nothing is written yet: a stale prev leaves the transaction as it was.
             check_chain(
                 records, prevs, side_types, lambda p, s, x: self._last_of(conn, p, s, x)
             )
         indexes = []
-        next_index = dict(self._next)
+        next_index = dict(txn.next_index)
         for record in records:
             indexes.append(next_index[record[0]])
             next_index[record[0]] += 1
@@ -317,7 +372,7 @@ class PostgresStore(Store):
             raise StoreConflictError(f"record 0x{stored.hex()} is already stored")
         if savepoint:
             conn.execute("RELEASE SAVEPOINT stage")
-        self._next = next_index
+        txn.next_index = next_index
         return [
             RecordRow(ids[record_hash], platform, index, record_hash, subject, record_type, body)
             for (platform, record_hash, subject, record_type, body), index in zip(
@@ -340,32 +395,33 @@ class PostgresStore(Store):
         return RecordRow(*row) if row else None
 
     def wait_durable(self, ticket: int) -> None:
-        with self._committed:
-            while self._durable < ticket and self._committing:
-                self._committed.wait()
-            leader = self._durable < ticket and not self._is_lost(ticket)
-            if leader:
+        with self._settled:
+            # One commit at a time: while it runs, the records staged meanwhile gather in the
+            # open transaction, and the next waiter commits them all at once.
+            while not self._is_settled(ticket) and self._committing:
+                self._settled.wait()
+            lead = not self._is_settled(ticket)
+            if lead:
                 self._committing = True
-        if leader:
+        if lead:
             try:
-                # Every record staged so far goes into this commit, including those of the
-                # threads now waiting for it.
                 with self._lock:
-                    if self._open:
-                        self._commit()
+                    txn, self._open = self._open, None
+                if txn is not None:
+                    self._finish(txn)  # outside the lock: the next group stages meanwhile
             except psycopg.Error:
                 pass  # reported below, through the lost ticket range
             finally:
-                with self._committed:
+                with self._settled:
                     self._committing = False
-                    self._committed.notify_all()
-        if self._is_lost(ticket):
+                    self._settled.notify_all()
+            with self._settled:
+                while not self._is_settled(ticket):
+                    self._settled.wait()
+        if any(first <= ticket <= last for first, last in self._lost):
             raise RecordNotStoredError(
                 "the record could not be committed to the database and is not stored"
             )
-
-    def _is_lost(self, ticket: int) -> bool:
-        return any(first <= ticket <= last for first, last in self._lost)
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -654,14 +710,14 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         with self._lock:
-            if self._open:
-                try:
-                    self._commit()
-                except psycopg.Error:
-                    pass  # its records are reported lost to their waiters
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
+            try:
+                self._finish_open()
+            except psycopg.Error:
+                pass  # its records are reported lost to their waiters
+        with self._idle_lock:
+            for conn in self._idle:
+                conn.close()
+            self._idle.clear()
         self._pool.close()
 
 
