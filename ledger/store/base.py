@@ -14,6 +14,10 @@ class StoreConflictError(LedgerStateError):
     """A write would break an invariant: a duplicate record or a head out of order."""
 
 
+class IdempotencyKeyConflictError(StoreConflictError):
+    """An idempotency key is already remembered for another request or another record."""
+
+
 class ChainConflictError(StoreConflictError):
     """A staged record's `prev` is not the hash of its subject's latest chain record: another
     writer extended the subject's chain first. `index` is the record's position in its batch."""
@@ -276,6 +280,33 @@ class Store(ABC):
     @abstractmethod
     def release_lease(self, fence: Fence) -> None:
         """Give the lease up at once (it expires now), if `fence` still holds it."""
+
+    # -- idempotency keys ---------------------------------------------------------------------
+    # A client that retries a request sends the same Idempotency-Key header; the ledger stores
+    # the key with what identifies the request and the record it wrote, so that the retry is
+    # answered with that record instead of writing a second one. The ledger passes digests:
+    # `key` is the SHA-256 of the client's key (which the client chose, and which might hold
+    # anything) and `fingerprint` a keyed hash of the canonical request body (which holds raw
+    # identifiers). Neither may be turned back into what it was made from; the store keeps them
+    # as opaque bytes, with no expiry.
+
+    @abstractmethod
+    def idempotency_key(self, platform: str, key: bytes) -> tuple[bytes, int] | None:
+        """The (fingerprint, record id) remembered for `key` of `platform`; None if unknown.
+        Keys of different platforms are unrelated, even when equal."""
+
+    @abstractmethod
+    def remember_idempotency_key(
+        self, platform: str, key: bytes, fingerprint: bytes, record_id: int
+    ) -> None:
+        """Remember that `platform`'s request with `key` and `fingerprint` wrote `record_id`;
+        durable on return, together with every record staged before the call (SQLite commits
+        both in one transaction), so a record written under a key is never stored without it.
+
+        Remembering the same (key, fingerprint, record id) again does nothing. Raises
+        IdempotencyKeyConflictError, and changes nothing, when `key` is remembered with another
+        fingerprint or another record.
+        """
 
     @abstractmethod
     def close(self) -> None: ...

@@ -21,6 +21,7 @@ from ledger.store.base import (
     AnchorState,
     Fence,
     HeadRow,
+    IdempotencyKeyConflictError,
     LeaseLostError,
     RecordNotStoredError,
     RecordRow,
@@ -707,6 +708,61 @@ class PostgresStore(Store):
                 "UPDATE leases SET expires_at = 0 WHERE name = %s AND holder = %s AND token = %s",
                 (fence.name, fence.holder, fence.token),
             )
+
+    # -- idempotency keys ----------------------------------------------------------------------
+
+    def idempotency_key(self, platform: str, key: bytes) -> tuple[bytes, int] | None:
+        rows = self._query(
+            "SELECT fingerprint, record_id FROM idempotency_keys"
+            " WHERE platform = %s AND key_hash = %s",
+            platform,
+            key,
+        )
+        return (bytes(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def remember_idempotency_key(
+        self, platform: str, key: bytes, fingerprint: bytes, record_id: int
+    ) -> None:
+        # Written in the open transaction, with the records staged before it, and committed
+        # with them: a record written under a key is never stored without it. (If the record's
+        # transaction is already committing, the key's reference to it waits for that commit.)
+        try:
+            with self._lock:
+                txn = self._begin()
+                conn = txn.conn
+                try:
+                    with conn.pipeline():
+                        if not txn.begun:
+                            conn.execute("BEGIN")
+                        created = conn.execute(
+                            "INSERT INTO idempotency_keys (platform, key_hash, fingerprint,"
+                            " record_id) VALUES (%s, %s, %s, %s)"
+                            " ON CONFLICT (platform, key_hash) DO NOTHING RETURNING record_id",
+                            (platform, key, fingerprint, record_id),
+                        )
+                    txn.begun = True
+                    if created.fetchone() is None:
+                        known = _one(
+                            conn.execute(
+                                "SELECT fingerprint, record_id FROM idempotency_keys"
+                                " WHERE platform = %s AND key_hash = %s",
+                                (platform, key),
+                            )
+                        )
+                        if (bytes(known[0]), int(known[1])) != (fingerprint, record_id):
+                            raise IdempotencyKeyConflictError(
+                                "this idempotency key is remembered for another request"
+                            )
+                except psycopg.Error:
+                    self._abandon_open()
+                    raise
+                self._open = None
+            self._finish(txn)  # outside the lock: other writers stage the next group meanwhile
+        except psycopg.Error as exc:
+            raise DatabaseUnavailableError(
+                f"the idempotency key could not be stored in {describe(self._url)}: "
+                f"{type(exc).__name__}"
+            ) from exc
 
     def close(self) -> None:
         with self._lock:

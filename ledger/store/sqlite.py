@@ -15,6 +15,7 @@ from ledger.store.base import (
     AnchorState,
     Fence,
     HeadRow,
+    IdempotencyKeyConflictError,
     LeaseLostError,
     RecordNotStoredError,
     RecordRow,
@@ -511,6 +512,35 @@ class SqliteStore(Store):
                 "UPDATE leases SET expires_at = 0 WHERE name = ? AND holder = ? AND token = ?",
                 (fence.name, fence.holder, fence.token),
             )
+
+    def idempotency_key(self, platform: str, key: bytes) -> tuple[bytes, int] | None:
+        rows = self._query(
+            "SELECT fingerprint, record_id FROM idempotency_keys"
+            " WHERE platform = ? AND key_hash = ?",
+            platform,
+            key,
+        )
+        return (bytes(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def remember_idempotency_key(
+        self, platform: str, key: bytes, fingerprint: bytes, record_id: int
+    ) -> None:
+        with self._write() as conn:
+            known = conn.execute(
+                "SELECT fingerprint, record_id FROM idempotency_keys"
+                " WHERE platform = ? AND key_hash = ?",
+                (platform, key),
+            ).fetchone()
+            if known is None:
+                conn.execute(
+                    "INSERT INTO idempotency_keys (platform, key_hash, fingerprint, record_id)"
+                    " VALUES (?, ?, ?, ?)",
+                    (platform, key, fingerprint, record_id),
+                )
+            elif (bytes(known[0]), int(known[1])) != (fingerprint, record_id):
+                raise IdempotencyKeyConflictError(
+                    "this idempotency key is remembered for another request"
+                )
 
     def close(self) -> None:
         with self._lock:
