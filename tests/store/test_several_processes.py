@@ -19,5 +19,5 @@ def test_three_writers_one_killed_leave_a_sound_log(postgres_database: str, seed
     with fresh_schema(postgres_database) as url:
         trial = run_trial(url, processes=3, seconds=2.0, seed=seed)
     assert trial.faults == []
-    assert trial.acknowledged > 50 and trial.heads > 1
+    assert trial.acknowledged > 20 and trial.heads > 1
     assert trial.records >= trial.acknowledged
