@@ -107,3 +107,16 @@ def test_an_error_names_the_database_but_never_its_password(postgres_database: s
         with pytest.raises(SchemaOutdatedError) as refused:
             PostgresStore(secret_url)
         assert "hunter2" not in str(refused.value)
+
+
+def test_bindledger_db_upgrade_applies_what_is_missing_once(postgres_database: str) -> None:
+    from typer.testing import CliRunner
+
+    from ledger.cli import app
+
+    with fresh_schema(postgres_database, migrate=False) as url:
+        first = CliRunner().invoke(app, ["db", "upgrade", "--database", url])
+        assert first.exit_code == 0 and "applied 0001_initial, 0002_anchor_life_cycle" in first.stdout
+        again = CliRunner().invoke(app, ["db", "upgrade", "--database", url])
+        assert again.exit_code == 0 and "up to date" in again.stdout
+        PostgresStore(url).close()
