@@ -427,8 +427,19 @@ class PostgresStore(Store):
     # -- reads --------------------------------------------------------------------------------
 
     def _query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        with self._pool.connection() as conn:
+        with self._unavailable_as_ledger_error(), self._pool.connection() as conn:
             return conn.execute(sql, args).fetchall()
+
+    @contextmanager
+    def _unavailable_as_ledger_error(self) -> Iterator[None]:
+        """A server that is down or unreachable is the service's fault, not the request's:
+        DatabaseUnavailableError (503), naming the database without credentials."""
+        try:
+            yield
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailableError(
+                f"{describe(self._url)} is unavailable: {type(exc).__name__}"
+            ) from exc
 
     def get_record(self, record_id: int) -> RecordRow | None:
         rows = self._query(f"SELECT {_RECORD_COLUMNS} FROM records WHERE id = %s", record_id)
@@ -452,7 +463,7 @@ class PostgresStore(Store):
     def last_record_of_subject(
         self, platform: str, subject: bytes, excluding: Collection[str] = ()
     ) -> RecordRow | None:
-        with self._pool.connection() as conn:
+        with self._unavailable_as_ledger_error(), self._pool.connection() as conn:
             return self._last_of(conn, platform, subject, excluding)
 
     def record_hashes(self, platform: str, start: int = 0) -> list[bytes]:
@@ -475,7 +486,11 @@ class PostgresStore(Store):
 
     @contextmanager
     def _transaction(self, fence: Fence | None = None) -> Iterator[psycopg.Connection[Any]]:
-        with self._pool.connection() as conn, conn.transaction():
+        with (
+            self._unavailable_as_ledger_error(),
+            self._pool.connection() as conn,
+            conn.transaction(),
+        ):
             if fence is not None:
                 _check_fence(conn, fence)
             yield conn
