@@ -30,8 +30,10 @@ $(BROWSER):
 demo: $(PY_STAMP)
 	$(BIN)/bindledger demo
 
+# The PostgreSQL tests run against BINDLEDGER_TEST_DATABASE_URL, a server already running here,
+# or a throwaway cluster started for the run (installing Debian's postgresql package if needed).
 test: $(PY_STAMP) $(NODE_STAMP) $(BROWSER)
-	$(BIN)/pytest
+	scripts/with_test_database.sh $(BIN)/pytest
 
 lint: $(PY_STAMP)
 	$(BIN)/ruff check ledger api

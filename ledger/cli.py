@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -86,20 +87,45 @@ def serve(
         str | None, typer.Option(help="BindLedger contract address", envvar="BINDLEDGER_CONTRACT")
     ] = None,
     database: Annotated[
-        str | None, typer.Option(help="SQLite database file", envvar="BINDLEDGER_DATABASE")
+        str | None,
+        typer.Option(
+            help="SQLite database file, or postgresql://user@host:port/name",
+            envvar="BINDLEDGER_DATABASE",
+        ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="API processes; more than one needs a PostgreSQL --database and a --chain "
+            "node (the anchoring worker runs in one of them at a time)",
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP API (OpenAPI documentation at /docs) and the anchoring worker."""
     import uvicorn
 
     from api.main import create_app
     from ledger.runtime import open_ledger
+    from ledger.store.open import is_postgres
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     overrides = {
         k: v for k, v in {"chain": chain, "contract": contract, "database": database}.items() if v
     }
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    if workers > 1 and not is_postgres(settings.database):
+        raise _fail(
+            f"--workers {workers} needs a PostgreSQL database (--database postgresql://...): "
+            "a SQLite file takes one process only",
+            1,
+        )
+    if workers > 1 and settings.chain == "embedded":
+        raise _fail(
+            f"--workers {workers} needs a chain node (--chain URL): the embedded chain lives "
+            "inside one process",
+            1,
+        )
     if settings.uses_dev_secrets:
         err.print(
             "[yellow]warning:[/] using the public development keys and reference "
@@ -111,7 +137,47 @@ def serve(
     except (LedgerError, OSError) as exc:
         raise _fail(str(exc), 1) from None
     console.print(f"BindLedger contract {ledger.contract.address} on {ledger.chain.describe()}")
-    uvicorn.run(create_app(settings, ledger), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings, ledger), host=host, port=port, log_level="info")
+        return
+    # Each worker process opens its own ledger from the environment (api.main.create_app),
+    # on the contract this process checked or deployed, so they all serve the same one.
+    ledger.store.close()
+    os.environ.update({f"BINDLEDGER_{k.upper()}": str(v) for k, v in overrides.items()})
+    os.environ["BINDLEDGER_CONTRACT"] = ledger.contract.address
+    uvicorn.run(
+        "api.main:create_app", factory=True, workers=workers, host=host, port=port,
+        log_level="info",
+    )
+
+
+db = typer.Typer(help="The database's schema.", no_args_is_help=True)
+app.add_typer(db, name="db")
+
+
+@db.command("upgrade")
+def db_upgrade(
+    database: Annotated[
+        str,
+        typer.Option(
+            help="SQLite database file, or postgresql://user@host:port/name",
+            envvar="BINDLEDGER_DATABASE",
+        ),
+    ],
+) -> None:
+    """Bring the database's schema to this version of BindLedger (numbered migrations, each
+    applied once). PostgreSQL needs this before `serve`; a SQLite file is also upgraded when
+    opened."""
+    from ledger.store.open import upgrade_database
+
+    try:
+        applied = upgrade_database(database)
+    except (LedgerError, OSError) as exc:
+        raise _fail(str(exc), 1) from None
+    if applied:
+        console.print("applied " + ", ".join(applied))
+    else:
+        console.print("the database is up to date")
 
 
 @app.command()

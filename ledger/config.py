@@ -151,8 +151,9 @@ class Settings(BaseSettings):
     )
     database: str | None = Field(
         None,
-        description="SQLite database file (default: in memory on the embedded chain, "
-        "bindledger.sqlite3 otherwise)",
+        description="SQLite database file, or a postgresql://user@host:port/name URL for "
+        "several processes (default: in memory on the embedded chain, bindledger.sqlite3 "
+        "otherwise)",
     )
     ref_secret: str = Field(
         DEV_REF_SECRET, description="secret key of phone and subject references (HMAC-SHA256)"

@@ -14,7 +14,7 @@ from ledger.errors import LedgerStateError
 from ledger.rules import REGULATOR_ROLE, RulesClient, attach_rules
 from ledger.service import Ledger
 from ledger.store.base import ON_CHAIN_STATES, Store
-from ledger.store.sqlite import SqliteStore
+from ledger.store.open import open_store
 
 log = logging.getLogger("bindledger.runtime")
 
@@ -52,7 +52,7 @@ def open_ledger(
     else:
         contract = AnchorContract.deploy(chain, admin)
         log.info("deployed BindLedger at %s on chain %d", contract.address, chain.chain_id)
-    store = store or SqliteStore(database_path(settings, chain))
+    store = store or open_store(database_path(settings, chain))
     check_anchors_on_chain(store, contract)
     for platform in settings.platform_list:
         chain.fund(platform.address)
@@ -83,7 +83,8 @@ def anchor_policy(settings: Settings, chain: ChainClient) -> AnchorPolicy:
 
 
 def database_path(settings: Settings, chain: ChainClient) -> str:
-    """An embedded chain forgets everything at exit, so by default its database does too."""
+    """The database setting: a SQLite file, `:memory:` or a postgresql:// URL. An embedded
+    chain forgets everything at exit, so by default its database does too."""
     if settings.database:
         return settings.database
     return ":memory:" if chain.embedded else "bindledger.sqlite3"

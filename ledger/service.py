@@ -33,6 +33,7 @@ from ledger.drafts import Referencer
 from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
 from ledger.store.base import (
     AnchorState,
+    ChainConflictError,
     Fence,
     HeadRow,
     RecordNotStoredError,
@@ -48,6 +49,10 @@ _SIDE_RECORD_TYPES = frozenset(t for t, kind in RECORD_TYPES.items() if not kind
 # Subjects whose latest record hash is kept in memory (about 200 bytes each): the active ones,
 # so most writes skip a database query under the write lock. The oldest entries make room.
 SUBJECT_HEAD_CACHE_SIZE = 1 << 17
+
+# How often a record built by BindLedger on a subject's head (a draft) is built again when
+# another process extended the subject's chain first (shared store only).
+DRAFT_REBUILDS = 8
 
 # How long the thread that reports commits to coroutines outlives its last waiter: it is
 # started again when needed, so an idle ledger holds no thread.
@@ -129,6 +134,8 @@ class Ledger:
         self._sealed_sizes: dict[str, int] = {}
         self._write_lock = threading.Lock()
         self._subject_heads: dict[tuple[str, bytes], bytes] = {}
+        # With a shared store: each platform's log size as far as this process has seen it.
+        self._known_sizes: dict[str, int] = {}
         self._anchor_lock = threading.Lock()
         self._log_lock = threading.Lock()
         self._durable = _DurableNotifier(store)
@@ -155,7 +162,8 @@ class Ledger:
 
     def subject_head(self, platform: str, subject: bytes) -> bytes:
         """The hash of the subject's latest record at this platform (zero when none)."""
-        cached = self._subject_heads.get((platform, subject))
+        # Other processes extend chains in a shared store: only the store knows the head.
+        cached = None if self.store.shared else self._subject_heads.get((platform, subject))
         if cached is not None:
             return cached
         last = self.store.last_record_of_subject(platform, subject, excluding=_SIDE_RECORD_TYPES)
@@ -167,14 +175,23 @@ class Ledger:
         """Build a record on top of the subject's chain head, sign it as `platform`, store it.
 
         `build(prev)` makes the record given the current head; it runs under the write lock
-        so no other record of the subject can slip in between.
+        so no other record of the subject can slip in between. With a shared store another
+        process can: the record is then built again on the new head (up to
+        DRAFT_REBUILDS times), as its author asked for the head whatever it is.
         """
-        with self._write_lock:
-            record = build(self.subject_head(platform.address, subject))
-            signed = sign_record(record, self.domain, bytes(platform.account.key))
-            accepted, ticket = self._append(signed, record.digest(self.domain))
-        self._wait_durable(ticket)
-        return accepted
+        for attempt in range(DRAFT_REBUILDS + 1):
+            with self._write_lock:
+                record = build(self.subject_head(platform.address, subject))
+                signed = sign_record(record, self.domain, bytes(platform.account.key))
+                try:
+                    accepted, ticket = self._append(signed, record.digest(self.domain))
+                except ChainBreakError:
+                    if not self.store.shared or attempt == DRAFT_REBUILDS:
+                        raise
+                    continue
+            self._wait_durable(ticket)
+            return accepted
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def sign_and_submit_once(
         self,
@@ -272,6 +289,16 @@ class Ledger:
                 exc.index = index  # type: ignore[attr-defined]
                 raise
         with self._write_lock:
+            if self.store.shared:
+                # The store checks each prev in the transaction that stages the records; a
+                # record it refuses may be one sent again.
+                try:
+                    return self._append_many(batch, digests)
+                except ChainBreakError:
+                    resent = self._already_stored(batch, digests)
+                    if not resent:
+                        raise
+                    return self._answer_stored(batch, digests, resent, ticket=0)
             heads: dict[tuple[str, bytes], bytes] = {}
             stored: dict[int, Accepted] = {}
             for index, (signed, digest) in enumerate(zip(batch, digests, strict=True)):
@@ -290,16 +317,37 @@ class Ledger:
                 heads[key] = digest
             if not stored:
                 return self._append_many(batch, digests)
-            new = [i for i in range(len(batch)) if i not in stored]
             # The stored rows were read under the write lock: they were staged at or before
             # the latest ticket, so waiting on it makes them durable before they are answered.
-            ticket = self._last_ticket
-            if new:
-                appended, ticket = self._append_many(
-                    [batch[i] for i in new], [digests[i] for i in new]
-                )
-                stored.update(zip(new, appended, strict=True))
-            return [stored[i] for i in range(len(batch))], ticket
+            return self._answer_stored(batch, digests, stored, self._last_ticket)
+
+    def _already_stored(
+        self, batch: list[SignedRecord], digests: list[bytes]
+    ) -> dict[int, Accepted]:
+        """The records of the batch the store already holds, by position."""
+        stored = {}
+        for index, digest in enumerate(digests):
+            row = self.store.get_record_by_hash(digest)
+            if row is not None:
+                stored[index] = replace(self.read(row), already_stored=True)
+        return stored
+
+    def _answer_stored(
+        self,
+        batch: list[SignedRecord],
+        digests: list[bytes],
+        stored: dict[int, Accepted],
+        ticket: int,
+    ) -> tuple[list[Accepted], int]:
+        """Requires the write lock. The stored records as they are, the others appended; the
+        ticket covers both (`ticket`: the one the stored rows are durable at)."""
+        new = [i for i in range(len(batch)) if i not in stored]
+        if new:
+            appended, ticket = self._append_many(
+                [batch[i] for i in new], [digests[i] for i in new]
+            )
+            stored.update(zip(new, appended, strict=True))
+        return [stored[i] for i in range(len(batch))], ticket
 
     def write_beside_chain(self, platform: Platform, record: Record) -> Accepted:
         """Sign and store a record that does not extend its subject's chain (a refusal): it
@@ -326,21 +374,42 @@ class Ledger:
         self, batch: list[SignedRecord], digests: list[bytes]
     ) -> tuple[list[Accepted], int]:
         """Requires the write lock. Stages the records; durable once the ticket is waited on,
-        which happens after the lock is released so that concurrent writers share commits."""
-        for signed in batch:
-            self._log(signed.record.platform)  # loaded before the write, not to count it twice
-        rows, ticket = self.store.stage_records(
-            [
-                (
-                    signed.record.platform,
-                    digest,
-                    signed.record.subject,
-                    signed.record.TYPE_NAME,
-                    _CANONICAL_JSON.encode(signed.to_json()),
+        which happens after the lock is released so that concurrent writers share commits.
+
+        With a shared store, each record's prev is checked by the store, under the lock that
+        orders its platform's log (ChainBreakError), and the in-memory log is not appended to:
+        it catches up from the store when read (`_log`), in the order the store committed.
+        """
+        shared = self.store.shared
+        if not shared:
+            for signed in batch:
+                self._log(signed.record.platform)  # loaded before the write, not to count twice
+        staged = [
+            (
+                signed.record.platform,
+                digest,
+                signed.record.subject,
+                signed.record.TYPE_NAME,
+                _CANONICAL_JSON.encode(signed.to_json()),
+            )
+            for signed, digest in zip(batch, digests, strict=True)
+        ]
+        if not shared:
+            rows, ticket = self.store.stage_records(staged)
+        else:
+            try:
+                rows, ticket = self.store.stage_records(
+                    staged, [signed.record.prev for signed in batch], _SIDE_RECORD_TYPES
                 )
-                for signed, digest in zip(batch, digests, strict=True)
-            ]
-        )
+            except ChainConflictError as exc:
+                error = ChainBreakError(exc.expected, exc.actual)
+                error.index = exc.index  # type: ignore[attr-defined]
+                raise error from None
+            known = self._known_sizes
+            for row in rows:
+                known[row.platform] = max(known.get(row.platform, 0), row.leaf_index + 1)
+            self._notify(batch)
+            return [Accepted(row, signed) for row, signed in zip(rows, batch, strict=True)], ticket
         self._last_ticket = max(self._last_ticket, ticket)
         heads = self._subject_heads
         for signed, digest in zip(batch, digests, strict=True):
@@ -352,10 +421,13 @@ class Ledger:
             heads[(record.platform, record.subject)] = digest
             if len(heads) > SUBJECT_HEAD_CACHE_SIZE:
                 del heads[next(iter(heads))]
+        self._notify(batch)
+        return [Accepted(row, signed) for row, signed in zip(rows, batch, strict=True)], ticket
+
+    def _notify(self, batch: list[SignedRecord]) -> None:
         if self.on_record is not None:
             for platform in {signed.record.platform for signed in batch}:
                 self.on_record(platform, self.pending(platform))
-        return [Accepted(row, signed) for row, signed in zip(rows, batch, strict=True)], ticket
 
     def _wait_durable(self, ticket: int) -> None:
         """Acknowledge nothing before it is committed. If the commit failed, the in-memory log
@@ -375,6 +447,7 @@ class Ledger:
         self._logs.clear()
         self._sealed_sizes.clear()
         self._subject_heads.clear()
+        self._known_sizes.clear()
 
     def record(self, record_id: int) -> Accepted:
         row = self.store.get_record(record_id)
@@ -447,7 +520,14 @@ class Ledger:
     # -- heads and anchors -----------------------------------------------------
 
     def pending(self, platform: str) -> int:
-        """Records of the platform not yet in any sealed head."""
+        """Records of the platform not yet in any sealed head. With a shared store, an
+        estimate from this process's view, at no query: the records it wrote or read, less
+        the latest head it read (the worker's trigger; sealing reads the store afresh)."""
+        if self.store.shared:
+            sealed = self._sealed_sizes.get(platform)
+            if sealed is None:
+                sealed = self._latest_size(platform)
+            return max(0, self._known_sizes.get(platform, 0) - sealed)
         return self._log(platform).size - self._latest_size(platform)
 
     def seal(
@@ -488,18 +568,32 @@ class Ledger:
     # -- internals ---------------------------------------------------------------
 
     def _log(self, platform: str) -> MerkleLog:
+        """The platform's log in memory. With a shared store it first catches up with the
+        records committed since it was last read, by this process or others: so a head
+        sealed, an inclusion or consistency proof built from it covers every stored record."""
         merkle = self._logs.get(platform)
-        if merkle is None:
+        if merkle is None or self.store.shared:
             # A writer needs the log before it stores a record, so while one is being built
             # from the store, writers wait for it and then append to it: nothing is missed.
             with self._log_lock:
                 merkle = self._logs.get(platform)
                 if merkle is None:
                     merkle = self._logs[platform] = MerkleLog(self.store.record_hashes(platform))
+                elif self.store.shared:
+                    merkle.extend(self.store.record_hashes(platform, start=merkle.size))
+                if self.store.shared:
+                    known = max(self._known_sizes.get(platform, 0), merkle.size)
+                    self._known_sizes[platform] = known
         return merkle
 
+    def catch_up(self, platform: str) -> int:
+        """Bring the platform's in-memory log up to the store (a no-op unless the store is
+        shared, where `_log` does it on every read); returns its size."""
+        return self._log(platform).size
+
     def _latest_size(self, platform: str) -> int:
-        size = self._sealed_sizes.get(platform)
+        # Another process may have sealed a head: with a shared store, read it every time.
+        size = None if self.store.shared else self._sealed_sizes.get(platform)
         if size is None:
             head = self.store.latest_head(platform)
             size = self._sealed_sizes[platform] = head.tree_size if head else 0

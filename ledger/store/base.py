@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -16,6 +16,20 @@ class StoreConflictError(LedgerStateError):
 
 class IdempotencyKeyConflictError(StoreConflictError):
     """An idempotency key is already remembered for another request or another record."""
+
+
+class ChainConflictError(StoreConflictError):
+    """A staged record's `prev` is not the hash of its subject's latest chain record: another
+    writer extended the subject's chain first. `index` is the record's position in its batch."""
+
+    def __init__(self, index: int, expected: bytes, actual: bytes) -> None:
+        super().__init__(
+            f"record {index} of the batch names 0x{actual.hex()} as its subject's previous "
+            f"record; the latest is 0x{expected.hex()}"
+        )
+        self.index = index
+        self.expected = expected
+        self.actual = actual
 
 
 class RecordNotStoredError(LedgerStateError):
@@ -79,8 +93,16 @@ class HeadRow:
     nonce: int | None = None  # of the live transaction; a replacement keeps it
 
 
+# A staged record: (platform, record_hash, subject, record_type, body).
+StagedRecord = tuple[str, bytes, bytes, str, str]
+
+
 class Store(ABC):
     """Records, heads and anchors. Every write is durable when the method returns."""
+
+    # True when other processes may write the same database: then nothing read from it may be
+    # cached as current, and a subject's chain is checked by the store (`stage_records` prevs).
+    shared: bool = False
 
     @abstractmethod
     def add_record(
@@ -105,14 +127,26 @@ class Store(ABC):
         return rows[0], ticket
 
     def stage_records(
-        self, records: list[tuple[str, bytes, bytes, str, str]]
+        self,
+        records: list[StagedRecord],
+        prevs: list[bytes] | None = None,
+        side_types: Collection[str] = (),
     ) -> tuple[list[RecordRow], int]:
         """Stage several records (platform, record_hash, subject, record_type, body) in order,
         all or none: they are durable once `wait_durable(ticket)` returns.
 
-        Raises StoreConflictError, and stages nothing, if one of their hashes is stored. This
-        default stores them at once, one by one; a store with group commit overrides it.
+        With `prevs`, record i is staged only if `prevs[i]` is the hash of its subject's latest
+        record at its platform whose type is not in `side_types` (zero when none), counting the
+        records before it in the batch; checked in the same transaction as the write, so that
+        concurrent writers cannot fork a subject's chain.
+
+        Raises StoreConflictError, and stages nothing, if one of their hashes is stored, and
+        ChainConflictError if a `prev` is stale. This default checks and stores them at once,
+        one by one, which is atomic only with a single writer; a store with group commit or
+        several writers overrides it.
         """
+        if prevs is not None:
+            check_chain(records, prevs, side_types, self.last_record_of_subject)
         return [self.add_record(*record) for record in records], 0
 
     def wait_durable(self, ticket: int) -> None:
@@ -138,8 +172,9 @@ class Store(ABC):
         """The subject's latest record at this platform whose type is not in `excluding`."""
 
     @abstractmethod
-    def record_hashes(self, platform: str) -> list[bytes]:
-        """The record hashes of the platform's log, in leaf order."""
+    def record_hashes(self, platform: str, start: int = 0) -> list[bytes]:
+        """The record hashes of the platform's log from leaf `start` on, in leaf order: with
+        several writers, a process's in-memory log catches up from its size."""
 
     @abstractmethod
     def platforms(self) -> list[str]:
@@ -275,3 +310,27 @@ class Store(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+
+def check_chain(
+    records: list[StagedRecord],
+    prevs: list[bytes],
+    side_types: Collection[str],
+    latest: Callable[[str, bytes, Collection[str]], RecordRow | None],
+) -> None:
+    """Raises ChainConflictError at the first record whose prev is not its subject's head.
+    `latest(platform, subject, excluding)` reads a subject's latest stored record; a store calls
+    this inside the transaction that stages the records."""
+    heads: dict[tuple[str, bytes], bytes] = {}
+    for index, ((platform, record_hash, subject, record_type, _body), prev) in enumerate(
+        zip(records, prevs, strict=True)
+    ):
+        key = (platform, subject)
+        head = heads.get(key)
+        if head is None:
+            last = latest(platform, subject, side_types)
+            head = last.record_hash if last else bytes(32)
+        if prev != head:
+            raise ChainConflictError(index, head, prev)
+        if record_type not in side_types:
+            heads[key] = record_hash

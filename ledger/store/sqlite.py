@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ledger.store import migrations
 from ledger.store.base import (
     AnchorState,
     Fence,
@@ -18,67 +19,12 @@ from ledger.store.base import (
     LeaseLostError,
     RecordNotStoredError,
     RecordRow,
+    StagedRecord,
     Store,
     StoreConflictError,
+    check_chain,
 )
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS records (
-    id          INTEGER PRIMARY KEY,
-    platform    TEXT    NOT NULL,
-    leaf_index  INTEGER NOT NULL,
-    record_hash BLOB    NOT NULL UNIQUE,
-    subject     BLOB    NOT NULL,
-    record_type TEXT    NOT NULL,
-    body        TEXT    NOT NULL,
-    UNIQUE (platform, leaf_index)
-);
-CREATE INDEX IF NOT EXISTS records_by_subject ON records (platform, subject, leaf_index);
-CREATE TABLE IF NOT EXISTS heads (
-    platform     TEXT    NOT NULL,
-    tree_size    INTEGER NOT NULL,
-    root_hash    BLOB    NOT NULL,
-    sealed_at    INTEGER NOT NULL,
-    state        TEXT    NOT NULL,
-    chain_id     INTEGER,
-    contract     TEXT,
-    tx_hash      BLOB,
-    raw_tx       BLOB,
-    block_number INTEGER,
-    block_hash   BLOB,
-    block_time   INTEGER,
-    nonce        INTEGER,
-    PRIMARY KEY (platform, tree_size)
-);
-CREATE INDEX IF NOT EXISTS heads_by_block ON heads (block_number);
-CREATE TABLE IF NOT EXISTS anchor_transactions (
-    platform  TEXT    NOT NULL,
-    tree_size INTEGER NOT NULL,
-    tx_hash   BLOB    NOT NULL,
-    PRIMARY KEY (platform, tree_size, tx_hash)
-);
-CREATE TABLE IF NOT EXISTS leases (
-    name       TEXT    PRIMARY KEY,
-    holder     TEXT    NOT NULL,
-    token      INTEGER NOT NULL,
-    expires_at REAL    NOT NULL
-);
-CREATE TABLE IF NOT EXISTS idempotency_keys (
-    platform    TEXT    NOT NULL,
-    key_hash    BLOB    NOT NULL,
-    fingerprint BLOB    NOT NULL,
-    record_id   INTEGER NOT NULL REFERENCES records (id),
-    created_at  INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER)),
-    PRIMARY KEY (platform, key_hash)
-);
-"""
-
-# Databases written before the anchor life cycle had four states: their ANCHORED heads are
-# INCLUDED until the watcher has seen their blocks deep enough.
-_UPGRADES = (
-    ("nonce", "ALTER TABLE heads ADD COLUMN nonce INTEGER"),
-)
-_ANCHORED_TO_INCLUDED = "UPDATE heads SET state = 'INCLUDED' WHERE state = 'ANCHORED'"
+from ledger.store.file_lock import lock_database, unlock_database
 
 _RECORD_COLUMNS = "id, platform, leaf_index, record_hash, subject, record_type, body"
 _HEAD_COLUMNS = (
@@ -103,14 +49,23 @@ class SqliteStore(Store):
     """
 
     def __init__(self, path: str | Path = ":memory:") -> None:
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        # One writer process per file (ledger/store/file_lock.py); an in-memory or temporary
+        # database is the process's own.
+        self._file_lock = lock_database(str(path)) if str(path) not in (":memory:", "") else None
+        try:
+            self._conn = sqlite3.connect(
+                str(path), check_same_thread=False, isolation_level=None
+            )
+            wal = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
+            # A record is on disk before the API acknowledges it: synced by SQLite on each
+            # commit (FULL) or, once the store holds the WAL file to sync it itself, by _sync.
+            self._conn.execute("PRAGMA synchronous=FULL")
+            # The migrations this open applied (`bindledger db upgrade` reports them).
+            self.applied_migrations = migrate(self._conn, str(path))
+        except BaseException:
+            self._unlock()
+            raise
         self._lock = threading.Lock()  # guards the connection and the counters below
-        wal = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
-        # A record is on disk before the API acknowledges it: synced by SQLite on each commit
-        # (FULL) or, once the store holds the WAL file to sync it itself, by _sync.
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(_SCHEMA)
-        _upgrade(self._conn)
         self._wal = _open_wal(self._conn) if wal else None
         if self._wal is not None:
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -190,7 +145,10 @@ class SqliteStore(Store):
             self._sync(self._commit())
 
     def stage_records(
-        self, records: list[tuple[str, bytes, bytes, str, str]]
+        self,
+        records: list[StagedRecord],
+        prevs: list[bytes] | None = None,
+        side_types: Collection[str] = (),
     ) -> tuple[list[RecordRow], int]:
         # Several records are staged all or none through a savepoint, which a failure rolls
         # back without undoing other writers' records; a single INSERT that fails undoes itself
@@ -201,6 +159,8 @@ class SqliteStore(Store):
             if savepoint:
                 self._conn.execute("SAVEPOINT stage")
             try:
+                if prevs is not None:
+                    check_chain(records, prevs, side_types, self._last_record_of_subject)
                 rows = [self._insert_record(*record) for record in records]
             except BaseException:
                 if savepoint:
@@ -300,20 +260,28 @@ class SqliteStore(Store):
     def last_record_of_subject(
         self, platform: str, subject: bytes, excluding: Collection[str] = ()
     ) -> RecordRow | None:
+        with self._lock:
+            return self._last_record_of_subject(platform, subject, excluding)
+
+    def _last_record_of_subject(
+        self, platform: str, subject: bytes, excluding: Collection[str] = ()
+    ) -> RecordRow | None:
+        """Requires self._lock."""
         skipped = sorted(excluding)
-        rows = self._query(
+        row = self._conn.execute(
             f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = ? AND subject = ?"
             f" AND record_type NOT IN ({', '.join('?' * len(skipped))})"
             " ORDER BY leaf_index DESC LIMIT 1",
-            platform,
-            subject,
-            *skipped,
-        )
-        return RecordRow(*rows[0]) if rows else None
+            (platform, subject, *skipped),
+        ).fetchone()
+        return RecordRow(*row) if row else None
 
-    def record_hashes(self, platform: str) -> list[bytes]:
+    def record_hashes(self, platform: str, start: int = 0) -> list[bytes]:
         rows = self._query(
-            "SELECT record_hash FROM records WHERE platform = ? ORDER BY leaf_index", platform
+            "SELECT record_hash FROM records WHERE platform = ? AND leaf_index >= ?"
+            " ORDER BY leaf_index",
+            platform,
+            start,
         )
         return [row[0] for row in rows]
 
@@ -544,6 +512,7 @@ class SqliteStore(Store):
                 "UPDATE leases SET expires_at = 0 WHERE name = ? AND holder = ? AND token = ?",
                 (fence.name, fence.holder, fence.token),
             )
+
     def idempotency_key(self, platform: str, key: bytes) -> tuple[bytes, int] | None:
         rows = self._query(
             "SELECT fingerprint, record_id FROM idempotency_keys"
@@ -581,6 +550,12 @@ class SqliteStore(Store):
             if self._wal is not None:
                 os.close(self._wal)
                 self._wal = None
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._file_lock is not None:
+            unlock_database(self._file_lock)
+            self._file_lock = None
 
 
 def _open_wal(conn: sqlite3.Connection) -> int | None:
@@ -608,14 +583,49 @@ def _open_wal(conn: sqlite3.Connection) -> int | None:
     return wal
 
 
-def _upgrade(conn: sqlite3.Connection) -> None:
-    """Bring a database written by an earlier version to this schema."""
+def migrate(conn: sqlite3.Connection, where: str) -> list[migrations.Migration]:
+    """Bring the database to this code's schema, one numbered migration per transaction;
+    returns the migrations applied."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
+        " name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+    )
+    (current,) = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()
+    if current == 0:
+        current = _adopt_unversioned(conn)
+    todo = migrations.pending("sqlite", current, where)
+    for migration in todo:
+        try:
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{migration.sql}\n"
+                "INSERT INTO schema_version (version, name, applied_at) VALUES"
+                f" ({migration.version}, '{migration.name}', CAST(strftime('%s') AS INTEGER));\n"
+                "COMMIT;"
+            )
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return list(todo)
+
+
+def _adopt_unversioned(conn: sqlite3.Connection) -> int:
+    """The version of a database written before schema_version existed, recorded as applied:
+    0 when empty; 1 with heads without a nonce column; 2 with one."""
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "records" not in tables:
+        return 0
     columns = {row[1] for row in conn.execute("PRAGMA table_info(heads)")}
-    for column, statement in _UPGRADES:
-        if column not in columns:
-            conn.execute(statement)
-    if conn.execute("SELECT 1 FROM heads WHERE state = 'ANCHORED' LIMIT 1").fetchone():
-        conn.execute(_ANCHORED_TO_INCLUDED)
+    version = 2 if "nonce" in columns else 1
+    for migration in migrations.migrations("sqlite")[:version]:
+        conn.execute(
+            "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, 0)",
+            (migration.version, migration.name),
+        )
+    if version == 2:
+        # Written by code that upgraded ANCHORED heads on every start: finish that here.
+        conn.execute("UPDATE heads SET state = 'INCLUDED' WHERE state = 'ANCHORED'")
+    return version
 
 
 def _check_fence(conn: sqlite3.Connection, fence: Fence | None) -> None:

@@ -1,35 +1,54 @@
-"""Group commit in the SQLite store: staged records are durable only once waited on, several
-writers share commits, and a batch is staged all or none."""
+"""Group commit: staged records are durable only once waited on, several writers share
+commits, and a batch is staged all or none; on a database file and on PostgreSQL, where a
+second store on the same database stands for another process."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from ledger.store import SqliteStore, StoreConflictError
+from ledger.store import SqliteStore, Store, StoreConflictError
+from ledger.store.postgres import PostgresStore
 
 P1 = "0x" + "11" * 20
+
+Opener = Callable[[], Store]
 
 
 def h(n: int) -> bytes:
     return n.to_bytes(32, "big")
 
 
-def test_a_staged_record_is_durable_once_waited_on(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "s.db")
+@pytest.fixture(params=["sqlite-file", "postgres"])
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
+    """Opens stores on one database; each is closed at the end."""
+    opened: list[Store] = []
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+
+    def open_one() -> Store:
+        store: Store = PostgresStore(url) if url else SqliteStore(tmp_path / "s.db")
+        opened.append(store)
+        return store
+
+    yield open_one
+    for store in opened:
+        store.close()
+
+
+def test_a_staged_record_is_durable_once_waited_on(open_store: Opener) -> None:
+    store = open_store()
     row, ticket = store.stage_record(P1, h(1), h(9), "Binding", "{}")
-    other = SqliteStore(tmp_path / "s.db")
+    other = open_store()
     assert other.record_hashes(P1) == []  # not committed: another connection does not see it
     store.wait_durable(ticket)
     assert other.record_hashes(P1) == [h(1)] and row.leaf_index == 0
-    store.close()
-    other.close()
 
 
-def test_a_batch_with_a_stored_hash_stages_nothing(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "s.db")
+def test_a_batch_with_a_stored_hash_stages_nothing(open_store: Opener) -> None:
+    store = open_store()
     store.add_record(P1, h(1), h(9), "Binding", "{}")
     batch = [(P1, h(i), h(9), "Binding", "{}") for i in (2, 3, 1)]
     with pytest.raises(StoreConflictError):
@@ -38,11 +57,10 @@ def test_a_batch_with_a_stored_hash_stages_nothing(tmp_path: Path) -> None:
     store.wait_durable(ticket)
     assert [r.leaf_index for r in rows] == [1, 2]
     assert store.record_hashes(P1) == [h(1), h(2), h(3)]
-    store.close()
 
 
-def test_concurrent_writers_all_become_durable(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "s.db")
+def test_concurrent_writers_all_become_durable(open_store: Opener) -> None:
+    store = open_store()
 
     def write(base: int) -> None:
         for i in range(50):
@@ -54,12 +72,10 @@ def test_concurrent_writers_all_become_durable(tmp_path: Path) -> None:
         t.start()
     for t in threads:
         t.join()
-    reader = SqliteStore(tmp_path / "s.db")
+    reader = open_store()
     assert len(reader.record_hashes(P1)) == 400
     assert sorted(reader.record_hashes(P1)) == sorted(
         h(1000 * t + i) for t in range(1, 9) for i in range(50))
-    store.close()
-    reader.close()
 
 
 def test_a_head_written_after_staged_records_commits_them_too(tmp_path: Path) -> None:

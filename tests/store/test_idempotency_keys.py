@@ -3,7 +3,6 @@ one platform (by its fingerprint) and the record that request wrote."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,14 +10,6 @@ import pytest
 from ledger.store import SqliteStore, Store
 from ledger.store.base import IdempotencyKeyConflictError, StoreConflictError
 from tests.store.test_store import P1, P2, h
-
-
-@pytest.fixture(params=["sqlite-memory", "sqlite-file"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s = SqliteStore(":memory:" if request.param == "sqlite-memory" else tmp_path / "s.db")
-    yield s
-    s.close()
-
 
 KEY, OTHER_KEY = b"\x01" * 32, b"\x02" * 32
 FINGERPRINT, OTHER_FINGERPRINT = b"\xaa" * 32, b"\xbb" * 32

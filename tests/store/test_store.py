@@ -1,22 +1,15 @@
-"""The store contract, run against every implementation."""
+"""The store contract, run against every implementation (the `store` fixture in conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ledger.store import AnchorState, LeaseLostError, SqliteStore, Store, StoreConflictError
+from ledger.store.base import ChainConflictError
 
 P1, P2 = "0x" + "11" * 20, "0x" + "22" * 20
-
-
-@pytest.fixture(params=["sqlite-memory", "sqlite-file"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s = SqliteStore(":memory:" if request.param == "sqlite-memory" else tmp_path / "s.db")
-    yield s
-    s.close()
 
 
 def h(n: int) -> bytes:
@@ -55,6 +48,33 @@ def test_the_last_record_of_a_subject_can_skip_types(store: Store) -> None:
     last = store.last_record_of_subject(P1, h(0), excluding={"Refusal", "Dispute"})
     assert last is not None and last.record_hash == h(1)
     assert store.last_record_of_subject(P1, h(0), excluding={"Binding", "Refusal"}) is None
+
+
+def test_a_log_is_read_from_any_leaf_on(store: Store) -> None:
+    for i in range(5):
+        store.add_record(P1, h(i), h(100), "Binding", "{}")
+    assert store.record_hashes(P1, start=3) == [h(3), h(4)]
+    assert store.record_hashes(P1, start=5) == []
+
+
+def test_a_record_extends_its_subjects_chain_only_from_its_head(store: Store) -> None:
+    store.add_record(P1, h(1), h(9), "Binding", "{}")
+    store.add_record(P1, h(2), h(9), "Refusal", "{}")  # beside the chain: not its head
+    side = {"Refusal"}
+    batch = [(P1, h(3), h(9), "Consent", "{}"), (P1, h(4), h(9), "Consent", "{}")]
+    rows, ticket = store.stage_records(batch, prevs=[h(1), h(3)], side_types=side)
+    store.wait_durable(ticket)
+    assert [r.leaf_index for r in rows] == [2, 3]
+    with pytest.raises(ChainConflictError) as stale:
+        store.stage_records(
+            [(P1, h(5), h(8), "Binding", "{}"), (P1, h(6), h(9), "Consent", "{}")],
+            prevs=[bytes(32), h(3)],
+            side_types=side,
+        )
+    assert (stale.value.index, stale.value.expected, stale.value.actual) == (1, h(4), h(3))
+    assert store.record_hashes(P1) == [h(1), h(2), h(3), h(4)]  # the batch stored nothing
+    store.add_record(P1, h(7), h(8), "Binding", "{}")  # and the log goes on without a gap
+    assert store.record_hashes(P1, start=4) == [h(7)]
 
 
 def test_heads_must_grow(store: Store) -> None:
