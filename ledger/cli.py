@@ -106,7 +106,7 @@ def serve(
     import uvicorn
 
     from api.main import create_app
-    from ledger.runtime import open_ledger
+    from ledger.runtime import open_ledger, release_relayer
     from ledger.store.open import is_postgres
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -126,6 +126,14 @@ def serve(
             "inside one process",
             1,
         )
+    relayers = len(settings.relayer_accounts)
+    if workers > relayers:
+        raise _fail(
+            f"--workers {workers} needs {workers} relayer accounts, one per process (two "
+            f"sending from one would spend one nonce twice): {relayers} configured in "
+            "BINDLEDGER_RELAYER_KEY and BINDLEDGER_RELAYER_KEYS",
+            1,
+        )
     if settings.uses_dev_secrets:
         err.print(
             "[yellow]warning:[/] using the public development keys and reference "
@@ -142,6 +150,7 @@ def serve(
         return
     # Each worker process opens its own ledger from the environment (api.main.create_app),
     # on the contract this process checked or deployed, so they all serve the same one.
+    release_relayer(ledger.store)  # this process serves nothing: its workers relay
     ledger.store.close()
     os.environ.update({f"BINDLEDGER_{k.upper()}": str(v) for k, v in overrides.items()})
     os.environ["BINDLEDGER_CONTRACT"] = ledger.contract.address

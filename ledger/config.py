@@ -27,6 +27,13 @@ DEV_PLATFORMS = json.dumps(
 )
 # anvil's development accounts #3 and #4: the relayer of rule records and a regulator.
 DEV_RELAYER_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"
+# anvil's development accounts #5 to #8: further relayers, one per API process (serve --workers).
+DEV_RELAYER_KEYS = json.dumps([
+    "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
+    "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
+    "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
+    "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
+])
 DEV_REGULATOR_KEY = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a"
 DEV_REGULATOR_API_KEY = "dev-regulator-key"
 DEV_REGULATORS = json.dumps(
@@ -168,6 +175,11 @@ class Settings(BaseSettings):
         description="private key of the account that relays platform-signed rule records to "
         "the contract and pays their gas (needs no role; one per API instance)",
     )
+    relayer_keys: str = Field(
+        DEV_RELAYER_KEYS,
+        description="JSON list of further relayer private keys, for several API processes on "
+        "one PostgreSQL database: each process relays from an account no other holds",
+    )
     regulators: str = Field(
         DEV_REGULATORS,
         description='JSON list of regulators: [{"name": ..., "key": "0x...", "apiKey": ...}]; '
@@ -222,6 +234,21 @@ class Settings(BaseSettings):
     @cached_property
     def relayer_account(self) -> LocalAccount:
         return _account(self.relayer_key, "relayer_key")
+
+    @cached_property
+    def relayer_accounts(self) -> list[LocalAccount]:
+        """The relayer account and the further ones of BINDLEDGER_RELAYER_KEYS, each once."""
+        try:
+            keys = json.loads(self.relayer_keys)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"BINDLEDGER_RELAYER_KEYS is not a JSON list of keys: {exc}") from None
+        if not isinstance(keys, list):
+            raise ConfigError("BINDLEDGER_RELAYER_KEYS is not a JSON list of keys")
+        accounts = {self.relayer_account.address: self.relayer_account}
+        for number, key in enumerate(keys):
+            account = _account(str(key), f"relayer key {number} of BINDLEDGER_RELAYER_KEYS")
+            accounts.setdefault(account.address, account)
+        return list(accounts.values())
 
     @cached_property
     def regulator_list(self) -> list[Regulator]:

@@ -39,13 +39,14 @@ class RelayerLease:
         accounts: list[LocalAccount],
         ttl: float = RELAYER_LEASE_SECONDS,
         clock: Callable[[], float] = time.time,
+        holder: str | None = None,
     ) -> None:
         """Raises NoFreeRelayerError when every account is held by another process."""
         self._store = store
         self._ttl = ttl
         self._clock = clock
         self._stop = threading.Event()
-        holder = process_holder()
+        holder = holder or process_holder()
         for account in accounts:
             fence = store.acquire_lease(_lease_name(account), holder, ttl, clock())
             if fence is not None:

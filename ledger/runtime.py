@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+
+from eth_account.signers.local import LocalAccount
 
 from ledger.anchoring import AnchorPolicy, default_confirmations
 from ledger.anchors import AnchorContract
@@ -11,6 +14,7 @@ from ledger.config import ConfigError, Settings
 from ledger.core.encoding import to_hex
 from ledger.drafts import Referencer
 from ledger.errors import LedgerStateError
+from ledger.relayers import RelayerLease
 from ledger.rules import REGULATOR_ROLE, RulesClient, attach_rules
 from ledger.service import Ledger
 from ledger.store.base import ON_CHAIN_STATES, Store
@@ -65,12 +69,35 @@ def open_ledger(
             chain.transact(admin, contract.contract.functions.grantRole(REGULATOR_ROLE,
                                                                         regulator.address))
         chain.fund(regulator.address)
-    chain.fund(settings.relayer_account.address)
+    relayer = _relayer(settings, store)
+    chain.fund(relayer.address)
     refs = Referencer(settings.ref_secret.encode())
     ledger = Ledger(store, chain, contract, settings.platform_list, refs,
                     policy=anchor_policy(settings, chain))
-    attach_rules(ledger, RulesClient(ledger, settings.relayer_account, settings.regulator_list))
+    attach_rules(ledger, RulesClient(ledger, relayer, settings.regulator_list))
     return ledger
+
+
+def _relayer(settings: Settings, store: Store) -> LocalAccount:
+    """The account this process relays rule records from. Processes sharing a store each take
+    one no other holds (ledger.relayers), so that two never spend one nonce; alone, the
+    configured relayer."""
+    if not store.shared:
+        return settings.relayer_account
+    lease = RelayerLease(store, settings.relayer_accounts)
+    atexit.register(lease.release)  # a clean exit frees it at once, a crash when it expires
+    _RELAYER_LEASES[store] = lease
+    return lease.account
+
+
+def release_relayer(store: Store) -> None:
+    """Give up the relayer account taken for `store` (a process that stops relaying)."""
+    lease = _RELAYER_LEASES.pop(store, None)
+    if lease is not None:
+        lease.release()
+
+
+_RELAYER_LEASES: dict[Store, RelayerLease] = {}
 
 
 def anchor_policy(settings: Settings, chain: ChainClient) -> AnchorPolicy:
