@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import uvicorn
 from typer.testing import CliRunner, Result
 
 from ledger import report
@@ -161,3 +162,17 @@ def test_make_demo_says_what_it_is_doing_while_it_installs() -> None:
     steps = [line for line in plan.splitlines() if line.startswith('echo "==>')]
     assert len(steps) >= 3, plan  # creating the venv, installing, running the demo
     assert "--quiet" not in plan  # pip shows each package it installs
+
+
+def test_serve_without_a_contract_goes_on_with_the_one_its_database_anchors_in(
+        database: tuple[str, str], anvil_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, contract = database
+    served: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append(app))
+
+    result = run("serve", "--chain", anvil_url, "--database", path)
+
+    assert result.exit_code == 0, result.output
+    assert f"using contract {contract} (from {path})" in flat(result.stderr)
+    assert f"BindLedger contract {contract}" in flat(result.stdout)  # not a new deployment
+    assert len(served) == 1
