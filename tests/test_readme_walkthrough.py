@@ -89,6 +89,8 @@ def test_the_readme_using_it_section_runs_as_written(chain: str, tmp_path: Path)
         if server is not None:
             server.terminate()
             server.wait(30)
+            if server.stderr is not None:
+                server.stderr.close()
 
     said = "\n".join(outputs.values())
     assert said.count("VERIFIED") >= 2 and "NOT VERIFIED" not in said
