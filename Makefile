@@ -8,10 +8,15 @@ export ETH_HASH_BACKEND := pysha3
 
 .PHONY: demo test compile lint bench clean
 
+# pip shows each package as it comes (a fresh install takes a couple of minutes), so nobody
+# wonders whether it hangs; --progress-bar off keeps that to one line a package.
 $(PY_STAMP): pyproject.toml
+	@echo "==> creating $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@echo "==> installing BindLedger and its Python packages into $(VENV) (about 2 minutes the first time)"
+	$(BIN)/pip install --progress-bar off --upgrade pip
+	$(BIN)/pip install --progress-bar off -e '.[dev]'
+	@echo "==> $(VENV) is ready"
 	touch $@
 
 # Only tests and the compiler need Node: the solc-js compiler and the anvil node.
@@ -28,6 +33,7 @@ $(BROWSER):
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver
 
 demo: $(PY_STAMP)
+	@echo "==> running the demo on the embedded chain"
 	$(BIN)/bindledger demo
 
 # The PostgreSQL tests run against BINDLEDGER_TEST_DATABASE_URL, a server already running here,

@@ -22,7 +22,12 @@ from ledger.core.records import LoanCreation
 from ledger.core.timeline import Timeline
 from ledger.core.verdict import Outcome, Verdict
 from ledger.errors import LedgerError
+from ledger.store.sqlite import SqliteStore
 from ledger.timeline import TimelineVerdict, verify_timeline
+
+# Where `serve` keeps its records on a JSON-RPC chain when no database is named (as
+# ledger.runtime.database_path does); the embedded chain's database lives in memory.
+DEFAULT_DATABASE = "bindledger.sqlite3"
 
 app = typer.Typer(
     help="BindLedger: tamper-evident evidence of phone bindings for consumer-credit platforms. "
@@ -42,6 +47,18 @@ ChainOption = Annotated[
         envvar="BINDLEDGER_CHAIN",
         show_default=False,
     ),
+]
+
+ContractOption = Annotated[
+    str | None,
+    typer.Option(help="BindLedger contract address (default: the one the database anchors in)",
+                 envvar="BINDLEDGER_CONTRACT", show_default=False),
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(help="SQLite database file (default on a JSON-RPC chain: "
+                 f"{DEFAULT_DATABASE}), or postgresql://user@host:port/name",
+                 envvar="BINDLEDGER_DATABASE", show_default=False),
 ]
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_UNREADABLE, EXIT_CHAIN_UNREACHABLE = 0, 1, 2, 3
@@ -83,16 +100,8 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     chain: ChainOption = None,
-    contract: Annotated[
-        str | None, typer.Option(help="BindLedger contract address", envvar="BINDLEDGER_CONTRACT")
-    ] = None,
-    database: Annotated[
-        str | None,
-        typer.Option(
-            help="SQLite database file, or postgresql://user@host:port/name",
-            envvar="BINDLEDGER_DATABASE",
-        ),
-    ] = None,
+    contract: ContractOption = None,
+    database: DatabaseOption = None,
     workers: Annotated[
         int,
         typer.Option(
@@ -102,7 +111,10 @@ def serve(
         ),
     ] = 1,
 ) -> None:
-    """Run the HTTP API (OpenAPI documentation at /docs) and the anchoring worker."""
+    """Run the HTTP API (OpenAPI documentation at /docs) and the anchoring worker.
+
+    Without --contract, a database that already anchors in a contract goes on with it; a new
+    database gets a newly deployed contract."""
     import uvicorn
 
     from api.main import create_app
@@ -113,7 +125,7 @@ def serve(
     overrides = {
         k: v for k, v in {"chain": chain, "contract": contract, "database": database}.items() if v
     }
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings = _with_database_contract(_settings(chain, contract, database))
     if workers > 1 and not is_postgres(settings.database):
         raise _fail(
             f"--workers {workers} needs a PostgreSQL database (--database postgresql://...): "
@@ -200,7 +212,13 @@ def deploy(chain: ChainOption = None) -> None:
         raise _fail(str(exc), 1) from None
     if client.embedded:
         err.print("[yellow]note:[/] deployed on the embedded chain, which ends with this command")
-    console.print(contract.address)
+    console.print(contract.address)  # alone on stdout, for scripts: ADDRESS=$(bindledger deploy)
+    if not client.embedded:
+        err.print(
+            f"next: bindledger serve --chain {settings.chain} --contract {contract.address}\n"
+            f"      (or put BINDLEDGER_CONTRACT={contract.address} in the environment or .env)",
+            soft_wrap=True, highlight=False,
+        )
 
 
 @app.command()
@@ -265,15 +283,30 @@ def timeline(
         "returned it)")],
     out: Annotated[Path, typer.Option(help="where to write the timeline JSON")],
     platform: Annotated[str | None, typer.Option(
-        help="platform address (default: the only configured platform)")] = None,
+        help="platform address (default: the first configured platform)")] = None,
+    chain: ChainOption = None,
+    contract: ContractOption = None,
+    database: DatabaseOption = None,
 ) -> None:
-    """Export a subject's or a loan's timeline (bindledger.timeline/1) from the configured
-    database and chain: every record with its proof, for `bindledger verify` and
-    `bindledger report`. A loan's timeline is its subject's, naming the loan."""
+    """Export a subject's or a loan's timeline (bindledger.timeline/1) from the ledger's
+    database and chain (those `serve` runs with): every record with its proof, for
+    `bindledger verify` and `bindledger report`. A loan's timeline is its subject's, naming
+    the loan."""
     from ledger.runtime import open_ledger
     from ledger.timeline import export_loan_timeline, export_timeline
 
-    settings = Settings()
+    settings = _settings(chain, contract, database)
+    if settings.chain == "embedded":
+        # A new embedded chain and its in-memory database hold nothing to export.
+        raise _fail("give the chain the ledger anchors in: --chain URL", EXIT_UNREADABLE)
+    path = _database_file(settings)
+    if path is None or not path.exists():
+        raise _fail(f"no database at {path}: give the one `serve` writes, --database FILE",
+                    EXIT_UNREADABLE)
+    settings = _with_database_contract(settings)
+    if settings.contract is None:
+        raise _fail(f"the database {path} has anchored nothing yet: give --contract ADDRESS",
+                    EXIT_UNREADABLE)
     try:
         ledger = open_ledger(settings)
         address = platform or settings.platform_list[0].address
@@ -320,7 +353,7 @@ def report(
             verdict = verify_timeline(parsed, connect_chain(chain))
         except ChainError as exc:
             raise _fail(str(exc), EXIT_CHAIN_UNREACHABLE) from None
-    out.write_text(render_report(parsed, verdict))
+    out.write_text(render_report(parsed, verdict, _platform_names()))
     console.print(f"wrote {out}" + ("" if verdict else " (not checked: no --chain given)"))
     if pdf is not None:
         try:
@@ -328,6 +361,51 @@ def report(
         except PdfRenderError as exc:
             raise _fail(str(exc), 1) from None
         console.print(f"wrote {pdf}")
+
+
+def _settings(chain: str | None, contract: str | None, database: str | None) -> Settings:
+    """The settings, with the options given on the command line in place of theirs."""
+    given = {"chain": chain, "contract": contract, "database": database}
+    return Settings(**{k: v for k, v in given.items() if v})  # type: ignore[arg-type]
+
+
+def _database_file(settings: Settings) -> Path | None:
+    """The database file the ledger keeps on this chain (None: in memory)."""
+    if settings.database == ":memory:" or (not settings.database and settings.chain == "embedded"):
+        return None
+    return Path(settings.database or DEFAULT_DATABASE)
+
+
+def _with_database_contract(settings: Settings) -> Settings:
+    """Without a contract named, the one the existing database anchors in: opening the
+    database with a newly deployed contract would only be refused (another contract)."""
+    path = _database_file(settings)
+    if settings.contract or path is None or not path.exists():
+        return settings
+    found = contract_of_database(path)
+    if found is None:
+        return settings
+    err.print(f"using contract {found} (from {path})", soft_wrap=True, highlight=False)
+    return settings.model_copy(update={"contract": found})
+
+
+def contract_of_database(path: Path) -> str | None:
+    """The contract the database's latest anchored head is in (None before any anchor)."""
+    store = SqliteStore(str(path))
+    try:
+        heads = [h for p in store.platforms() for h in store.heads(p) if h.contract]
+    finally:
+        store.close()
+    latest = max(heads, key=lambda h: h.sealed_at, default=None)
+    return None if latest is None else latest.contract
+
+
+def _platform_names() -> dict[str, str]:
+    """The configured platforms' names by address, for people reading a report."""
+    try:
+        return {p.address: p.name for p in Settings().platform_list}
+    except (LedgerError, ValueError):
+        return {}  # a bad setting must not stop a report, which only names what it can
 
 
 def _is_timeline(text: bytes) -> bool:

@@ -21,6 +21,7 @@ from ledger.drafts import (
     prepare_loan,
     prepare_loan_event,
 )
+from ledger.errors import LedgerStateError
 from ledger.rules import RuleRefusedError, RulesClient, rules_for
 from ledger.runtime import open_ledger
 from ledger.service import Ledger
@@ -71,7 +72,23 @@ def borrower_story(subject_id: str, phone: str, account: str, now: int) -> list[
 FINALITY_TIMEOUT_SECONDS = 120.0
 
 
+class BundlesExistError(LedgerStateError):
+    """The demo's output folder already holds proof bundles, which it would overwrite."""
+
+
+def check_out_folder(out: Path) -> None:
+    """Raise BundlesExistError if `out` holds bundles: evidence is never overwritten, and a
+    folder mixing two runs' bundles (two contracts, two chains) would mislead whoever reads it."""
+    existing = sorted(p.name for p in out.glob("*.proof.json")) if out.is_dir() else []
+    if existing:
+        shown = ", ".join(existing[:3]) + (", …" if len(existing) > 3 else "")
+        raise BundlesExistError(
+            f"{out} already holds proof bundles ({shown}): give another --out, or remove them"
+        )
+
+
 def run_demo(settings: Settings, out: Path, console: Console) -> None:
+    check_out_folder(out)
     ledger = open_ledger(settings)
     platform = settings.platform_list[0]
     console.print(

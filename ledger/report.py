@@ -8,6 +8,7 @@ import datetime as dt
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
@@ -210,8 +211,11 @@ def _picture(timeline: Timeline, verdict: TimelineVerdict | None) -> str:
     return "".join(parts)
 
 
-def render_report(timeline: Timeline, verdict: TimelineVerdict | None) -> str:
-    """The report; without a verdict it says that nothing was checked against a chain."""
+def render_report(
+    timeline: Timeline, verdict: TimelineVerdict | None, names: Mapping[str, str] | None = None
+) -> str:
+    """The report; without a verdict it says that nothing was checked against a chain.
+    `names` gives the platforms' names by address, where the reader knows them."""
     if verdict is None:
         summary = '<div class="summary bad">Not checked against a chain.</div>'
     elif verdict.verified:
@@ -261,7 +265,7 @@ def render_report(timeline: Timeline, verdict: TimelineVerdict | None) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>BindLedger timeline report</title>
 <style>{_CSS}</style></head><body>
 <h1>{_title(timeline)}</h1>
-<p>Platform <code>{escape(timeline.platform)}</code>. The subject is named only by a keyed
+<p>Platform {_platform(timeline.platform, names)}. The subject is named only by a keyed
 reference; no phone number or identity number appears in this report.</p>
 {where}{summary}{completeness}
 <h2>Over time</h2>
@@ -272,6 +276,12 @@ reference; no phone number or identity number appears in this report.</p>
 {"".join(rows)}
 </table></body></html>
 """
+
+
+def _platform(address: str, names: Mapping[str, str] | None) -> str:
+    name = (names or {}).get(address)
+    code = f"<code>{escape(address)}</code>"
+    return code if name is None else f"{escape(name)} ({code})"
 
 
 def _title(timeline: Timeline) -> str:
@@ -294,7 +304,10 @@ def html_to_pdf(html: Path, pdf: Path) -> None:
     """Render the HTML report to PDF with a headless Chromium; raises PdfRenderError."""
     browser = next((b for b in map(shutil.which, PDF_RENDERERS) if b), None)
     if browser is None:
-        raise PdfRenderError("no Chromium to render PDF with (apt-get install chromium)")
+        raise PdfRenderError(
+            "no Chromium to render the PDF with; install Debian's: sudo apt-get install -y "
+            "chromium (the HTML report is written)"
+        )
     with tempfile.TemporaryDirectory() as profile:
         done = subprocess.run(
             [

@@ -1,6 +1,6 @@
 """Raw identifiers never leave the API: no phone number, ID number or account number, and no
 plain (unkeyed) hash of one, appears on chain, in the database, in a log line or in a
-response. A plain hash of a phone number is reversed by enumeration in minutes (DESIGN.md),
+response. A plain hash of a phone number is reversed by enumeration in minutes (ledger/core/refs.py),
 so those count as leaks too.
 
 A realistic flow (several borrowers, phone numbers typed in different ways, a rejected

@@ -69,7 +69,10 @@ async function lookup(event) {
   event.preventDefault();
   const kind = $("lookup-kind").value;
   const reference = $("reference").value.trim();
-  const response = await fetch(`/v1/${kind}/${encodeURIComponent(reference)}/timeline`, {
+  const platform = $("platform").value.trim();
+  // A subject has a timeline at each platform it has records at; a loan's id names its own.
+  const query = kind === "subjects" && platform ? `?platform=${encodeURIComponent(platform)}` : "";
+  const response = await fetch(`/v1/${kind}/${encodeURIComponent(reference)}/timeline${query}`, {
     headers: { "X-API-Key": $("api-key").value },
   });
   const body = await response.json();
@@ -79,6 +82,19 @@ async function lookup(event) {
   }
   $("document").value = JSON.stringify(body, null, 2);
   await verifyText($("document").value);
+}
+
+// The platforms with anchored heads, offered in the platform field (any address may be typed).
+async function offerPlatforms() {
+  const response = await fetch("/v1/heads/latest");
+  if (!response.ok) return;
+  const { heads } = await response.json();
+  const options = [...new Set(heads.map((head) => head.platform))].map((address) => {
+    const option = document.createElement("option");
+    option.value = address;
+    return option;
+  });
+  $("platforms").replaceChildren(...options);
 }
 
 function readFile(file) {
@@ -100,4 +116,5 @@ document.addEventListener("DOMContentLoaded", () => {
   $("file").addEventListener("change", (e) => { if (e.target.files.length) readFile(e.target.files[0]); });
   $("verify").addEventListener("click", () => verifyText($("document").value));
   $("lookup-form").addEventListener("submit", lookup);
+  offerPlatforms();
 });

@@ -12,9 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils.address import is_address, to_checksum_address
-
-from ledger.core.encoding import HexDecodeError, from_hex, to_hex
+from ledger.core.encoding import (
+    AddressChecksumError,
+    HexDecodeError,
+    from_hex,
+    parse_address,
+    to_hex,
+)
 from ledger.core.jsonlimits import JsonTooDeepError, check_json_depth
 from ledger.core.records import HASH_SIZE, RecordDecodeError, SignedRecord
 from ledger.errors import LedgerValueError
@@ -103,7 +107,7 @@ class ProofBundle:
         except JsonTooDeepError as exc:
             raise BundleDecodeError(str(exc)) from None
         try:
-            doc = json.loads(raw)
+            doc = parse_json(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise BundleDecodeError(f"not JSON: {exc}") from None
         return cls.from_json(doc)
@@ -189,10 +193,27 @@ def _hex32(value: object, what: str) -> bytes:
 
 
 def _address(doc: Mapping[str, Any], name: str, prefix: str = "") -> str:
-    value = _member(doc, name, str, prefix)
-    if not is_address(value):
-        raise FieldValueError(f"{prefix}{name} must be an Ethereum address")
-    return to_checksum_address(value)
+    try:
+        return parse_address(_member(doc, name, str, prefix), prefix + name)
+    except AddressChecksumError as exc:
+        raise FieldValueError(str(exc)) from None
+    except HexDecodeError:
+        raise FieldValueError(f"{prefix}{name} must be an Ethereum address") from None
+
+
+def parse_json(raw: bytes) -> Any:
+    """Parse a document, refusing an object that names a member twice: readers differ on
+    which of the two values counts, and evidence must read the same to every verifier."""
+    return json.loads(raw, object_pairs_hook=_unique_members)
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    doc = dict(pairs)
+    if len(doc) != len(pairs):
+        names = [name for name, _ in pairs]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        raise FieldValueError(f"member(s) {twice} given more than once")
+    return doc
 
 
 def _kind_name(kind: type) -> str:

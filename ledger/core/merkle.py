@@ -407,7 +407,7 @@ def verify_consistency(
 ) -> None:
     """Requires 0 <= old_size <= new_size, HASH_SIZE-byte roots and proof nodes, and exactly as
     many nodes as PROOF(old_size, D[0:new_size]) has (none when old_size is 0 or equals
-    new_size).
+    new_size). From size 0 the old root must be the empty tree's, SHA-256("").
 
     Returns None when `proof` shows that the tree of `old_size` leaves with root `old_root` is a
     prefix of the tree of `new_size` leaves with root `new_root` (RFC 9162 section 2.1.4.2).
@@ -424,20 +424,25 @@ def verify_consistency(
     _check_proof_nodes(proof)
 
     if old_size == new_size or old_size == 0:
-        # Nothing to prove: a tree extends itself, and every tree extends the empty one.
+        # Nothing to prove: a tree extends itself, and every tree extends the empty one (whose
+        # root is SHA-256("")).
         if proof:
             raise ProofShapeError(
                 f"consistency proof from old size {old_size} to new size {new_size} has "
                 f"{len(proof)} nodes; expected 0"
             )
+        if old_size == 0 and old_root != _EMPTY_ROOT:
+            # The empty tree has one root, SHA-256(""): a verifier handed another "root of
+            # nothing" is being told something false, and must not certify it (transparency-dev
+            # /merkle refuses it too). The contract is lenient here only because it never takes
+            # the old root from a caller: it reads its own stored head, zero before the first.
+            raise RootMismatchError(
+                expected_root=old_root, calculated_root=_EMPTY_ROOT, what="old root"
+            )
         if old_size == new_size and old_root != new_root:
             raise RootMismatchError(
                 expected_root=new_root, calculated_root=old_root, what="root of the same size"
             )
-        # From size 0 the old root is deliberately not compared with the empty-tree root, as in
-        # transparency-dev/merkle and the on-chain ConsistencyProof: the anchor registry passes
-        # bytes32(0) as the "previous root" of a platform's first head, and the two verifiers
-        # must agree.
         return
 
     # Step 1.

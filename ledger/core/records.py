@@ -29,10 +29,10 @@ from eth_abi.abi import encode as abi_encode
 from eth_hash.auto import keccak as _keccak256
 from eth_keys import keys  # type: ignore[attr-defined]
 from eth_keys.exceptions import BadSignature
-from eth_utils.address import is_address, to_checksum_address
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from ledger.core.encoding import HexDecodeError, from_hex, to_hex
+from ledger.core.encoding import HexDecodeError, from_hex, parse_address, to_hex
 from ledger.errors import LedgerValueError
 
 HASH_SIZE = 32
@@ -552,12 +552,6 @@ def _check_value(type_name: str, f: dataclasses.Field[Any], value: Any) -> Any:
     return _check_typed(where, f.metadata["sol"], f.metadata["enum"], value)
 
 
-# A deployment serves a few platforms, whose addresses every record repeats: checking and
-# checksumming one (a keccak each) is done once per spelling, not per record.
-_is_address = functools.lru_cache(maxsize=1024)(is_address)
-_checksummed = functools.lru_cache(maxsize=1024)(to_checksum_address)
-
-
 def _check_typed(where: str, sol: str, enum: type[IntEnum] | None, value: Any) -> Any:
     if enum is not None:
         try:
@@ -565,9 +559,10 @@ def _check_typed(where: str, sol: str, enum: type[IntEnum] | None, value: Any) -
         except ValueError:
             raise RecordDecodeError(f"{where}: {value!r} is not a valid {enum.__name__}") from None
     if sol == "address":
-        if not isinstance(value, str) or not _is_address(value):
-            raise RecordDecodeError(f"{where} must be an address, got {value!r:.60}")
-        return _checksummed(value)
+        try:
+            return parse_address(value, where)
+        except HexDecodeError as exc:
+            raise RecordDecodeError(str(exc)) from None
     if sol == "bytes32":
         if not isinstance(value, bytes) or len(value) != HASH_SIZE:
             raise RecordDecodeError(f"{where} must be {HASH_SIZE} bytes")

@@ -19,8 +19,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.core.bundle import BundleDecodeError, FieldValueError, MissingFieldError, ProofBundle
-from ledger.core.encoding import HexDecodeError, from_hex, to_hex
+from ledger.core.bundle import (
+    BundleDecodeError,
+    FieldValueError,
+    MissingFieldError,
+    ProofBundle,
+    parse_json,
+)
+from ledger.core.encoding import HexDecodeError, from_hex, parse_address, to_hex
 from ledger.core.jsonlimits import JsonTooDeepError, check_json_depth
 from ledger.core.records import HASH_SIZE, ZERO_HASH, LoanCreation, Repayment
 from ledger.core.verdict import Check, CheckName, failed, passed
@@ -68,7 +74,7 @@ class Timeline:
             raise TimelineDecodeError(f"document is larger than {MAX_TIMELINE_BYTES} bytes")
         try:
             check_json_depth(raw)
-            doc = json.loads(raw)
+            doc = parse_json(raw)
         except JsonTooDeepError as exc:
             raise TimelineDecodeError(str(exc)) from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -106,9 +112,10 @@ class Timeline:
                                                             what="loan")
         except HexDecodeError as exc:
             raise FieldValueError(str(exc)) from None
-        platform = doc["platform"]
-        if not isinstance(platform, str):
-            raise FieldValueError("platform must be a JSON string")
+        try:
+            platform = parse_address(doc["platform"], "platform")
+        except HexDecodeError as exc:
+            raise FieldValueError(str(exc)) from None
         return cls(platform, subject, chain_head, parsed, loan)
 
 

@@ -9,7 +9,7 @@ import pytest
 from web3 import EthereumTesterProvider, Web3
 from web3.contract import Contract
 
-# Importing ledger also selects the fast pysha3 keccak backend for eth-hash (DESIGN.md).
+# Importing ledger also selects the fast pysha3 keccak backend for eth-hash (ledger/__init__.py).
 from ledger.artifacts import load_artifact
 
 Deploy = Callable[..., Contract]

@@ -124,8 +124,10 @@ def test_every_valid_proof_up_to_max_leaves_is_accepted(onchain: Verify, log: Me
 
 
 def test_empty_old_tree_accepts_only_an_empty_proof(onchain: Verify, log: MerkleLog) -> None:
-    # Every tree extends the empty one, whatever its root; the registry relies on this for a
-    # platform's first head, for which it has no previous root (it passes bytes32(0)).
+    # On chain every tree extends the empty one, whatever old root is given: the registry
+    # passes its own stored root, bytes32(0), before a platform's first head, and no caller
+    # chooses it. The off-chain verifier is stricter (only SHA-256("") from size 0), which
+    # docs/spec/merkle.md records; the two never disagree on a proof the registry is sent.
     zero = bytes(32)
     for new in (1, 2, 3, 8, 13, MAX_LEAVES):
         assert onchain(0, new, zero, log.root(new), [])

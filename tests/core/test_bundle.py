@@ -120,3 +120,18 @@ def test_deeply_nested_json_is_refused_before_parsing() -> None:
 def test_a_record_type_that_is_not_a_string_is_refused() -> None:
     with pytest.raises(FieldValueError, match="unknown record type"):
         ProofBundle.from_json(changed("record.type", []))
+
+
+def test_a_member_named_twice_is_refused() -> None:
+    # Two readers could take different values of a repeated member (the first, the last):
+    # evidence must read the same to every verifier.
+    text = json.dumps(VALID)[:-1] + ', "leafIndex": 1}'
+    with pytest.raises(FieldValueError, match="leafIndex.*more than once"):
+        ProofBundle.loads(text)
+
+
+def test_an_anchor_address_with_a_wrong_checksum_is_refused() -> None:
+    wrong = VALID["anchor"]["contract"].swapcase().replace("0X", "0x")
+    with pytest.raises(FieldValueError, match="EIP-55 checksum"):
+        ProofBundle.from_json(changed("anchor.contract", wrong))
+

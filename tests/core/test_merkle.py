@@ -578,14 +578,15 @@ ROOT_A, ROOT_B = leaf_hash(b"root a"), leaf_hash(b"root b")
         pytest.param(5, 5, ROOTS[5], ROOTS[5], [], None, id="5-5 same root"),
         pytest.param(1, 1, ROOT_A, ROOT_B, [], RootMismatchError, id="1-1 other root"),
         pytest.param(1, 1, EMPTY_ROOT, ROOT_B, [], RootMismatchError, id="1-1 empty root"),
-        # Every tree extends the empty one, whatever old root is given (as in transparency-dev
-        # and the on-chain verifier: the anchor registry passes bytes32(0) for a first head).
+        # Every tree extends the empty one, whose root is SHA-256(""): no other old root is
+        # accepted from size 0, not even the zero placeholder the contract stores before a
+        # platform's first head (docs/spec/merkle.md says why the contract differs).
         pytest.param(0, 0, EMPTY_ROOT, EMPTY_ROOT, [], None, id="0-0"),
         pytest.param(0, 1, EMPTY_ROOT, ROOT_B, [], None, id="0-1"),
         pytest.param(0, 8, EMPTY_ROOT, ROOTS[8], [], None, id="0-8"),
-        pytest.param(0, 8, bytes(HASH_SIZE), ROOTS[8], [], None, id="0-8 zero placeholder"),
-        pytest.param(0, 1, ROOT_A, ROOT_B, [], None, id="0-1 any old root"),
-        pytest.param(0, 0, ROOT_A, ROOT_A, [], None, id="0-0 any equal roots"),
+        pytest.param(0, 8, bytes(HASH_SIZE), ROOTS[8], [], RootMismatchError, id="0-8 zero"),
+        pytest.param(0, 1, ROOT_A, ROOT_B, [], RootMismatchError, id="0-1 any old root"),
+        pytest.param(0, 0, ROOT_A, ROOT_A, [], RootMismatchError, id="0-0 any equal roots"),
         pytest.param(0, 0, EMPTY_ROOT, ROOT_B, [], RootMismatchError, id="0-0 other new root"),
         # Such trivial proofs must be empty.
         pytest.param(0, 0, EMPTY_ROOT, EMPTY_ROOT, [EMPTY_ROOT], ProofShapeError, id="0-0 node"),

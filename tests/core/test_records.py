@@ -175,6 +175,14 @@ def test_malformed_and_malleable_signatures_are_refused() -> None:
         ({"timestamp": "1"}, "integer in"),
         ({"factors": 256}, "integer in"),
         ({"platform": "0x1234"}, "must be an address"),
+        # Addresses are written EIP-55 or all lowercase, always 0x-prefixed: a mixed case that
+        # is not the checksum is a typo, and a bare or upper-case spelling is not the format.
+        ({"platform": "0x70997970c51812dc3a010c7d01b50e0d17dc79C8"}, "EIP-55 checksum"),
+        ({"platform": "70997970c51812dc3a010c7d01b50e0d17dc79c8"}, "must be an address"),
+        ({"platform": "0X70997970c51812dc3a010c7d01b50e0d17dc79c8"}, "must be an address"),
+        ({"platform": "0x70997970C51812DC3A010C7D01B50E0D17DC79C8"}, "EIP-55 checksum"),
+        ({"timestamp": 1767225600.0}, "integer in"),
+        ({"factors": True}, "integer in"),
         ({"signature": "0x00"}, "signature must be 65 bytes"),
     ],
 )
@@ -184,6 +192,13 @@ def test_malformed_record_documents_are_refused_with_the_reason(change: dict[str
            **change}
     with pytest.raises(RecordDecodeError, match=message):
         SignedRecord.from_json(doc)
+
+
+def test_an_all_lowercase_address_is_read_and_written_back_in_eip55() -> None:
+    vector = VECTORS["records"][0]
+    doc = {**vector["record"], "signature": vector["signature"]}
+    doc["platform"] = doc["platform"].lower()
+    assert SignedRecord.from_json(doc).to_json()["platform"] == vector["record"]["platform"]
 
 
 def test_a_missing_field_is_named() -> None:

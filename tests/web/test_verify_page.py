@@ -18,10 +18,12 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from api.main import create_app
 from ledger.chain.client import EmbeddedChain
 from ledger.config import DEV_REGULATOR_API_KEY, Settings
+from ledger.core.records import Binding, BindingAction
 from ledger.runtime import open_ledger
 from ledger.service import Ledger
 from ledger.store.sqlite import SqliteStore
 from ledger.timeline import export_timeline
+from tests.support.api import ADDRESS_A, ADDRESS_B, TWO_PLATFORMS
 from tests.support.loan_story import served_loan_story
 from tests.support.server import serving
 from tests.test_anchoring import write_bindings
@@ -174,3 +176,41 @@ def test_a_regulator_looks_up_a_loans_timeline_and_sees_the_loan_and_its_refusal
     refusal = next(r for r in rows if r[1] == "refusal")
     assert refusal[0] == "#2 Refusal" and refusal[2] == "passed"
     assert "refused under R3" in refusal[3]
+
+
+@pytest.fixture(scope="module")
+def two_lenders() -> Iterator[tuple[str, bytes]]:
+    """Two platforms served; the subject has a record at the second only. Yields the URL and
+    the subject's reference."""
+    settings = Settings(platforms=TWO_PLATFORMS)
+    ledger = open_ledger(settings, chain=EmbeddedChain(), store=SqliteStore())
+    lender_b = ledger.platform(ADDRESS_B)
+    subject = ledger.refs.subject("borrower at lender b")
+    ledger.sign_and_submit(lender_b, subject, lambda prev: Binding(
+        platform=ADDRESS_B, subject=subject, prev=prev, timestamp=ledger.now(),
+        action=BindingAction.BIND, phone=subject, account=bytes(32), factors=3))
+    ledger.seal_and_anchor()
+    with serving(create_app(settings, ledger, run_worker=False)) as url:
+        yield url, subject
+
+
+def test_a_regulator_looks_up_a_timeline_at_any_served_platform(
+        browser: webdriver.Chrome, two_lenders: tuple[str, bytes]) -> None:
+    url, subject = two_lenders
+    browser.get(url + "/verify")
+    # The page offers the platforms with anchored heads (GET /v1/heads/latest, public), the
+    # only ones that have timelines; any other address may be typed.
+    WebDriverWait(browser, WAIT).until(
+        lambda b: len(b.find_elements(By.CSS_SELECTOR, "#platforms option")) == 1)
+    offered = [o.get_attribute("value") for o in
+               browser.find_elements(By.CSS_SELECTOR, "#platforms option")]
+    assert offered == [ADDRESS_B] and ADDRESS_A not in offered
+    browser.find_element(By.ID, "reference").send_keys("0x" + subject.hex())
+    browser.find_element(By.ID, "platform").send_keys(ADDRESS_B)
+    browser.find_element(By.ID, "api-key").send_keys(DEV_REGULATOR_API_KEY)
+    browser.find_element(By.CSS_SELECTOR, "#lookup-form button").click()
+    WebDriverWait(browser, WAIT).until(
+        expected_conditions.text_to_be_present_in_element((By.ID, "verdict"), "VERIFIED"))
+    assert browser.find_element(By.ID, "verdict").text == "VERIFIED"
+    document = json.loads(browser.find_element(By.ID, "document").get_attribute("value") or "")
+    assert document["platform"] == ADDRESS_B
