@@ -50,7 +50,7 @@ compile: $(PY_STAMP) $(NODE_STAMP)
 
 # Gas and throughput beside per-record anchoring and EAS, on eth-tester and anvil (about 10 min).
 bench: $(PY_STAMP) $(NODE_STAMP)
-	$(BIN)/bindledger bench --out bench/results
+	scripts/with_test_database.sh $(BIN)/bindledger bench --out bench/results
 
 clean:
 	rm -rf $(VENV) node_modules

@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ledger.bench import gas, merkle_scale, throughput
+from ledger.bench import gas, merkle_scale, processes, throughput
 from ledger.bench.common import CHAIN_KINDS, chain_of, machine, running_anvil
 from ledger.bench.report import plot, tables
 
@@ -146,4 +146,13 @@ def _run_chain(kind: str, sizes: Sizes, progress: Progress) -> dict[str, Any]:
             sizes.anchor_every,
             lambda n: progress.advance(task, n),
         )
+        server = processes.database_server()
+        if kind == "anvil" and server is not None:
+            counts = processes.PROCESS_COUNTS
+            task = progress.add_task(
+                "anvil: several processes", total=2 * sizes.records * len(counts)
+            )
+            result["scaleOut"] = processes.scale_out(
+                url, server, sizes.records, sizes.clients, lambda n: progress.advance(task, n)
+            )
     return result

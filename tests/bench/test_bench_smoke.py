@@ -61,3 +61,8 @@ def test_the_bench_runs_end_to_end_at_tiny_sizes(chain: str, tmp_path: Path) -> 
     assert result["http"]["ingestBatched"]["count"] == sizes.records
     assert [m["leaves"] for m in written["merkle"]] == sizes.merkle_sizes
     assert "Gas per anchored record" in markdown(written)
+    if chain == "anvil":  # make test gives the bench a PostgreSQL server, as make bench does
+        assert [row["processes"] for row in result["scaleOut"]] == [1, 2, 4]
+        for row in result["scaleOut"]:
+            assert row["ingest"]["count"] == row["ingestBatched"]["count"] == sizes.records
+        assert "several API processes on PostgreSQL" in markdown(written)
