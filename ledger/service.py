@@ -4,8 +4,10 @@ heads, and hands out proof bundles. The API, the CLI and the worker all go throu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -51,8 +53,11 @@ _SIDE_RECORD_TYPES = frozenset(t for t, kind in RECORD_TYPES.items() if not kind
 SUBJECT_HEAD_CACHE_SIZE = 1 << 17
 
 # How often a record built by BindLedger on a subject's head (a draft) is built again when
-# another process extended the subject's chain first (shared store only).
-DRAFT_REBUILDS = 8
+# another process extended the subject's chain first (shared store only), and the longest
+# random pause before the first rebuild (it grows with each): writers racing for one subject
+# fall out of step instead of colliding again.
+DRAFT_REBUILDS = 16
+DRAFT_BACKOFF_SECONDS = 0.005
 
 # How long the thread that reports commits to coroutines outlives its last waiter: it is
 # started again when needed, so an idle ledger holds no thread.
@@ -180,6 +185,7 @@ class Ledger:
         DRAFT_REBUILDS times), as its author asked for the head whatever it is.
         """
         for attempt in range(DRAFT_REBUILDS + 1):
+            pending: int | None
             with self._write_lock:
                 record = build(self.subject_head(platform.address, subject))
                 signed = sign_record(record, self.domain, bytes(platform.account.key))
@@ -188,9 +194,18 @@ class Ledger:
                 except ChainBreakError:
                     if not self.store.shared or attempt == DRAFT_REBUILDS:
                         raise
-                    continue
-            self._wait_durable(ticket)
-            return accepted
+                    pending = self._last_ticket
+                else:
+                    pending = None
+            if pending is None:
+                self._wait_durable(ticket)
+                return accepted
+            # The head read was stale: a record of this process still committing, or another
+            # process's. Let this process's commit land before reading the head again, and
+            # step aside a little longer each time another process wins the race.
+            with contextlib.suppress(RecordNotStoredError):
+                self.store.wait_durable(pending)
+            time.sleep(random.uniform(0, DRAFT_BACKOFF_SECONDS * (attempt + 1)))
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def sign_and_submit_once(

@@ -161,6 +161,7 @@ def check_log(url: str, acknowledged: set[str], trial: Trial) -> None:
 def ledger_on(store: Store) -> Ledger:
     """A ledger on `store` for the development platform, without a chain: the records' signing
     domain is all that writing and sealing need of a chain and a contract."""
+    from ledger.anchoring import AnchorPolicy
     from ledger.config import DEV_REF_SECRET, Settings
     from ledger.drafts import Referencer
     from ledger.service import Ledger
@@ -168,7 +169,8 @@ def ledger_on(store: Store) -> Ledger:
     chain: Any = SimpleNamespace(chain_id=31337)
     contract: Any = SimpleNamespace(address="0x" + "ab" * 20)
     platforms = Settings(_env_file=None).platform_list  # type: ignore[call-arg]
-    return Ledger(store, chain, contract, platforms, Referencer(DEV_REF_SECRET.encode()))
+    return Ledger(store, chain, contract, platforms, Referencer(DEV_REF_SECRET.encode()),
+                  policy=AnchorPolicy())  # nothing is anchored: the policy is never used
 
 
 def _writer(url: str, seed: int, seconds: float) -> None:
