@@ -13,6 +13,7 @@ from api.limits import GuardedRoute
 from api.models import LedgerErrorBody, RecordCreated, RecordPublic, RecordsCreated
 from ledger.core.encoding import from_hex, to_hex
 from ledger.core.records import SignedRecord
+from ledger.core.reference_guard import check_references
 from ledger.drafts import RecordDraft, prepare
 from ledger.errors import LedgerError
 from ledger.service import Accepted, RecordNotFoundError
@@ -99,6 +100,7 @@ async def create_signed_record(
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "the record names another platform than this API key's"
         )
+    check_references(signed.record)  # 422 for a raw value in a reference member
     accepted = await ledger.submit_async(signed)
     _answered(response, [accepted])
     return _created(accepted)
@@ -133,12 +135,14 @@ async def create_signed_records(
     batch = []
     try:
         for index, item in enumerate(documents):
-            batch.append(SignedRecord.from_json(item))
-            if batch[-1].record.platform != platform.address:
+            signed = SignedRecord.from_json(item)
+            if signed.record.platform != platform.address:
                 raise HTTPException(
                     status.HTTP_403_FORBIDDEN,
                     f"record {index}: the record names another platform than this API key's",
                 )
+            check_references(signed.record)  # a refusal here names record len(batch)
+            batch.append(signed)
         accepted = await ledger.submit_many_async(batch)
         _answered(response, accepted)
         return RecordsCreated(records=[_created(a) for a in accepted])

@@ -14,6 +14,7 @@ from api.rule_models import RefusalBody, RuleRecordCreated, SubjectBinding
 from api.rules import RulesDep, RulesRoute
 from ledger.core.encoding import from_hex
 from ledger.core.records import SignedRecord
+from ledger.core.reference_guard import check_references
 from ledger.drafts import RecordDraft, prepare
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
@@ -76,4 +77,5 @@ def relay_rule_record(
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "the record names another platform than this API key's"
         )
+    check_references(signed.record)  # 422 for a raw value in a reference member
     return RuleRecordCreated.of(rules.relay(signed))
