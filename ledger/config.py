@@ -35,6 +35,10 @@ DEV_REGULATORS = json.dumps(
 # An operator of the service: needs only an API key (admins hold no chain account).
 DEV_ADMIN_API_KEY = "dev-admin-key"
 DEV_ADMINS = json.dumps([{"name": "demo-operator", "apiKey": DEV_ADMIN_API_KEY}])
+# anvil's development account #5: signs and anchors BindLedger's access log.
+DEV_ACCESS_LOG_KEY = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba"
+# The evidence vault's key-encryption key, as "<key id>:<64 hex digits>".
+DEV_VAULT_KEY = "dev-1:" + "5e" * 32
 
 
 class ConfigError(LedgerValueError):
@@ -177,6 +181,21 @@ class Settings(BaseSettings):
         description='JSON list of admins, the service\'s operators (anchor now, read the status '
         'of every platform\'s log; no chain account): [{"name": ..., "apiKey": ...}]',
     )
+    vault_key: str = Field(
+        DEV_VAULT_KEY,
+        description="key-encryption key of the evidence vault, '<key id>:<64 hex digits>' "
+        "(AES-256); the subjects' data keys are wrapped by it",
+    )
+    vault_retired_keys: str = Field(
+        "",
+        description="earlier vault keys, comma-separated '<key id>:<hex>': data keys still "
+        "wrapped by one are re-wrapped by vault_key at start or by `bindledger vault rotate`",
+    )
+    access_log_key: str = Field(
+        DEV_ACCESS_LOG_KEY,
+        description="private key of the account that signs and anchors BindLedger's access "
+        "log (who read which subject's data)",
+    )
     anchor_every_records: int = Field(
         256, ge=1, description="seal and anchor a head once this many records are pending"
     )
@@ -242,6 +261,7 @@ class Settings(BaseSettings):
             or DEV_PLATFORM_KEY in self.platforms
             or DEV_REGULATOR_KEY in self.regulators
             or json.dumps(DEV_ADMIN_API_KEY) in self.admins
+            or self.vault_key == DEV_VAULT_KEY
         )
 
 
