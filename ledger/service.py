@@ -262,10 +262,10 @@ class Ledger:
         digests = []
         for index, signed in enumerate(batch):
             try:
-                if not signed.record.EXTENDS_CHAIN:
+                if not signed.record.PLATFORM_WRITES:
                     raise ReservedRecordTypeError(
-                        f"{signed.record.TYPE_NAME} records are written by BindLedger beside "
-                        "the subject's chain; a platform does not submit them"
+                        f"{signed.record.TYPE_NAME} records are written by BindLedger; a "
+                        "platform does not submit them"
                     )
                 self.platform(signed.record.platform)
                 digests.append(verify_signature(signed, self.domain))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from api.access import ReadsDep
 from api.auth import Caller, PlatformDep, Role, caller_in
 from api.deps import LedgerDep, PlatformQuery, platform_read_by
 from api.models import LedgerErrorBody
@@ -100,12 +101,15 @@ async def attach_evidence(
                      "description": "the evidence, as attached, with its media type"},
                410: {"model": LedgerErrorBody, "description": "the subject was erased"}},
 )
-def read_evidence(record_id: RecordId, ledger: LedgerDep, caller: EvidenceReaderDep) -> Response:
+def read_evidence(
+    record_id: RecordId, ledger: LedgerDep, caller: EvidenceReaderDep, reads: ReadsDep
+) -> Response:
     """The record's evidence, decrypted (a platform's key: its own records'; a regulator's:
     any). The commitment's salt and the Evidence record come as headers, to check it by.
     410 "erased on ..., record N" once the subject is erased."""
     accepted = _own_record(ledger, caller, record_id)
     opened = privacy_for(ledger).vault.read(accepted.row)
+    reads.of_record(accepted.row)
     row = opened.row
     return Response(
         opened.content,

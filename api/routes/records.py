@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Response, status
 
+from api.access import ReadsDep
 from api.auth import Caller, PlatformDep, ReaderDep
 from api.deps import LedgerDep
 from api.idempotency import IDEMPOTENT_RESPONSES, IdempotencyKeyHeader, fingerprint, key_digest
@@ -174,6 +175,7 @@ def _public(ledger: LedgerDep, accepted: Accepted) -> RecordPublic:
 def find_record(
     ledger: LedgerDep,
     caller: ReaderDep,
+    reads: ReadsDep,
     record_hash: Annotated[str, Query(
         alias="hash", pattern=r"^0x[0-9a-fA-F]{64}$",
         description="the record's hash (recordHash), as a write answered it")],
@@ -181,18 +183,28 @@ def find_record(
     """The record with this hash, read as by id (a platform's key: its own; a regulator's or
     an admin's: any): for a client that lost the answer to a write."""
     own = caller.platform.address if caller.platform is not None else None
-    return _public(ledger, ledger.record_by_hash(from_hex(record_hash, length=32), own))
+    accepted = ledger.record_by_hash(from_hex(record_hash, length=32), own)
+    reads.of_record(accepted.row)
+    return _public(ledger, accepted)
 
 
 @router.get("/{record_id}", response_model=RecordPublic, response_model_by_alias=True)
-def get_record(record_id: RecordId, ledger: LedgerDep, caller: ReaderDep) -> RecordPublic:
+def get_record(
+    record_id: RecordId, ledger: LedgerDep, caller: ReaderDep, reads: ReadsDep
+) -> RecordPublic:
     """The record (a platform's key: its own; a regulator's or an admin's: any)."""
-    return _public(ledger, _readable(ledger, caller, record_id))
+    accepted = _readable(ledger, caller, record_id)
+    reads.of_record(accepted.row)
+    return _public(ledger, accepted)
 
 
 @router.get("/{record_id}/proof")
-def get_proof(record_id: RecordId, ledger: LedgerDep, caller: ReaderDep) -> dict[str, Any]:
+def get_proof(
+    record_id: RecordId, ledger: LedgerDep, caller: ReaderDep, reads: ReadsDep
+) -> dict[str, Any]:
     """The record's proof bundle (`bindledger.proof/1`); 409 while it is not anchored. Read
     as the record is."""
-    _readable(ledger, caller, record_id)
-    return ledger.proof_bundle(record_id).to_json()
+    accepted = _readable(ledger, caller, record_id)
+    bundle = ledger.proof_bundle(record_id).to_json()
+    reads.of_record(accepted.row)
+    return bundle

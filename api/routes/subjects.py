@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, status
 
+from api.access import ReadsDep
 from api.auth import PlatformDep, ReaderDep
 from api.deps import LedgerDep, PlatformQuery, platform_read_by
 from api.models import CHAIN_UNREACHABLE
@@ -30,7 +31,7 @@ router = APIRouter(prefix="/v1/subjects", tags=["rules"], route_class=RulesRoute
 
 @router.get("/{ref}/binding", response_model=SubjectBinding, response_model_by_alias=True)
 def get_binding(
-    ref: SubjectRef, ledger: LedgerDep, rules: RulesDep, caller: ReaderDep,
+    ref: SubjectRef, ledger: LedgerDep, rules: RulesDep, caller: ReaderDep, reads: ReadsDep,
     platform_address: PlatformQuery = None,
 ) -> SubjectBinding:
     """The subject's binding at a platform as the contract holds it: factors, cooling period
@@ -39,6 +40,7 @@ def get_binding(
     platform = platform_read_by(caller, ledger, platform_address)
     subject = from_hex(ref, length=32, what="subject")
     state = rules.subject_state(platform.address, subject)
+    reads.of_subject(platform.address, subject)
     return SubjectBinding.of(subject, platform.address, state, rules.parameters().min_factors,
                              rules.is_platform_frozen(platform.address))
 

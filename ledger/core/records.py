@@ -153,6 +153,8 @@ class Record:
     TYPE_NAME: ClassVar[str] = ""
     # Whether the record becomes its subject's head, the `prev` of the subject's next record.
     EXTENDS_CHAIN: ClassVar[bool] = True
+    # Whether a platform may submit records of this type (others only BindLedger writes).
+    PLATFORM_WRITES: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -338,6 +340,7 @@ class Refusal(Record):
 
     TYPE_NAME: ClassVar[str] = "Refusal"
     EXTENDS_CHAIN: ClassVar[bool] = False
+    PLATFORM_WRITES: ClassVar[bool] = False
 
 
 class ErasureReason(IntEnum):
@@ -373,6 +376,7 @@ class Evidence(Record):
 
     TYPE_NAME: ClassVar[str] = "Evidence"
     EXTENDS_CHAIN: ClassVar[bool] = False
+    PLATFORM_WRITES: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)
@@ -388,6 +392,7 @@ class Erasure(Record):
 
     TYPE_NAME: ClassVar[str] = "Erasure"
     EXTENDS_CHAIN: ClassVar[bool] = False
+    PLATFORM_WRITES: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)
@@ -397,7 +402,9 @@ class Access(Record):
     `platform` is the access log's own account, `subject` the subject read about (its keyed
     reference), `owner` the platform whose records were read, and `target` the record read
     (its hash) or, for a read of the whole subject, the subject's reference. `holder` is the
-    name of the API key's holder (UTF-8) and `route` the method and route template.
+    name of the API key's holder (UTF-8) and `route` the method and route template. The reads
+    of one subject form a hash chain in the access log (`prev`), as a platform's records do:
+    a read left out of it breaks the chain.
     """
 
     role: AccessRole = _sol("uint8", AccessRole)
@@ -408,7 +415,7 @@ class Access(Record):
     target: bytes = _sol("bytes32")
 
     TYPE_NAME: ClassVar[str] = "Access"
-    EXTENDS_CHAIN: ClassVar[bool] = False
+    PLATFORM_WRITES: ClassVar[bool] = False
 
 
 RECORD_TYPES: dict[str, type[Record]] = {

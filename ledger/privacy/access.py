@@ -16,7 +16,6 @@ from eth_account import Account
 
 from ledger.config import KeyHolder, Platform
 from ledger.core.records import Access, AccessPurpose, AccessRole, Record
-from ledger.privacy.beside import write_beside
 from ledger.service import Accepted, Ledger
 
 ACCESS_LOG_NAME = "bindledger-access-log"
@@ -66,7 +65,9 @@ class AccessLog:
                           holder=reader.name.encode(), purpose=purpose or DEFAULT_PURPOSE[role],
                           route=route.encode(), owner=owner, target=target)
 
-        return write_beside(self.ledger, self.platform, subject, build)
+        # On the subject's latest read, under the ledger's write lock: two reads in the same
+        # second still make two records.
+        return self.ledger.sign_and_submit(self.platform, subject, build)
 
     def about(self, owner: str, subject: bytes) -> list[Accepted]:
         """The Access records of reads of `owner`'s data about `subject`, in log order."""
