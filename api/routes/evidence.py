@@ -17,6 +17,8 @@ from api.privacy_models import ErasureDone, EvidenceStored
 from api.routes.records import RecordId
 from api.routes.subjects import HEX32
 from ledger.core.encoding import from_hex, to_hex
+from ledger.core.records import AccessPurpose
+from ledger.privacy.export import subject_copy
 from ledger.privacy.setup import privacy_for
 from ledger.privacy.vault import MAX_EVIDENCE_BYTES
 from ledger.service import Accepted, Ledger, RecordNotFoundError
@@ -24,6 +26,8 @@ from ledger.service import Accepted, Ledger, RecordNotFoundError
 SubjectRef = Annotated[str, Path(pattern=HEX32, description="the subject's keyed reference")]
 # Evidence is read by the record's platform and by regulators; an operator has no need to.
 EvidenceReaderDep = Annotated[Caller, Depends(caller_in(Role.PLATFORM, Role.REGULATOR))]
+# A subject's copy is asked for by its platform (for the subject) or by a regulator.
+CopierDep = Annotated[Caller, Depends(caller_in(Role.PLATFORM, Role.REGULATOR))]
 # A subject's erasure is asked for by its platform (for the subject) or by a regulator.
 EraserDep = Annotated[Caller, Depends(caller_in(Role.PLATFORM, Role.REGULATOR))]
 
@@ -142,3 +146,29 @@ def erase_subject(
     if erased.already:
         response.status_code = status.HTTP_200_OK
     return ErasureDone.of(erased)
+
+
+@router.get(
+    "/v1/subjects/{ref}/export",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}},
+                     "description": "the subject's copy (bindledger.subject-copy/1)"},
+               409: {"model": LedgerErrorBody, "description": "a record is not anchored yet"}},
+)
+def export_subject(
+    ref: SubjectRef, ledger: LedgerDep, caller: CopierDep, reads: ReadsDep,
+    platform_address: PlatformQuery = None,
+) -> Response:
+    """The subject's copy (PIPL art. 45), for its platform or a regulator (`?platform=`): a
+    zip of the timeline, the decrypted evidence, the access records of reads of the
+    subject's data, and a manifest of SHA-256 digests that `check_copy` verifies against the
+    chain. 409 while a record is unanchored."""
+    platform = platform_read_by(caller, ledger, platform_address)
+    subject = from_hex(ref, length=32, what="subject")
+    if ledger.store.last_record_of_subject(platform.address, subject) is None:
+        raise RecordNotFoundError("no records of this subject here")
+    archive = subject_copy(ledger, platform.address, subject, ledger.now())
+    reads.of_subject(platform.address, subject, purpose=AccessPurpose.SUBJECT_COPY)
+    return Response(archive, media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="subject-{ref[2:18]}.zip"',
+        "Cache-Control": "no-store"})

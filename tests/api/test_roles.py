@@ -57,6 +57,7 @@ ACCESS: dict[tuple[str, str], set[Role] | str] = {
     ("POST", "/v1/records/{record_id}/evidence"): {PLATFORM},
     ("GET", "/v1/records/{record_id}/evidence"): {PLATFORM, REGULATOR},
     ("POST", "/v1/subjects/{ref}/erasure"): {PLATFORM, REGULATOR},
+    ("GET", "/v1/subjects/{ref}/export"): {PLATFORM, REGULATOR},
     # Anchoring now: a platform its own log, an admin every platform's.
     ("POST", "/v1/anchor"): {PLATFORM, ADMIN},
     # Rules: a platform writes; every role reads (a platform its own).
