@@ -18,6 +18,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ledger.errors import LedgerStateError, LedgerValueError
+from ledger.store.base import Store, WrappedKey
 
 KEY_SIZE = 32  # AES-256
 NONCE_SIZE = 12  # the GCM nonce size NIST recommends; random, as every key is used rarely
@@ -84,6 +85,26 @@ def parse_kek(text: str, setting: str) -> KeyEncryptionKey:
             "by letters, digits, '.', '_' or '-')"
         )
     return KeyEncryptionKey(key_id, key)
+
+
+def rotate_data_keys(store: Store, keys: KeyRing) -> int:
+    """Re-wrap every data key wrapped by a retired KEK with the current one; returns how many
+    were. Safe while the vault is in use (each key is replaced only as it was read), and to
+    run again."""
+    current = keys.current
+    done = 0
+    for old in store.vault_keys_not_under(current.key_id):
+        scope = key_scope(old.platform, old.subject)
+        data_key = unwrap(keys.get(old.kek_id), old.wrapped, scope)
+        new = WrappedKey(old.platform, old.subject, current.key_id,
+                         wrap(current, data_key, scope))
+        done += store.rewrap_vault_key(old, new)
+    return done
+
+
+def key_scope(platform: str, subject: bytes) -> bytes:
+    """Whose data key it is: the platform's address and the subject's reference."""
+    return bytes.fromhex(platform[2:]) + subject
 
 
 def new_data_key() -> bytes:

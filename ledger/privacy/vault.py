@@ -26,7 +26,15 @@ from ledger.core.records import Erasure, ErasureReason, Evidence, Record
 from ledger.errors import LedgerGoneError, LedgerLookupError, LedgerStateError, LedgerValueError
 from ledger.privacy.beside import write_beside
 from ledger.privacy.commitment import commit, new_salt
-from ledger.privacy.keys import NONCE_SIZE, KeyRing, new_data_key, unwrap, wrap
+from ledger.privacy.keys import (
+    NONCE_SIZE,
+    KeyRing,
+    key_scope,
+    new_data_key,
+    rotate_data_keys,
+    unwrap,
+    wrap,
+)
 from ledger.service import Ledger
 from ledger.store.base import ErasureRow, EvidenceRow, RecordRow, StoreConflictError, WrappedKey
 
@@ -193,18 +201,10 @@ class Vault:
     def rotate(self) -> int:
         """Re-wrap every data key wrapped by a retired KEK with the current one; returns how
         many were. Safe to run while the vault is in use, and again."""
-        current = self.keys.current
-        done = 0
-        for old in self.store.vault_keys_not_under(current.key_id):
-            scope = _scope(old.platform, old.subject)
-            data_key = unwrap(self.keys.get(old.kek_id), old.wrapped, scope)
-            new = WrappedKey(old.platform, old.subject, current.key_id,
-                             wrap(current, data_key, scope))
-            done += self.store.rewrap_vault_key(old, new)
-        return done
+        return rotate_data_keys(self.store, self.keys)
 
     def _data_key(self, platform: str, subject: bytes) -> bytes:
-        scope = _scope(platform, subject)
+        scope = key_scope(platform, subject)
         stored = self.store.vault_key(platform, subject)
         if stored is None:
             fresh = WrappedKey(platform, subject, self.keys.current.key_id,
@@ -219,7 +219,7 @@ class Vault:
             if erasure is not None:
                 raise EvidenceErasedError(erased_message(erasure))
             raise EvidenceCorruptError(f"the evidence of record {record.id} has lost its key")
-        scope = _scope(record.platform, record.subject)
+        scope = key_scope(record.platform, record.subject)
         data_key = unwrap(self.keys.get(stored.kek_id), stored.wrapped, scope)
         try:
             content = AESGCM(data_key).decrypt(
@@ -230,10 +230,6 @@ class Vault:
                 f"the evidence of record {record.id} does not decrypt: it was altered"
             ) from None
         return OpenedEvidence(row, content)
-
-
-def _scope(platform: str, subject: bytes) -> bytes:
-    return bytes.fromhex(platform[2:]) + subject
 
 
 def _aad(record: RecordRow, media_type: str) -> bytes:
