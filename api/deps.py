@@ -8,6 +8,7 @@ from fastapi import Depends, HTTPException, Query, Request, status
 
 from api.auth import Caller
 from ledger.config import Platform
+from ledger.privacy.setup import lenders
 from ledger.service import Ledger
 
 
@@ -40,9 +41,10 @@ def platform_read_by(caller: Caller, ledger: Ledger, platform: str | None) -> Pl
         return own
     if platform is not None:
         return ledger.platform(platform)
-    if len(ledger.platforms) != 1:
+    served = lenders(ledger)
+    if len(served) != 1:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "several platforms are served here: say which with ?platform=",
         )
-    return next(iter(ledger.platforms.values()))
+    return served[0]

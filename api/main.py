@@ -17,6 +17,7 @@ from api.routes import (
     admin,
     anchors,
     disputes,
+    evidence,
     freezes,
     health,
     loans,
@@ -30,7 +31,14 @@ from ledger.anchoring.worker import AnchorWorker
 from ledger.chain.client import ChainUnreachableError
 from ledger.chain.redact import redact_text
 from ledger.config import Admin, Settings
-from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
+from ledger.errors import (
+    LedgerError,
+    LedgerGoneError,
+    LedgerLookupError,
+    LedgerStateError,
+    LedgerValueError,
+)
+from ledger.privacy.setup import lenders
 from ledger.rules import rules_for
 from ledger.runtime import open_ledger
 from ledger.service import Ledger, NotAnchoredError
@@ -74,7 +82,7 @@ def create_app(
         dependencies=[Depends(identify)],
     )
     app.state.anchor_checks = AnchorCheckCache()
-    for router in (records.router, anchors.router, verify.router, timelines.router,
+    for router in (evidence.router, records.router, anchors.router, verify.router, timelines.router,
                    health.router, pages.router):
         app.include_router(router)
     for router in (subjects.router, timelines.subjects, timelines.loans, loans.router,
@@ -88,12 +96,15 @@ def create_app(
 def keyring_of(ledger: Ledger, admins: list[Admin]) -> Keyring:
     """The API keys this app admits: the ledger's platforms, the regulators its rules client
     acts for (whose accounts hold REGULATOR_ROLE), and the admins."""
-    return Keyring([*ledger.platforms.values(), *rules_for(ledger).regulators, *admins])
+    # Not the access log's pseudo-platform: nobody calls the API as the access log.
+    return Keyring([*lenders(ledger), *rules_for(ledger).regulators, *admins])
 
 
 def _status_of(exc: LedgerError) -> int:
     if isinstance(exc, NotAnchoredError | LedgerStateError):
         return status.HTTP_409_CONFLICT
+    if isinstance(exc, LedgerGoneError):
+        return status.HTTP_410_GONE
     if isinstance(exc, LedgerLookupError):
         return status.HTTP_404_NOT_FOUND
     if isinstance(exc, LedgerValueError):

@@ -481,3 +481,31 @@ def bench(
 
 if __name__ == "__main__":
     app()
+
+
+vault_app = typer.Typer(help="The evidence vault's keys.", no_args_is_help=True)
+app.add_typer(vault_app, name="vault")
+
+
+@vault_app.command("rotate")
+def vault_rotate() -> None:
+    """Re-wrap every subject's data key wrapped by a retired vault key
+    (BINDLEDGER_VAULT_RETIRED_KEYS) with the current one (BINDLEDGER_VAULT_KEY), in the
+    configured database; the retired keys can be removed from the configuration afterwards.
+    `bindledger serve` does the same at start."""
+    from ledger.privacy.keys import KeyRing, rotate_data_keys
+    from ledger.store.sqlite import SqliteStore
+
+    settings = Settings()
+    if not settings.database:
+        raise _fail("BINDLEDGER_DATABASE names no database file", 1)
+    try:
+        keys = KeyRing.parse(settings.vault_key, settings.vault_retired_keys)
+        store = SqliteStore(settings.database)
+        try:
+            done = rotate_data_keys(store, keys)
+        finally:
+            store.close()
+    except LedgerError as exc:
+        raise _fail(str(exc), 1) from None
+    console.print(f"re-wrapped {done} data key(s) with vault key {keys.current.key_id}")

@@ -27,12 +27,14 @@ DEV_PLATFORMS = json.dumps(
 )
 # anvil's development accounts #3 and #4: the relayer of rule records and a regulator.
 DEV_RELAYER_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"
-# anvil's development accounts #5 to #8: further relayers, one per API process (serve --workers).
+# anvil's development accounts #6 to #9: further relayers, one per API process (serve --workers).
+# (#5 signs the access log's heads: an account sends for one purpose only, so that nonces of
+# two senders never meet.)
 DEV_RELAYER_KEYS = json.dumps([
-    "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
     "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
     "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
     "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
+    "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
 ])
 DEV_REGULATOR_KEY = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a"
 DEV_REGULATOR_API_KEY = "dev-regulator-key"
@@ -42,6 +44,10 @@ DEV_REGULATORS = json.dumps(
 # An operator of the service: needs only an API key (admins hold no chain account).
 DEV_ADMIN_API_KEY = "dev-admin-key"
 DEV_ADMINS = json.dumps([{"name": "demo-operator", "apiKey": DEV_ADMIN_API_KEY}])
+# anvil's development account #5: signs and anchors BindLedger's access log.
+DEV_ACCESS_LOG_KEY = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba"
+# The evidence vault's key-encryption key, as "<key id>:<64 hex digits>".
+DEV_VAULT_KEY = "dev-1:" + "5e" * 32
 
 
 class ConfigError(LedgerValueError):
@@ -190,6 +196,21 @@ class Settings(BaseSettings):
         description='JSON list of admins, the service\'s operators (anchor now, read the status '
         'of every platform\'s log; no chain account): [{"name": ..., "apiKey": ...}]',
     )
+    vault_key: str = Field(
+        DEV_VAULT_KEY,
+        description="key-encryption key of the evidence vault, '<key id>:<64 hex digits>' "
+        "(AES-256); the subjects' data keys are wrapped by it",
+    )
+    vault_retired_keys: str = Field(
+        "",
+        description="earlier vault keys, comma-separated '<key id>:<hex>': data keys still "
+        "wrapped by one are re-wrapped by vault_key at start or by `bindledger vault rotate`",
+    )
+    access_log_key: str = Field(
+        DEV_ACCESS_LOG_KEY,
+        description="private key of the account that signs and anchors BindLedger's access "
+        "log (who read which subject's data)",
+    )
     anchor_every_records: int = Field(
         256, ge=1, description="seal and anchor a head once this many records are pending"
     )
@@ -270,6 +291,7 @@ class Settings(BaseSettings):
             or DEV_PLATFORM_KEY in self.platforms
             or DEV_REGULATOR_KEY in self.regulators
             or json.dumps(DEV_ADMIN_API_KEY) in self.admins
+            or self.vault_key == DEV_VAULT_KEY
         )
 
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ledger.config import Platform, Settings
 from ledger.core.bundle import ProofBundle
+from ledger.core.encoding import to_hex
 from ledger.core.records import LoanCreation
 from ledger.drafts import (
     DisbursementDraft,
@@ -32,7 +33,7 @@ ONE_YEAR = 365 * 24 * 3600
 MONTH = 30 * 24 * 3600
 
 # Made-up borrowers. Their raw identifiers never leave this process: records carry keyed
-# references only, and the table below shows them masked.
+# references only, and the tables below name them by the first bytes of their reference.
 BORROWERS = [
     ("110105199001011234", "138 0013 8000", "LOAN-0001"),
     ("310101198505052345", "+86 139 1234 5678", "LOAN-0002"),
@@ -171,7 +172,9 @@ def _loans(ledger: Ledger, rules: RulesClient, platform: Platform, console: Cons
         creation = created.accepted.record.record
         assert isinstance(creation, LoanCreation)
         event = prepare_loan_event(DisbursementDraft(amount=3_000), creation, ledger.refs, now)
-        masked = f"{borrower[:4]}…{borrower[-2:]}"
+        # Not even part of an ID number is shown: a prefix is a birthplace, a suffix narrows
+        # the candidates; the subject's keyed reference names the borrower instead.
+        named = f"{to_hex(prepared.subject)[:10]}…"
         try:
             done = rules.sign_and_submit(platform, event.subject, event.build)
         except RuleRefusedError as refusal:
@@ -184,7 +187,7 @@ def _loans(ledger: Ledger, rules: RulesClient, platform: Platform, console: Cons
             outcome = (f"[green]disbursed[/] — tx {done.tx.tx_hash.hex()[:12]}… in block "
                        f"{done.tx.block_number}, record {done.accepted.row.id} in the log")
             ok &= not expect_refusal
-        table.add_row(masked, "disburse 3 000", outcome)
+        table.add_row(named, "disburse 3 000", outcome)
     console.print(table)
     ledger.seal_and_anchor()  # the loan records are anchored too
     return ok

@@ -21,3 +21,7 @@ class LedgerLookupError(LedgerError, LookupError):
 
 class LedgerStateError(LedgerError, RuntimeError):
     """The operation is not possible in the current state."""
+
+
+class LedgerGoneError(LedgerLookupError):
+    """Something asked for existed and was destroyed on purpose (an erased subject's data)."""

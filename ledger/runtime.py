@@ -14,6 +14,7 @@ from ledger.config import ConfigError, Settings
 from ledger.core.encoding import to_hex
 from ledger.drafts import Referencer
 from ledger.errors import LedgerStateError
+from ledger.privacy.setup import access_platform_of, open_privacy
 from ledger.relayers import RelayerLease
 from ledger.rules import REGULATOR_ROLE, RulesClient, attach_rules
 from ledger.service import Ledger
@@ -58,7 +59,9 @@ def open_ledger(
         log.info("deployed BindLedger at %s on chain %d", contract.address, chain.chain_id)
     store = store or open_store(database_path(settings, chain))
     check_anchors_on_chain(store, contract)
-    for platform in settings.platform_list:
+    # The access log is anchored like a platform's log, by an account of its own.
+    platforms = [*settings.platform_list, access_platform_of(settings)]
+    for platform in platforms:
         chain.fund(platform.address)
         if not contract.has_platform_role(platform.address):
             chain.fund(admin.address)
@@ -72,9 +75,10 @@ def open_ledger(
     relayer = _relayer(settings, store)
     chain.fund(relayer.address)
     refs = Referencer(settings.ref_secret.encode())
-    ledger = Ledger(store, chain, contract, settings.platform_list, refs,
+    ledger = Ledger(store, chain, contract, platforms, refs,
                     policy=anchor_policy(settings, chain))
     attach_rules(ledger, RulesClient(ledger, relayer, settings.regulator_list))
+    open_privacy(settings, ledger)
     return ledger
 
 

@@ -89,7 +89,8 @@ class ChainBreakError(LedgerStateError):
 
 
 class ReservedRecordTypeError(LedgerValueError):
-    """The record is of a type only BindLedger writes (a refusal), not a platform."""
+    """The record is of a type only BindLedger writes (a refusal, evidence, an erasure, an
+    access), not a platform."""
 
 
 class RecordNotFoundError(LedgerLookupError):
@@ -293,10 +294,10 @@ class Ledger:
         digests = []
         for index, signed in enumerate(batch):
             try:
-                if not signed.record.EXTENDS_CHAIN:
+                if not signed.record.PLATFORM_WRITES:
                     raise ReservedRecordTypeError(
-                        f"{signed.record.TYPE_NAME} records are written by BindLedger when the "
-                        "contract refuses a record; a platform does not submit them"
+                        f"{signed.record.TYPE_NAME} records are written by BindLedger; a "
+                        "platform does not submit them"
                     )
                 self.platform(signed.record.platform)
                 digests.append(verify_signature(signed, self.domain))

@@ -90,7 +90,8 @@ def test_an_admin_keeps_its_api_key_out_of_its_repr() -> None:
 
 def test_the_development_admin_key_counts_as_a_development_secret() -> None:
     real = {"ref_secret": "x" * 32, "platforms": json.dumps(
-        [{**PLATFORM, "key": "0x" + "11" * 32}]), "regulators": "[]"}
+        [{**PLATFORM, "key": "0x" + "11" * 32}]), "regulators": "[]",
+        "vault_key": "prod-1:" + "77" * 32}
     assert Settings(**real, admins=json.dumps([ADMIN])).uses_dev_secrets is False
     dev_admin = json.dumps([{"name": "ops", "apiKey": DEV_ADMIN_API_KEY}])
     assert Settings(**real, admins=dev_admin).uses_dev_secrets is True

@@ -9,7 +9,8 @@ from pathlib import Path
 from rich.console import Console
 
 from ledger.config import Settings
-from ledger.demo import run_demo
+from ledger.core.refs import normalize_phone, subject_ref
+from ledger.demo import BORROWERS, UNCONSENTED, run_demo
 
 
 def test_the_demo_shows_one_refusal_and_one_disbursement(tmp_path: Path) -> None:
@@ -21,3 +22,17 @@ def test_the_demo_shows_one_refusal_and_one_disbursement(tmp_path: Path) -> None
     assert text.count("disbursed — tx ") == 1
     # The bundles written are those of the onboarding records, as before the rules.
     assert len(list((tmp_path / "out").glob("record-*.proof.json"))) == 12
+
+
+def test_the_demo_names_borrowers_by_reference_never_by_raw_identifier(tmp_path: Path) -> None:
+    settings = Settings(chain="embedded")
+    console = Console(record=True, width=200)
+    run_demo(settings, tmp_path / "out", console)
+    text = console.export_text()
+    for subject_id, phone, account in [*BORROWERS, UNCONSENTED]:
+        for raw in (subject_id, subject_id[:4] + "…", "…" + subject_id[-2:], account,
+                    normalize_phone(phone), phone):
+            assert raw not in text
+    for subject_id in (UNCONSENTED[0], BORROWERS[0][0]):
+        ref = subject_ref(settings.ref_secret.encode(), subject_id)
+        assert f"0x{ref.hex()[:8]}…" in text

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, status
 
+from api.access import ReadsDep
 from api.auth import PlatformDep, ReaderDep
 from api.deps import LedgerDep
 from api.routes.subjects import HEX32, REFUSALS
@@ -122,13 +123,15 @@ def record_contact(
 
 
 @router.get("/{loan_id}/risk", response_model=LoanRisk, response_model_by_alias=True)
-def loan_risk(loan_id: LoanId, rules: RulesDep, caller: ReaderDep) -> LoanRisk:
+def loan_risk(loan_id: LoanId, rules: RulesDep, caller: ReaderDep, reads: ReadsDep) -> LoanRisk:
     """The loan as the contract sees it now: phase, repayment status (R6), contact-risk flag
     (R5), open dispute, freeze (R8). A platform's key reads its own loans; a regulator's or an
     admin's any loan (its id names the platform)."""
     lender = caller.platform.address if caller.platform else _lender(rules, loan_id)
     creation = loan_creation(rules, lender, loan_id)
     state = rules.loan_state(creation.subject, creation.loan)
+    reads.of_subject(creation.platform, creation.subject,
+                     target=from_hex(loan_id, length=32, what="loan id"))
     return LoanRisk.of(from_hex(loan_id, length=32, what="loan id"), creation.subject,
                        creation.loan, sum(creation.amounts), state)
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Response, status
 
+from api.access import ReadsDep
 from api.auth import Caller, PlatformDep, ReaderDep
 from api.deps import LedgerDep
 from api.idempotency import IDEMPOTENT_RESPONSES, IdempotencyKeyHeader, fingerprint, key_digest
@@ -13,6 +14,7 @@ from api.limits import GuardedRoute
 from api.models import LedgerErrorBody, RecordCreated, RecordPublic, RecordsCreated
 from ledger.core.encoding import from_hex, to_hex
 from ledger.core.records import SignedRecord
+from ledger.core.reference_guard import check_references
 from ledger.drafts import RecordDraft, prepare
 from ledger.errors import LedgerError
 from ledger.service import Accepted, RecordNotFoundError
@@ -99,6 +101,7 @@ async def create_signed_record(
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "the record names another platform than this API key's"
         )
+    check_references(signed.record)  # 422 for a raw value in a reference member
     accepted = await ledger.submit_async(signed)
     _answered(response, [accepted])
     return _created(accepted)
@@ -133,12 +136,14 @@ async def create_signed_records(
     batch = []
     try:
         for index, item in enumerate(documents):
-            batch.append(SignedRecord.from_json(item))
-            if batch[-1].record.platform != platform.address:
+            signed = SignedRecord.from_json(item)
+            if signed.record.platform != platform.address:
                 raise HTTPException(
                     status.HTTP_403_FORBIDDEN,
                     f"record {index}: the record names another platform than this API key's",
                 )
+            check_references(signed.record)  # a refusal here names record len(batch)
+            batch.append(signed)
         accepted = await ledger.submit_many_async(batch)
         _answered(response, accepted)
         return RecordsCreated(records=[_created(a) for a in accepted])
@@ -170,6 +175,7 @@ def _public(ledger: LedgerDep, accepted: Accepted) -> RecordPublic:
 def find_record(
     ledger: LedgerDep,
     caller: ReaderDep,
+    reads: ReadsDep,
     record_hash: Annotated[str, Query(
         alias="hash", pattern=r"^0x[0-9a-fA-F]{64}$",
         description="the record's hash (recordHash), as a write answered it")],
@@ -177,18 +183,28 @@ def find_record(
     """The record with this hash, read as by id (a platform's key: its own; a regulator's or
     an admin's: any): for a client that lost the answer to a write."""
     own = caller.platform.address if caller.platform is not None else None
-    return _public(ledger, ledger.record_by_hash(from_hex(record_hash, length=32), own))
+    accepted = ledger.record_by_hash(from_hex(record_hash, length=32), own)
+    reads.of_record(accepted.row)
+    return _public(ledger, accepted)
 
 
 @router.get("/{record_id}", response_model=RecordPublic, response_model_by_alias=True)
-def get_record(record_id: RecordId, ledger: LedgerDep, caller: ReaderDep) -> RecordPublic:
+def get_record(
+    record_id: RecordId, ledger: LedgerDep, caller: ReaderDep, reads: ReadsDep
+) -> RecordPublic:
     """The record (a platform's key: its own; a regulator's or an admin's: any)."""
-    return _public(ledger, _readable(ledger, caller, record_id))
+    accepted = _readable(ledger, caller, record_id)
+    reads.of_record(accepted.row)
+    return _public(ledger, accepted)
 
 
 @router.get("/{record_id}/proof")
-def get_proof(record_id: RecordId, ledger: LedgerDep, caller: ReaderDep) -> dict[str, Any]:
+def get_proof(
+    record_id: RecordId, ledger: LedgerDep, caller: ReaderDep, reads: ReadsDep
+) -> dict[str, Any]:
     """The record's proof bundle (`bindledger.proof/1`); 409 while it is not anchored. Read
     as the record is."""
-    _readable(ledger, caller, record_id)
-    return ledger.proof_bundle(record_id).to_json()
+    accepted = _readable(ledger, caller, record_id)
+    bundle = ledger.proof_bundle(record_id).to_json()
+    reads.of_record(accepted.row)
+    return bundle

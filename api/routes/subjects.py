@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, status
 
+from api.access import ReadsDep
 from api.auth import PlatformDep, ReaderDep
 from api.deps import LedgerDep, PlatformQuery, platform_read_by
 from api.models import CHAIN_UNREACHABLE
@@ -14,6 +15,7 @@ from api.rule_models import RefusalBody, RuleRecordCreated, SubjectBinding
 from api.rules import RulesDep, RulesRoute
 from ledger.core.encoding import from_hex
 from ledger.core.records import SignedRecord
+from ledger.core.reference_guard import check_references
 from ledger.drafts import RecordDraft, prepare
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
@@ -29,7 +31,7 @@ router = APIRouter(prefix="/v1/subjects", tags=["rules"], route_class=RulesRoute
 
 @router.get("/{ref}/binding", response_model=SubjectBinding, response_model_by_alias=True)
 def get_binding(
-    ref: SubjectRef, ledger: LedgerDep, rules: RulesDep, caller: ReaderDep,
+    ref: SubjectRef, ledger: LedgerDep, rules: RulesDep, caller: ReaderDep, reads: ReadsDep,
     platform_address: PlatformQuery = None,
 ) -> SubjectBinding:
     """The subject's binding at a platform as the contract holds it: factors, cooling period
@@ -38,6 +40,7 @@ def get_binding(
     platform = platform_read_by(caller, ledger, platform_address)
     subject = from_hex(ref, length=32, what="subject")
     state = rules.subject_state(platform.address, subject)
+    reads.of_subject(platform.address, subject)
     return SubjectBinding.of(subject, platform.address, state, rules.parameters().min_factors,
                              rules.is_platform_frozen(platform.address))
 
@@ -76,4 +79,5 @@ def relay_rule_record(
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "the record names another platform than this API key's"
         )
+    check_references(signed.record)  # 422 for a raw value in a reference member
     return RuleRecordCreated.of(rules.relay(signed))

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, status
 
+from api.access import ReadsDep
 from api.auth import ReaderDep
 from api.deps import LedgerDep, PlatformQuery, platform_read_by
 from api.limits import DocumentRoute, GuardedRoute
@@ -36,6 +37,7 @@ def subject_timeline(
     ],
     ledger: LedgerDep,
     caller: ReaderDep,
+    reads: ReadsDep,
     platform: PlatformQuery = None,
 ) -> dict[str, Any]:
     """The subject's timeline (`bindledger.timeline/1`) with every record's proof: a platform's
@@ -45,6 +47,7 @@ def subject_timeline(
     timeline = export_timeline(ledger, address, from_hex(ref, length=32, what="subject"))
     if not timeline.entries:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no records of this subject here")
+    reads.of_subject(address, timeline.subject)
     return timeline.to_json()
 
 
@@ -56,6 +59,7 @@ def loan_timeline(
     ],
     ledger: LedgerDep,
     caller: ReaderDep,
+    reads: ReadsDep,
 ) -> dict[str, Any]:
     """The loan's timeline: its subject's, naming the loan, which `bindledger verify` checks
     against the contract's state of the loan too. A platform's key reads its own loans'; a
@@ -63,4 +67,6 @@ def loan_timeline(
     409 while a record is unanchored."""
     own = caller.platform.address if caller.platform else None
     loan = from_hex(loan_id, length=32, what="loan id")
-    return export_loan_timeline(ledger, loan, own).to_json()
+    timeline = export_loan_timeline(ledger, loan, own)
+    reads.of_subject(timeline.platform, timeline.subject, target=loan)
+    return timeline.to_json()

@@ -153,6 +153,8 @@ class Record:
     TYPE_NAME: ClassVar[str] = ""
     # Whether the record becomes its subject's head, the `prev` of the subject's next record.
     EXTENDS_CHAIN: ClassVar[bool] = True
+    # Whether a platform may submit records of this type (others only BindLedger writes).
+    PLATFORM_WRITES: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -338,6 +340,82 @@ class Refusal(Record):
 
     TYPE_NAME: ClassVar[str] = "Refusal"
     EXTENDS_CHAIN: ClassVar[bool] = False
+    PLATFORM_WRITES: ClassVar[bool] = False
+
+
+class ErasureReason(IntEnum):
+    REQUEST = 0  # the subject (through its platform) or a regulator asked for it
+    RETENTION = 1  # the retention period of the data's purpose ended
+
+
+class AccessRole(IntEnum):
+    PLATFORM = 0
+    REGULATOR = 1
+    ADMIN = 2
+
+
+class AccessPurpose(IntEnum):
+    SERVICE = 0  # a platform serving its own customer
+    SUPERVISION = 1  # a regulator supervising
+    OPERATION = 2  # an operator running the service
+    SUBJECT_COPY = 3  # a copy of the subject's data for the subject (PIPL art. 45)
+
+
+@dataclass(frozen=True)
+class Evidence(Record):
+    """Evidence behind the record `record` (a carrier's answer, an OTP receipt, a consent
+    text) is held encrypted in BindLedger's vault; `commitment` is its salted SHA-256.
+
+    Written by BindLedger beside the subject's chain, signed with the platform's key. The salt
+    stays in the vault: the anchored commitment reveals nothing and cannot be brute-forced,
+    and once the subject is erased it is all that remains of the evidence.
+    """
+
+    record: bytes = _sol("bytes32")
+    commitment: bytes = _sol("bytes32")
+
+    TYPE_NAME: ClassVar[str] = "Evidence"
+    EXTENDS_CHAIN: ClassVar[bool] = False
+    PLATFORM_WRITES: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Erasure(Record):
+    """The subject's data key was destroyed: `items` pieces of evidence became unreadable.
+
+    Written by BindLedger beside the subject's chain, signed with the platform's key; the
+    subject's records (keyed references and hashes only) stay, and still verify.
+    """
+
+    reason: ErasureReason = _sol("uint8", ErasureReason)
+    items: int = _sol("uint32")
+
+    TYPE_NAME: ClassVar[str] = "Erasure"
+    EXTENDS_CHAIN: ClassVar[bool] = False
+    PLATFORM_WRITES: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Access(Record):
+    """A read of a subject's data through the API (PIPL art. 54), in BindLedger's access log.
+
+    `platform` is the access log's own account, `subject` the subject read about (its keyed
+    reference), `owner` the platform whose records were read, and `target` the record read
+    (its hash) or, for a read of the whole subject, the subject's reference. `holder` is the
+    name of the API key's holder (UTF-8) and `route` the method and route template. The reads
+    of one subject form a hash chain in the access log (`prev`), as a platform's records do:
+    a read left out of it breaks the chain.
+    """
+
+    role: AccessRole = _sol("uint8", AccessRole)
+    holder: bytes = _sol("bytes")
+    purpose: AccessPurpose = _sol("uint8", AccessPurpose)
+    route: bytes = _sol("bytes")
+    owner: str = _sol("address")
+    target: bytes = _sol("bytes32")
+
+    TYPE_NAME: ClassVar[str] = "Access"
+    PLATFORM_WRITES: ClassVar[bool] = False
 
 
 RECORD_TYPES: dict[str, type[Record]] = {
@@ -353,6 +431,9 @@ RECORD_TYPES: dict[str, type[Record]] = {
         CollectionContact,
         Dispute,
         Refusal,
+        Evidence,
+        Erasure,
+        Access,
     )
 }
 

@@ -27,6 +27,15 @@ _PHONE_LABEL = b"bindledger/phone/v1\x00"
 _SUBJECT_LABEL = b"bindledger/subject/v1\x00"
 _ACCOUNT_LABEL = b"bindledger/account/v1\x00"
 
+# What a raw value squeezed into 32 bytes looks like, and an HMAC output essentially never
+# does (for 32 uniformly random bytes): a run of this many zero bytes (padding, or a number
+# written as a big-endian integer; chance about 7e-9), only printable ASCII besides zero bytes
+# (text; about 2e-14), or fewer than this many distinct byte values (BCD digits, repeated
+# patterns; random bytes have about 30, and fewer than 16 is far below 1e-15).
+RAW_ZERO_RUN = 4
+RAW_MIN_DISTINCT_BYTES = 16
+_PRINTABLE = frozenset(range(0x20, 0x7F))
+
 
 class InvalidPhoneNumberError(LedgerValueError):
     """The input is not a valid phone number."""
@@ -100,6 +109,29 @@ def subject_ref(secret: bytes, raw_identifier: str) -> bytes:
 def account_ref(secret: bytes, raw_account: str) -> bytes:
     """The keyed reference of a loan account number."""
     return _keyed(secret, _ACCOUNT_LABEL, normalize_identifier(raw_account))
+
+
+def raw_value_reason(value: bytes) -> str | None:
+    """Why `value` looks like a raw value rather than a keyed reference; None if it does not.
+
+    Never quotes the value: it may be a raw phone or ID number.
+    """
+    if bytes(RAW_ZERO_RUN) in value:
+        return f"it has a run of {RAW_ZERO_RUN} or more zero bytes (padding)"
+    if all(byte in _PRINTABLE for byte in value if byte):
+        return "it is printable ASCII text"
+    distinct = len(set(value))
+    if distinct < RAW_MIN_DISTINCT_BYTES:
+        return (
+            f"it has only {distinct} distinct byte values (an HMAC output has about 30; "
+            f"fewer than {RAW_MIN_DISTINCT_BYTES} is refused)"
+        )
+    return None
+
+
+def looks_like_raw_value(value: bytes) -> bool:
+    """Whether `value` (a bytes32 member) looks like a raw identifier, not an HMAC output."""
+    return raw_value_reason(value) is not None
 
 
 def _keyed(secret: bytes, label: bytes, value: str) -> bytes:

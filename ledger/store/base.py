@@ -97,6 +97,45 @@ class HeadRow:
 StagedRecord = tuple[str, bytes, bytes, str, str]
 
 
+@dataclass(frozen=True)
+class WrappedKey:
+    """A subject's data key (one per platform and subject), encrypted under the key-encryption
+    key `kek_id`. The data key itself is never stored."""
+
+    platform: str
+    subject: bytes
+    kek_id: str
+    wrapped: bytes
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """Encrypted evidence behind one record, and the Evidence record committing to it.
+    `nonce` and `ciphertext` are None once the subject is erased."""
+
+    record_id: int
+    evidence_record_id: int
+    platform: str
+    subject: bytes
+    media_type: str
+    size: int
+    salt: bytes
+    commitment: bytes
+    nonce: bytes | None
+    ciphertext: bytes | None
+    stored_at: int
+
+
+@dataclass(frozen=True)
+class ErasureRow:
+    """A subject's erasure at a platform: when, and the Erasure record that says so."""
+
+    platform: str
+    subject: bytes
+    record_id: int
+    erased_at: int
+
+
 class Store(ABC):
     """Records, heads and anchors. Every write is durable when the method returns."""
 
@@ -307,6 +346,54 @@ class Store(ABC):
         IdempotencyKeyConflictError, and changes nothing, when `key` is remembered with another
         fingerprint or another record.
         """
+
+    # -- evidence vault -------------------------------------------------------------------------
+    # Evidence is kept encrypted under a data key per (platform, subject), itself kept wrapped
+    # by a key-encryption key (ledger.privacy). Erasing a subject destroys its wrapped key: the
+    # store must then leave no copy of it readable in its files (SQLite: secure_delete and a
+    # WAL checkpoint; PostgreSQL: the row is gone for the application, and VACUUM reclaims it).
+
+    @abstractmethod
+    def vault_key(self, platform: str, subject: bytes) -> WrappedKey | None:
+        """The subject's wrapped data key at `platform`; None if it has none (or was erased)."""
+
+    @abstractmethod
+    def add_vault_key(self, key: WrappedKey) -> WrappedKey:
+        """Store the subject's wrapped data key unless it has one; returns the stored key (the
+        one given, or the one another writer stored first). Durable on return."""
+
+    @abstractmethod
+    def vault_keys_not_under(self, kek_id: str) -> list[WrappedKey]:
+        """Every wrapped data key wrapped by another key-encryption key than `kek_id`."""
+
+    @abstractmethod
+    def rewrap_vault_key(self, old: WrappedKey, new: WrappedKey) -> bool:
+        """Replace `old` by `new` (same platform and subject) if `old` is still stored as it
+        was; returns whether it was."""
+
+    @abstractmethod
+    def add_evidence(self, evidence: EvidenceRow) -> None:
+        """Store the evidence of a record. Raises StoreConflictError if the record has some."""
+
+    @abstractmethod
+    def evidence_of_record(self, record_id: int) -> EvidenceRow | None: ...
+
+    @abstractmethod
+    def evidence_of_subject(self, platform: str, subject: bytes) -> list[EvidenceRow]:
+        """The subject's evidence at `platform`, by record id."""
+
+    @abstractmethod
+    def erase_subject(
+        self, platform: str, subject: bytes, record_id: int, erased_at: int
+    ) -> ErasureRow:
+        """In one transaction: delete the subject's wrapped data key, drop its evidence's
+        ciphertexts, and remember the erasure (made by the Erasure record `record_id`). On
+        return no copy of the deleted key remains in the store's files. A subject erased before
+        keeps its first erasure, which is returned."""
+
+    @abstractmethod
+    def erasure(self, platform: str, subject: bytes) -> ErasureRow | None:
+        """The subject's erasure at `platform`, if it was erased."""
 
     @abstractmethod
     def close(self) -> None: ...

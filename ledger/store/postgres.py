@@ -19,6 +19,8 @@ from ledger.errors import LedgerError
 from ledger.store import migrations
 from ledger.store.base import (
     AnchorState,
+    ErasureRow,
+    EvidenceRow,
     Fence,
     HeadRow,
     IdempotencyKeyConflictError,
@@ -28,11 +30,16 @@ from ledger.store.base import (
     StagedRecord,
     Store,
     StoreConflictError,
+    WrappedKey,
     check_chain,
 )
 from ledger.store.migrations import SchemaOutdatedError
 
 _RECORD_COLUMNS = "id, platform, leaf_index, record_hash, subject, record_type, body"
+_EVIDENCE_COLUMNS = (
+    "record_id, evidence_record_id, platform, subject, media_type, size, salt, commitment, "
+    "nonce, ciphertext, stored_at"
+)
 _HEAD_COLUMNS = (
     "platform, tree_size, root_hash, sealed_at, state, chain_id, contract, tx_hash, raw_tx, "
     "block_number, block_hash, block_time, nonce"
@@ -779,6 +786,112 @@ class PostgresStore(Store):
                 f"{type(exc).__name__}"
             ) from exc
 
+    # -- the evidence vault --------------------------------------------------------------------
+
+    def vault_key(self, platform: str, subject: bytes) -> WrappedKey | None:
+        rows = self._query(
+            "SELECT kek_id, wrapped FROM vault_keys WHERE platform = %s AND subject = %s",
+            platform,
+            subject,
+        )
+        return WrappedKey(platform, subject, rows[0][0], bytes(rows[0][1])) if rows else None
+
+    def add_vault_key(self, key: WrappedKey) -> WrappedKey:
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO vault_keys (platform, subject, kek_id, wrapped)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (platform, subject) DO NOTHING",
+                (key.platform, key.subject, key.kek_id, key.wrapped),
+            )
+            kek_id, wrapped = _one(
+                conn.execute(
+                    "SELECT kek_id, wrapped FROM vault_keys WHERE platform = %s AND subject = %s",
+                    (key.platform, key.subject),
+                )
+            )
+        return WrappedKey(key.platform, key.subject, kek_id, bytes(wrapped))
+
+    def vault_keys_not_under(self, kek_id: str) -> list[WrappedKey]:
+        rows = self._query(
+            "SELECT platform, subject, kek_id, wrapped FROM vault_keys WHERE kek_id != %s"
+            " ORDER BY platform, subject",
+            kek_id,
+        )
+        return [WrappedKey(p, bytes(s), k, bytes(w)) for p, s, k, w in rows]
+
+    def rewrap_vault_key(self, old: WrappedKey, new: WrappedKey) -> bool:
+        with self._transaction() as conn:
+            changed = conn.execute(
+                "UPDATE vault_keys SET kek_id = %s, wrapped = %s WHERE platform = %s"
+                " AND subject = %s AND kek_id = %s AND wrapped = %s",
+                (new.kek_id, new.wrapped, old.platform, old.subject, old.kek_id, old.wrapped),
+            ).rowcount
+        return changed == 1
+
+    def add_evidence(self, evidence: EvidenceRow) -> None:
+        e = evidence
+        try:
+            with self._transaction() as conn:
+                conn.execute(
+                    f"INSERT INTO evidence ({_EVIDENCE_COLUMNS})"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (e.record_id, e.evidence_record_id, e.platform, e.subject, e.media_type,
+                     e.size, e.salt, e.commitment, e.nonce, e.ciphertext, e.stored_at),
+                )
+        except pg_errors.UniqueViolation:
+            raise StoreConflictError(f"record {e.record_id} has evidence already") from None
+
+    def evidence_of_record(self, record_id: int) -> EvidenceRow | None:
+        rows = self._query(
+            f"SELECT {_EVIDENCE_COLUMNS} FROM evidence WHERE record_id = %s", record_id
+        )
+        return _evidence(rows[0]) if rows else None
+
+    def evidence_of_subject(self, platform: str, subject: bytes) -> list[EvidenceRow]:
+        rows = self._query(
+            f"SELECT {_EVIDENCE_COLUMNS} FROM evidence WHERE platform = %s AND subject = %s"
+            " ORDER BY record_id",
+            platform,
+            subject,
+        )
+        return [_evidence(row) for row in rows]
+
+    def erase_subject(
+        self, platform: str, subject: bytes, record_id: int, erased_at: int
+    ) -> ErasureRow:
+        # PostgreSQL leaves deleted row versions in the table until VACUUM reclaims them and in
+        # the WAL until it is recycled: the wrapped key is only as gone as those are (README).
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO erasures (platform, subject, record_id, erased_at)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (platform, subject) DO NOTHING",
+                (platform, subject, record_id, erased_at),
+            )
+            known = _one(
+                conn.execute(
+                    "SELECT record_id, erased_at FROM erasures WHERE platform = %s"
+                    " AND subject = %s",
+                    (platform, subject),
+                )
+            )
+            conn.execute(
+                "DELETE FROM vault_keys WHERE platform = %s AND subject = %s", (platform, subject)
+            )
+            conn.execute(
+                "UPDATE evidence SET nonce = NULL, ciphertext = NULL"
+                " WHERE platform = %s AND subject = %s",
+                (platform, subject),
+            )
+        return ErasureRow(platform, subject, int(known[0]), int(known[1]))
+
+    def erasure(self, platform: str, subject: bytes) -> ErasureRow | None:
+        rows = self._query(
+            "SELECT record_id, erased_at FROM erasures WHERE platform = %s AND subject = %s",
+            platform,
+            subject,
+        )
+        return ErasureRow(platform, subject, int(rows[0][0]), int(rows[0][1])) if rows else None
+
     def close(self) -> None:
         with self._lock:
             try:
@@ -815,3 +928,15 @@ def _head(row: tuple[Any, ...]) -> HeadRow:
     values = list(row)
     values[4] = AnchorState(values[4])
     return HeadRow(*values)
+
+
+def _evidence(row: tuple[Any, ...]) -> EvidenceRow:
+    (record_id, evidence_record_id, platform, subject, media_type, size, salt, commitment,
+     nonce, ciphertext, stored_at) = row
+    return EvidenceRow(
+        int(record_id), int(evidence_record_id), platform, bytes(subject), media_type,
+        int(size), bytes(salt), bytes(commitment),
+        None if nonce is None else bytes(nonce),
+        None if ciphertext is None else bytes(ciphertext),
+        int(stored_at),
+    )

@@ -13,6 +13,8 @@ from typing import Any
 from ledger.store import migrations
 from ledger.store.base import (
     AnchorState,
+    ErasureRow,
+    EvidenceRow,
     Fence,
     HeadRow,
     IdempotencyKeyConflictError,
@@ -22,10 +24,15 @@ from ledger.store.base import (
     StagedRecord,
     Store,
     StoreConflictError,
+    WrappedKey,
     check_chain,
 )
 from ledger.store.file_lock import lock_database, unlock_database
 
+_EVIDENCE_COLUMNS = (
+    "record_id, evidence_record_id, platform, subject, media_type, size, salt, commitment, "
+    "nonce, ciphertext, stored_at"
+)
 _RECORD_COLUMNS = "id, platform, leaf_index, record_hash, subject, record_type, body"
 _HEAD_COLUMNS = (
     "platform, tree_size, root_hash, sealed_at, state, chain_id, contract, tx_hash, raw_tx, "
@@ -60,6 +67,9 @@ class SqliteStore(Store):
             # A record is on disk before the API acknowledges it: synced by SQLite on each
             # commit (FULL) or, once the store holds the WAL file to sync it itself, by _sync.
             self._conn.execute("PRAGMA synchronous=FULL")
+            # Deleted content is overwritten with zeros, not left in free pages: an erased
+            # subject's data key must not be recoverable from the file (see erase_subject).
+            self._conn.execute("PRAGMA secure_delete=ON")
             # The migrations this open applied (`bindledger db upgrade` reports them).
             self.applied_migrations = migrate(self._conn, str(path))
         except BaseException:
@@ -542,6 +552,118 @@ class SqliteStore(Store):
                     "this idempotency key is remembered for another request"
                 )
 
+    def vault_key(self, platform: str, subject: bytes) -> WrappedKey | None:
+        rows = self._query(
+            "SELECT kek_id, wrapped FROM vault_keys WHERE platform = ? AND subject = ?",
+            platform,
+            subject,
+        )
+        return WrappedKey(platform, subject, rows[0][0], bytes(rows[0][1])) if rows else None
+
+    def add_vault_key(self, key: WrappedKey) -> WrappedKey:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO vault_keys (platform, subject, kek_id, wrapped)"
+                " VALUES (?, ?, ?, ?)",
+                (key.platform, key.subject, key.kek_id, key.wrapped),
+            )
+            kek_id, wrapped = conn.execute(
+                "SELECT kek_id, wrapped FROM vault_keys WHERE platform = ? AND subject = ?",
+                (key.platform, key.subject),
+            ).fetchone()
+        return WrappedKey(key.platform, key.subject, kek_id, bytes(wrapped))
+
+    def vault_keys_not_under(self, kek_id: str) -> list[WrappedKey]:
+        rows = self._query(
+            "SELECT platform, subject, kek_id, wrapped FROM vault_keys WHERE kek_id != ?"
+            " ORDER BY platform, subject",
+            kek_id,
+        )
+        return [WrappedKey(p, bytes(s), k, bytes(w)) for p, s, k, w in rows]
+
+    def rewrap_vault_key(self, old: WrappedKey, new: WrappedKey) -> bool:
+        with self._write() as conn:
+            changed: int = conn.execute(
+                "UPDATE vault_keys SET kek_id = ?, wrapped = ? WHERE platform = ? AND subject = ?"
+                " AND kek_id = ? AND wrapped = ?",
+                (new.kek_id, new.wrapped, old.platform, old.subject, old.kek_id, old.wrapped),
+            ).rowcount
+        return changed == 1
+
+    def add_evidence(self, evidence: EvidenceRow) -> None:
+        e = evidence
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    f"INSERT INTO evidence ({_EVIDENCE_COLUMNS})"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (e.record_id, e.evidence_record_id, e.platform, e.subject, e.media_type,
+                     e.size, e.salt, e.commitment, e.nonce, e.ciphertext, e.stored_at),
+                )
+        except sqlite3.IntegrityError:
+            raise StoreConflictError(f"record {e.record_id} has evidence already") from None
+
+    def evidence_of_record(self, record_id: int) -> EvidenceRow | None:
+        rows = self._query(
+            f"SELECT {_EVIDENCE_COLUMNS} FROM evidence WHERE record_id = ?", record_id
+        )
+        return _evidence(rows[0]) if rows else None
+
+    def evidence_of_subject(self, platform: str, subject: bytes) -> list[EvidenceRow]:
+        rows = self._query(
+            f"SELECT {_EVIDENCE_COLUMNS} FROM evidence WHERE platform = ? AND subject = ?"
+            " ORDER BY record_id",
+            platform,
+            subject,
+        )
+        return [_evidence(row) for row in rows]
+
+    def erase_subject(
+        self, platform: str, subject: bytes, record_id: int, erased_at: int
+    ) -> ErasureRow:
+        with self._write() as conn:
+            known = conn.execute(
+                "SELECT record_id, erased_at FROM erasures WHERE platform = ? AND subject = ?",
+                (platform, subject),
+            ).fetchone()
+            if known is None:
+                conn.execute(
+                    "INSERT INTO erasures (platform, subject, record_id, erased_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (platform, subject, record_id, erased_at),
+                )
+                known = (record_id, erased_at)
+            conn.execute(
+                "DELETE FROM vault_keys WHERE platform = ? AND subject = ?", (platform, subject)
+            )
+            conn.execute(
+                "UPDATE evidence SET nonce = NULL, ciphertext = NULL"
+                " WHERE platform = ? AND subject = ?",
+                (platform, subject),
+            )
+        self._scrub_wal()
+        return ErasureRow(platform, subject, int(known[0]), int(known[1]))
+
+    def _scrub_wal(self) -> None:
+        """Copy the WAL into the database and truncate it: the WAL still holds the pages as
+        they were before a secure delete (with the deleted content), until checkpointed."""
+        with self._lock:
+            if self._open:  # records staged meanwhile: commit them first
+                self._sync(self._commit())
+            busy, _frames, _copied = self._conn.execute(
+                "PRAGMA wal_checkpoint(TRUNCATE)"
+            ).fetchone()
+            if busy:
+                raise StoreConflictError("the WAL could not be checkpointed: a reader holds it")
+
+    def erasure(self, platform: str, subject: bytes) -> ErasureRow | None:
+        rows = self._query(
+            "SELECT record_id, erased_at FROM erasures WHERE platform = ? AND subject = ?",
+            platform,
+            subject,
+        )
+        return ErasureRow(platform, subject, int(rows[0][0]), int(rows[0][1])) if rows else None
+
     def close(self) -> None:
         with self._lock:
             if self._open:
@@ -639,6 +761,13 @@ def _check_fence(conn: sqlite3.Connection, fence: Fence | None) -> None:
         raise LeaseLostError(
             f"lease {fence.name!r} was taken over (fencing token {fence.token} is stale)"
         )
+
+
+def _evidence(row: tuple[Any, ...]) -> EvidenceRow:
+    values = list(row)
+    for i in (3, 6, 7, 8, 9):  # subject, salt, commitment, nonce, ciphertext
+        values[i] = None if values[i] is None else bytes(values[i])
+    return EvidenceRow(*values)
 
 
 def _head(row: tuple[Any, ...]) -> HeadRow:

@@ -21,12 +21,13 @@ from typing import Any
 
 import httpx
 import pytest
+from eth_account import Account
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.auth import Role
 from api.main import create_app
-from ledger.config import DEV_ADMIN_API_KEY, DEV_REGULATOR_API_KEY
+from ledger.config import DEV_ACCESS_LOG_KEY, DEV_ADMIN_API_KEY, DEV_REGULATOR_API_KEY
 from ledger.service import Ledger
 from tests.api.conftest import Shared, chain_independent
 from tests.support.api import (
@@ -52,6 +53,11 @@ ACCESS: dict[tuple[str, str], set[Role] | str] = {
     ("GET", "/v1/records/{record_id}/proof"): READERS,
     ("GET", "/v1/subjects/{ref}/timeline"): READERS,
     ("GET", "/v1/loans/{loan_id}/timeline"): READERS,
+    # The evidence vault: a platform attaches; the platform and regulators read and erase.
+    ("POST", "/v1/records/{record_id}/evidence"): {PLATFORM},
+    ("GET", "/v1/records/{record_id}/evidence"): {PLATFORM, REGULATOR},
+    ("POST", "/v1/subjects/{ref}/erasure"): {PLATFORM, REGULATOR},
+    ("GET", "/v1/subjects/{ref}/export"): {PLATFORM, REGULATOR},
     # Anchoring now: a platform its own log, an admin every platform's.
     ("POST", "/v1/anchor"): {PLATFORM, ADMIN},
     # Rules: a platform writes; every role reads (a platform its own).
@@ -78,6 +84,7 @@ ACCESS: dict[tuple[str, str], set[Role] | str] = {
     ("GET", "/static/{name}"): PUBLIC,
 }
 
+ACCESS_LOG = str(Account.from_key(DEV_ACCESS_LOG_KEY).address)
 KEYS = {PLATFORM: API_KEY_A, REGULATOR: DEV_REGULATOR_API_KEY, ADMIN: DEV_ADMIN_API_KEY}
 POSSESSIVE = {PLATFORM: "a platform's", REGULATOR: "a regulator's", ADMIN: "an admin's"}
 
@@ -215,13 +222,16 @@ def test_an_admin_anchors_every_platforms_records_and_reads_the_status(
              "sealedTreeSize": None, "anchoredTreeSize": None},
             {"platform": ADDRESS_B, "name": "lender-b", "pending": 1, "unanchored": 1,
              "sealedTreeSize": None, "anchoredTreeSize": None},
+            # BindLedger's access log is anchored like a platform's log (nothing read yet).
+            {"platform": ACCESS_LOG, "name": "bindledger-access-log", "pending": 0,
+             "unanchored": 0, "sealedTreeSize": None, "anchoredTreeSize": None},
         ]}
         heads = admin.post("/v1/anchor").json()["heads"]
         assert {(h["platform"], h["treeSize"], h["state"]) for h in heads} == {
             (ADDRESS_A, 2, "FINAL"), (ADDRESS_B, 1, "FINAL")}
         after = admin.get("/v1/admin/status").json()["platforms"]
         assert [(p["pending"], p["unanchored"], p["sealedTreeSize"], p["anchoredTreeSize"])
-                for p in after] == [(0, 0, 2, 2), (0, 0, 1, 1)]
+                for p in after] == [(0, 0, 2, 2), (0, 0, 1, 1), (0, 0, None, None)]
 
 
 @embedded_only
