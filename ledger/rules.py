@@ -304,7 +304,7 @@ class BorrowerState:
 
     cooling_ends_at: int
     number_reused: bool
-    open_loans: list[tuple[str, bytes]]  # (platform, loan id)
+    open_loans: int
 
 
 @dataclass(frozen=True)
@@ -584,13 +584,8 @@ class RulesClient:
         )
 
     def borrower_state(self, subject: bytes) -> BorrowerState:
-        cooling, reused, platforms, loans = (
-            self.contract.functions.borrowerState(subject).call()
-        )
-        return BorrowerState(
-            int(cooling), bool(reused),
-            [(str(p), bytes(loan)) for p, loan in zip(platforms, loans, strict=True)],
-        )
+        cooling, reused, open_loans = self.contract.functions.borrowerState(subject).call()
+        return BorrowerState(int(cooling), bool(reused), int(open_loans))
 
     def phone_state(self, phone: bytes) -> PhoneState:
         holder, cooling = self.contract.functions.phoneState(phone).call()

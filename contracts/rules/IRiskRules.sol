@@ -206,13 +206,12 @@ interface IRiskRules {
 
     /**
      * @notice What the rules know of one subject across the consortium: its cooling (R4), whether
-     * its number went to another subject (R5) and its open loans (R7), in no particular order.
+     * its number went to another subject (R5) and how many open loans it has (R7).
      */
     struct BorrowerView {
         uint64 coolingEndsAt;
         bool numberReused;
-        address[] openLoanPlatforms;
-        bytes32[] openLoans;
+        uint256 openLoans;
     }
 
     /// @notice What the rules know of one phone: the subject last bound to it, its cooling (R4).
@@ -643,7 +642,7 @@ interface IRiskRules {
 
     /// @notice Returns what the rules know of `subject` across the consortium.
     /// @param subject The subject.
-    /// @return The subject's cooling, number reuse flag and open loans.
+    /// @return The subject's cooling, number reuse flag and number of open loans.
     function borrowerState(bytes32 subject) external view returns (BorrowerView memory);
 
     /// @notice Returns what the rules know of `phone` across the consortium.

@@ -585,17 +585,14 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
     }
 
     /// @inheritdoc IRiskRules
-    function borrowerState(bytes32 subject) external view virtual returns (BorrowerView memory view_) {
-        Borrower memory borrower = _borrowers[subject];
-        uint256 count = borrower.openCount;
-        view_.coolingEndsAt = borrower.coolingEndsAt;
-        view_.numberReused = borrower.numberReused;
-        view_.openLoanPlatforms = new address[](count);
-        view_.openLoans = new bytes32[](count);
-        for (uint256 i = 0; i < count; ++i) {
-            view_.openLoanPlatforms[i] = _platformsByNumber[_numberAt(borrower.openPlatforms, i)];
-            view_.openLoans[i] = _openLoanIds[subject][i];
-        }
+    function borrowerState(bytes32 subject) external view virtual returns (BorrowerView memory) {
+        Borrower storage borrower = _borrowers[subject];
+        return
+            BorrowerView({
+                coolingEndsAt: borrower.coolingEndsAt,
+                numberReused: borrower.numberReused,
+                openLoans: borrower.openCount
+            });
     }
 
     /// @inheritdoc IRiskRules

@@ -372,7 +372,7 @@ def test_p2_a_regulator_writes_off_the_loans_of_a_platform_that_left(
     ]
     state = rules.loan(SUBJECT, LOAN_2, other_platform)
     assert (state["phase"], state["status"]) == (WRITTEN_OFF, CURRENT)
-    assert rules.borrower(SUBJECT)["openLoans"] == []
+    assert rules.borrower(SUBJECT)["openLoans"] == 0
     assert rules.revert_of(write_off, rules.regulator) == (
         "RiskRulesWrongLoanPhase", (LOAN_2, WRITTEN_OFF, DISBURSED))
     platform.disburse(SUBJECT, LOAN)
