@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from ledger.core.encoding import to_hex
 from ledger.core.records import factors_of
-from ledger.rules import LoanState, RuleAccepted, SubjectState
+from ledger.rules import BorrowerState, LoanState, PhoneState, RuleAccepted, SubjectState
 
 
 class RuleRecordCreated(BaseModel):
@@ -122,6 +122,39 @@ class SubjectBinding(BaseModel):
             contact_consent=state.contact_consent,
             contact_consent_expires_at=state.contact_consent_expires_at,
             phone=to_hex(state.phone), head=to_hex(state.head), platform_frozen=frozen,
+        )
+
+
+class PhoneSignals(BaseModel):
+    """What the consortium's contract holds of a phone: its last holder and the cooling periods
+    (R4) that stop a takeover at every platform, with the holder's number reuse flag (R5)."""
+
+    phone: str = Field(description="the phone's keyed reference")
+    holder: str | None = Field(description="the subject last bound to it, at any platform")
+    cooling_ends_at: int = Field(
+        serialization_alias="coolingEndsAt",
+        description="R4: no subject bound to the phone, at any platform, is disbursed to before",
+    )
+    holder_cooling_ends_at: int = Field(
+        serialization_alias="holderCoolingEndsAt",
+        description="R4: the holder's own cooling (a rebind or SIM swap at any platform)",
+    )
+    holder_number_reused: bool = Field(
+        serialization_alias="holderNumberReused",
+        description="R5: the holder's number went to another subject since its last liveness",
+    )
+    holder_open_loans: int = Field(serialization_alias="holderOpenLoans",
+                                   description="R7: the holder's open loans, at every platform")
+
+    @classmethod
+    def of(cls, phone: bytes, state: PhoneState, holder: BorrowerState | None) -> PhoneSignals:
+        return cls(
+            phone=to_hex(phone),
+            holder=None if holder is None else to_hex(state.holder),
+            cooling_ends_at=state.cooling_ends_at,
+            holder_cooling_ends_at=0 if holder is None else holder.cooling_ends_at,
+            holder_number_reused=holder is not None and holder.number_reused,
+            holder_open_loans=0 if holder is None else holder.open_loans,
         )
 
 

@@ -461,3 +461,23 @@ def test_records_written_to_the_log_only_reach_the_contract_before_the_next_rule
     created = post_record(a, verification(subject_id, "CARRIER_MATCH"))
     bound = a.get(f"/v1/subjects/{ref}/binding").json()
     assert bound["bound"] is True and bound["head"] == created["recordHash"]
+
+
+def test_p1_phone_signals_show_a_swap_detected_at_another_platform(
+    rig: Rig, subject_id: str
+) -> None:
+    phone = "138 0013 8000"
+    phone_ref = to_hex(rig.ledger.refs.phone(phone))
+    empty = rig.b.get(f"/v1/phones/{phone_ref}/signals")
+    assert empty.status_code == 200, empty.text
+    assert (empty.json()["holder"], empty.json()["coolingEndsAt"]) == (None, 0)
+    post_record(rig.a, binding(subject_id, ["SMS_OTP", "LIVENESS"], phone=phone))
+    post_record(rig.a, verification(subject_id, "SIM_SWAP_CHECK", passed=False, phone=phone))
+    # The other platform, and a regulator, see the swap detected at the first.
+    for reader in (rig.b, rig.regulator):
+        signals = reader.get(f"/v1/phones/{phone_ref}/signals").json()
+        assert signals == {
+            "phone": phone_ref, "holder": rig.subject_ref(subject_id),
+            "coolingEndsAt": T0 + COOLING, "holderCoolingEndsAt": T0 + COOLING,
+            "holderNumberReused": False, "holderOpenLoans": 0,
+        }
