@@ -85,8 +85,8 @@ def create_app(
     for router in (evidence.router, records.router, anchors.router, verify.router, timelines.router,
                    health.router, pages.router):
         app.include_router(router)
-    for router in (subjects.router, timelines.subjects, timelines.loans, loans.router,
-                   disputes.router, freezes.router, admin.router):
+    for router in (subjects.router, subjects.phones, timelines.subjects, timelines.loans,
+                   loans.router, disputes.router, freezes.router, admin.router):
         app.include_router(router)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(LedgerError, _ledger_error)

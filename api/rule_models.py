@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from ledger.core.encoding import to_hex
 from ledger.core.records import factors_of
-from ledger.rules import LoanState, RuleAccepted, SubjectState
+from ledger.rules import BorrowerState, LoanState, PhoneState, RuleAccepted, SubjectState
 
 
 class RuleRecordCreated(BaseModel):
@@ -56,25 +56,35 @@ class LoanRisk(BaseModel):
     loan: str
     subject: str
     platform: str
-    phase: str = Field(description="NONE, CREATED, DISBURSED or REPAID")
+    phase: str = Field(description="NONE, CREATED, DISBURSED, REPAID or WRITTEN_OFF")
     status: str = Field(description="CURRENT, GRACE, DELINQUENT or DEFAULTED (R6)")
-    contact_risk: bool = Field(serialization_alias="contactRisk", description="R5 flag")
+    contact_risk: bool = Field(
+        serialization_alias="contactRisk",
+        description="R5: flagged by a rebind at the platform, or the borrower's number reused",
+    )
     frozen: bool
     dispute_open: bool = Field(serialization_alias="disputeOpen")
     next_due: int = Field(serialization_alias="nextDue")
     repaid: int
-    total: int
-    paused_total: int = Field(serialization_alias="pausedTotal")
+    total: int = Field(description="the schedule's total, disbursed in full")
+    paused_total: int = Field(
+        serialization_alias="pausedTotal",
+        description="seconds the lateness clock stood (freezes, disputes within their limit)",
+    )
+    dispute_paused: int = Field(
+        serialization_alias="disputePaused",
+        description="seconds of paused time owed to disputes, at most the loan's limit",
+    )
 
     @classmethod
-    def of(cls, loan_id: bytes, subject: bytes, loan: bytes, total: int,
-           state: LoanState) -> LoanRisk:
+    def of(cls, loan_id: bytes, subject: bytes, loan: bytes, state: LoanState) -> LoanRisk:
         return cls(
             id=to_hex(loan_id), loan=to_hex(loan), subject=to_hex(subject),
             platform=state.platform, phase=state.phase.name, status=state.status.name,
             contact_risk=state.contact_risk, frozen=state.frozen,
             dispute_open=state.dispute_open, next_due=state.next_due, repaid=state.repaid,
-            total=total, paused_total=state.paused_total,
+            total=state.total, paused_total=state.paused_total,
+            dispute_paused=state.dispute_paused,
         )
 
 
@@ -87,7 +97,12 @@ class SubjectBinding(BaseModel):
     factors: list[str]
     min_factors: int = Field(serialization_alias="minFactors")
     active: bool = Field(description="bound with at least minFactors distinct factors (R1, R2)")
-    cooling_ends_at: int = Field(serialization_alias="coolingEndsAt", description="R4")
+    cooling_ends_at: int = Field(
+        serialization_alias="coolingEndsAt",
+        description="R4: the later of the subject's cooling (started at any platform) and that "
+        "of the phone it is bound to here",
+    )
+    phone: str = Field(description="the phone of the subject's latest bind or rebind here")
     lending_consent: bool = Field(serialization_alias="lendingConsent")
     lending_consent_expires_at: int = Field(serialization_alias="lendingConsentExpiresAt")
     contact_consent: bool = Field(serialization_alias="contactConsent")
@@ -106,7 +121,40 @@ class SubjectBinding(BaseModel):
             lending_consent_expires_at=state.lending_consent_expires_at,
             contact_consent=state.contact_consent,
             contact_consent_expires_at=state.contact_consent_expires_at,
-            head=to_hex(state.head), platform_frozen=frozen,
+            phone=to_hex(state.phone), head=to_hex(state.head), platform_frozen=frozen,
+        )
+
+
+class PhoneSignals(BaseModel):
+    """What the consortium's contract holds of a phone: its last holder and the cooling periods
+    (R4) that stop a takeover at every platform, with the holder's number reuse flag (R5)."""
+
+    phone: str = Field(description="the phone's keyed reference")
+    holder: str | None = Field(description="the subject last bound to it, at any platform")
+    cooling_ends_at: int = Field(
+        serialization_alias="coolingEndsAt",
+        description="R4: no subject bound to the phone, at any platform, is disbursed to before",
+    )
+    holder_cooling_ends_at: int = Field(
+        serialization_alias="holderCoolingEndsAt",
+        description="R4: the holder's own cooling (a rebind or SIM swap at any platform)",
+    )
+    holder_number_reused: bool = Field(
+        serialization_alias="holderNumberReused",
+        description="R5: the holder's number went to another subject since its last liveness",
+    )
+    holder_open_loans: int = Field(serialization_alias="holderOpenLoans",
+                                   description="R7: the holder's open loans, at every platform")
+
+    @classmethod
+    def of(cls, phone: bytes, state: PhoneState, holder: BorrowerState | None) -> PhoneSignals:
+        return cls(
+            phone=to_hex(phone),
+            holder=None if holder is None else to_hex(state.holder),
+            cooling_ends_at=state.cooling_ends_at,
+            holder_cooling_ends_at=0 if holder is None else holder.cooling_ends_at,
+            holder_number_reused=holder is not None and holder.number_reused,
+            holder_open_loans=0 if holder is None else holder.open_loans,
         )
 
 

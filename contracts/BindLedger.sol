@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+
 import {RiskRules} from "./rules/RiskRules.sol";
 
 /**
@@ -11,30 +13,37 @@ import {RiskRules} from "./rules/RiskRules.sol";
  * accepted only when a consistency proof shows that it extends the platform's previous head, so
  * anchored history cannot be rewritten. Platform-signed binding, verification, consent and loan
  * records are also submitted here, and the repayment-risk rules are enforced over them.
- * @dev Roles are managed through OpenZeppelin `AccessControl`: the admin given to the constructor
- * holds `DEFAULT_ADMIN_ROLE` (governance: roles and rule parameters) and grants `PLATFORM_ROLE`
- * to the platforms and `REGULATOR_ROLE` to the regulators.
+ *
+ * Governance: the admin given to the constructor holds `DEFAULT_ADMIN_ROLE` (roles and rule
+ * parameters) and grants `PLATFORM_ROLE` to the platforms and `REGULATOR_ROLE` to the
+ * regulators. A consortium deploys it with a {BindLedgerTimelock} as that admin, so that every
+ * role grant and parameter change is proposed in public and takes effect only after the
+ * timelock's minimum delay: no single key can change the rules, or make itself a regulator, in
+ * the same block. The admin role itself moves only in two steps, accepted at least
+ * {ADMIN_TRANSFER_DELAY} after it is offered (OpenZeppelin `AccessControlDefaultAdminRules`).
+ *
+ * A parameter change applies from its execution on. Cooling, factors and the record time window
+ * apply to every later record; the loan terms (grace, default, dispute pause limit) only to loans
+ * created after it: a loan is judged under the terms it was created with.
+ *
+ * A platform frozen by a regulator (R8) still anchors its log heads. Anchoring changes no
+ * borrower's state; it commits the platform to the log it already has, which is the evidence a
+ * regulator investigating a frozen platform needs, and refusing it would let the platform keep
+ * its latest records unanchored, and so unprovable, for as long as the freeze lasts.
  */
 contract BindLedger is RiskRules {
-    /**
-     * @dev The admin given to the constructor is the zero address, which would leave every role
-     * ungrantable.
-     */
-    error BindLedgerInvalidAdmin(address admin);
+    /// @notice How long an offered transfer of `DEFAULT_ADMIN_ROLE` waits before it may be accepted.
+    uint48 public constant ADMIN_TRANSFER_DELAY = 5 days;
 
     /**
      * @notice Deploys the ledger with `admin` as the holder of `DEFAULT_ADMIN_ROLE`.
      *
      * Requirements:
      *
-     * - `admin` must not be the zero address.
+     * - `admin` must not be the zero address (`AccessControlInvalidDefaultAdmin`).
      *
-     * @param admin Account that manages the roles.
+     * @param admin Account that manages the roles and parameters: a {BindLedgerTimelock} in a
+     * consortium's deployment.
      */
-    constructor(address admin) {
-        if (admin == address(0)) {
-            revert BindLedgerInvalidAdmin(admin);
-        }
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-    }
+    constructor(address admin) AccessControlDefaultAdminRules(ADMIN_TRANSFER_DELAY, admin) {}
 }

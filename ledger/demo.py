@@ -26,6 +26,7 @@ from ledger.errors import LedgerStateError
 from ledger.rules import RuleRefusedError, RulesClient, rules_for
 from ledger.runtime import open_ledger
 from ledger.service import Ledger
+from ledger.timeline import export_timeline
 from ledger.verify import verify_bundle
 
 POLICY_HASH = "0x" + "ab" * 32
@@ -41,6 +42,15 @@ BORROWERS = [
 ]
 # A borrower who is verified and bound but has not consented to lending yet.
 UNCONSENTED = ("320102199503034567", "+86 137 0000 1111", "LOAN-0004")
+# The borrower whose number is taken over: a customer of the first lender and of a second one.
+TAKEN_OVER = BORROWERS[1]
+# The second lender of the takeover story, added when the settings name only one platform (a
+# development key: anvil's fifth account).
+SECOND_LENDER = {
+    "name": "demo-lender-b",
+    "key": "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+    "apiKey": "demo-lender-b-key",
+}
 
 
 def borrower_story(subject_id: str, phone: str, account: str, now: int) -> list[dict[str, Any]]:
@@ -88,8 +98,18 @@ def check_out_folder(out: Path) -> None:
         )
 
 
+def with_two_lenders(settings: Settings) -> Settings:
+    """The settings, with SECOND_LENDER added when they name a single platform."""
+    if len(settings.platform_list) >= 2:
+        return settings
+    platforms = json.loads(settings.platforms) + [SECOND_LENDER]
+    # A new object (not model_copy): the parsed platform list is cached on the old one.
+    return type(settings)(**{**settings.model_dump(), "platforms": json.dumps(platforms)})
+
+
 def run_demo(settings: Settings, out: Path, console: Console) -> None:
     check_out_folder(out)
+    settings = with_two_lenders(settings)
     ledger = open_ledger(settings)
     platform = settings.platform_list[0]
     console.print(
@@ -142,6 +162,7 @@ def run_demo(settings: Settings, out: Path, console: Console) -> None:
         f"borrowers: {len(BORROWERS)}, records: {head.tree_size}, anchor transactions: {len(heads)}"
     )
     ok &= _loans(ledger, rules, platform, console)
+    ok &= _takeover(ledger, rules, settings.platform_list[:2], console)
     if not ok:
         raise SystemExit("demo failed: a verdict was not what it should be")
 
@@ -191,6 +212,54 @@ def _loans(ledger: Ledger, rules: RulesClient, platform: Platform, console: Cons
     console.print(table)
     ledger.seal_and_anchor()  # the loan records are anchored too
     return ok
+
+
+def _takeover(
+    ledger: Ledger, rules: RulesClient, lenders: list[Platform], console: Console
+) -> bool:
+    """A number takeover, stopped at another lender: the first lender detects the SIM swap; the
+    second, where the same borrower is bound on the same number, is refused the disbursement
+    (R4), and the borrower's timeline there shows the refusal. True when so."""
+    first, second = lenders
+    subject_id, phone, account = TAKEN_OVER
+    now = ledger.now()
+    for doc in borrower_story(subject_id, phone, account, now):
+        _submit(ledger, rules, second, doc)
+    draft = LoanDraft.model_validate({
+        "subjectId": subject_id, "loanId": "LOAN-B-0001",
+        "dueTimes": [now + MONTH * (i + 1) for i in range(3)], "amounts": [1_000] * 3,
+    })
+    prepared = prepare_loan(draft, second.address, ledger.refs, now)
+    creation = rules.sign_and_submit(second, prepared.subject, prepared.build).accepted
+    loan = creation.record.record
+    assert isinstance(loan, LoanCreation)
+
+    table = Table(title="a number takeover, across two lenders")
+    for column in ("lender", "action", "outcome"):
+        table.add_column(column)
+    _submit(ledger, rules, first, {"subjectId": subject_id, "type": "Verification",
+                                   "method": "SIM_SWAP_CHECK", "passed": False, "phone": phone})
+    table.add_row(first.name, "SIM-swap check", "[yellow]swap detected[/]: the borrower and the "
+                  "number cool for 72 h at every lender (R4)")
+    event = prepare_loan_event(DisbursementDraft(amount=3_000), loan, ledger.refs, ledger.now())
+    try:
+        rules.sign_and_submit(second, event.subject, event.build)
+    except RuleRefusedError as refusal:
+        facts = ", ".join(f"{k}={_short(v)}" for k, v in refusal.facts.items())
+        outcome = f"[red]refused by {refusal.rule}[/] — {refusal.error}({facts})"
+        refused = refusal.rule == "R4"
+    else:
+        outcome, refused = "[red]disbursed during the cooling period[/]", False
+    table.add_row(second.name, "disburse 3 000", outcome)
+    console.print(table)
+    ledger.seal_and_anchor()
+    if ledger.store.unfinished_heads():  # a timeline holds final anchors only
+        ledger.anchorer.settle(FINALITY_TIMEOUT_SECONDS)
+    timeline = export_timeline(ledger, second.address, prepared.subject)
+    kinds = [entry.record.record.TYPE_NAME for entry in timeline.entries]
+    console.print(f"the borrower's timeline at {second.name}: {len(kinds)} records, "
+                  f"{kinds.count('Refusal')} refusal (R4) among them")
+    return refused and kinds.count("Refusal") == 1
 
 
 def _short(value: Any) -> Any:

@@ -55,8 +55,16 @@ code { font-size: 12px; word-break: break-all; }
 """
 
 
-def _time(ts: int) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+def format_time(ts: int) -> str:
+    """A record time as UTC. Any uint64 renders: a record's timestamp is whatever its platform
+    signed, and a time past year 9999 (which datetime cannot hold) is shown as its seconds."""
+    try:
+        return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):
+        return f"{ts} s after 1970 (beyond year 9999)"
+
+
+_time = format_time
 
 
 def _describe(record: Record) -> str:

@@ -93,6 +93,7 @@ class LoanPhase(IntEnum):
     CREATED = 1
     DISBURSED = 2
     REPAID = 3
+    WRITTEN_OFF = 4  # closed by a regulator: its platform left the consortium
 
 
 class LoanStatus(IntEnum):
@@ -107,6 +108,9 @@ class Parameter(IntEnum):
     COOLING_PERIOD = 1
     GRACE_PERIOD = 2
     DEFAULT_AFTER = 3
+    DISPUTE_PAUSE_LIMIT = 4
+    RECORD_MAX_AGE = 5
+    RECORD_MAX_SKEW = 6
 
 
 # --- Refusals ---------------------------------------------------------------------------------
@@ -201,14 +205,24 @@ REFUSALS: dict[str, tuple[str | None, type[ContractRefusedError]]] = {
     "RiskRulesNoConsent": ("R3", RuleRefusedError),
     "RiskRulesConsentExpired": ("R3", RuleRefusedError),
     "RiskRulesCoolingPeriod": ("R4", RuleRefusedError),
+    "RiskRulesPhoneCoolingPeriod": ("R4", RuleRefusedError),
     "RiskRulesSubjectInArrears": ("R7", RuleRefusedError),
+    "RiskRulesTooManyOpenLoans": ("R7", RuleRefusedError),
+    "RiskRulesPlatformShareOfOpenLoans": ("R7", RuleRefusedError),
     "RiskRulesPlatformFrozen": ("R8", RuleRefusedError),
     "RiskRulesLoanFrozen": ("R8", RuleRefusedError),
     "RiskRulesInvalidParameter": ("R8", RuleRefusedError),
     "RiskRulesWrongSigner": (None, RecordRefusedError),
     "RiskRulesUnknownCode": (None, RecordRefusedError),
     "RiskRulesInvalidSchedule": (None, RecordRefusedError),
+    "RiskRulesScheduleNotInFuture": (None, RecordRefusedError),
+    "RiskRulesScheduleBeyondHorizon": (None, RecordRefusedError),
     "RiskRulesScheduleMismatch": (None, RecordRefusedError),
+    "RiskRulesDisbursementNotScheduleTotal": (None, RecordRefusedError),
+    "RiskRulesZeroRepayment": (None, RecordRefusedError),
+    "RiskRulesRepaymentExceedsOwed": (None, RecordRefusedError),
+    "RiskRulesRecordTimeInFuture": (None, RecordRefusedError),
+    "RiskRulesRecordTimeTooOld": (None, RecordRefusedError),
     "RiskRulesBrokenChain": (None, RecordConflictError),
     "RiskRulesReplayedRecord": (None, RecordConflictError),
     "RiskRulesAlreadyBound": (None, RecordConflictError),
@@ -216,7 +230,7 @@ REFUSALS: dict[str, tuple[str | None, type[ContractRefusedError]]] = {
     "RiskRulesLoanExists": (None, RecordConflictError),
     "RiskRulesWrongLoanPhase": (None, RecordConflictError),
     "RiskRulesDisputeState": (None, RecordConflictError),
-    "RiskRulesTooManyOpenLoans": (None, RecordConflictError),
+    "RiskRulesPlatformStillMember": (None, RecordConflictError),
     "RiskRulesUnknownLoan": (None, UnknownLoanError),
     "AccessControlUnauthorizedAccount": (None, AccessDeniedError),
 }
@@ -257,10 +271,16 @@ class RuleRecordNotFoundError(LedgerLookupError):
 
 @dataclass(frozen=True)
 class RuleParameters:
+    """The rule parameters in force. grace_period, default_after and dispute_pause_limit are
+    loan terms: a loan keeps those in force when it was created."""
+
     min_factors: int
     cooling_period: int
     grace_period: int
     default_after: int
+    dispute_pause_limit: int
+    record_max_age: int
+    record_max_skew: int
 
 
 @dataclass(frozen=True)
@@ -275,6 +295,25 @@ class SubjectState:
     lending_consent_expires_at: int
     contact_consent: bool
     contact_consent_expires_at: int
+    phone: bytes
+
+
+@dataclass(frozen=True)
+class BorrowerState:
+    """What the contract knows of one subject across the consortium."""
+
+    cooling_ends_at: int
+    number_reused: bool
+    open_loans: int
+
+
+@dataclass(frozen=True)
+class PhoneState:
+    """What the contract knows of one phone across the consortium: its last holder (zero when
+    never bound) and the end of its cooling period (R4)."""
+
+    holder: bytes
+    cooling_ends_at: int
 
 
 @dataclass(frozen=True)
@@ -288,8 +327,10 @@ class LoanState:
     frozen: bool
     dispute_open: bool
     next_due: int
+    total: int
     repaid: int
     paused_total: int
+    dispute_paused: int
 
 
 @dataclass(frozen=True)
@@ -510,11 +551,22 @@ class RulesClient:
         return self._transact(regulator.account, call, "setPlatformFrozen", None)
 
     def freeze_loan(
-        self, regulator: Regulator, subject: bytes, loan: bytes, frozen: bool
+        self, regulator: Regulator, platform: str, subject: bytes, loan: bytes, frozen: bool
     ) -> Transaction:
-        """R8: freeze or unfreeze a loan. Raises UnknownLoanError when there is no such loan."""
-        call = self.contract.functions.setLoanFrozen(subject, loan, frozen)
+        """R8: freeze or unfreeze a platform's loan (its lateness clock stands while frozen).
+        Raises UnknownLoanError when there is no such loan."""
+        call = self.contract.functions.setLoanFrozen(
+            to_checksum_address(platform), subject, loan, frozen
+        )
         return self._transact(regulator.account, call, "setLoanFrozen", None)
+
+    def write_off_loan(
+        self, regulator: Regulator, platform: str, subject: bytes, loan: bytes
+    ) -> Transaction:
+        """Write off an open loan of a platform that left the consortium (lost PLATFORM_ROLE).
+        Raises RecordConflictError while the platform is a member or the loan is not open."""
+        call = self.contract.functions.writeOffLoan(to_checksum_address(platform), subject, loan)
+        return self._transact(regulator.account, call, "writeOffLoan", None)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -523,21 +575,31 @@ class RulesClient:
         return RuleParameters(*(int(v) for v in values))
 
     def subject_state(self, platform: str, subject: bytes) -> SubjectState:
-        (head, bound, factors, cooling, lending, lending_exp, contact, contact_exp) = (
+        (head, bound, factors, cooling, lending, lending_exp, contact, contact_exp, phone) = (
             self.contract.functions.subjectState(to_checksum_address(platform), subject).call()
         )
         return SubjectState(
             bytes(head), bool(bound), int(factors), int(cooling), bool(lending),
-            int(lending_exp), bool(contact), int(contact_exp),
+            int(lending_exp), bool(contact), int(contact_exp), bytes(phone),
         )
 
-    def loan_state(self, subject: bytes, loan: bytes) -> LoanState:
-        (platform, phase, status, risk, frozen, dispute, next_due, repaid, paused) = (
-            self.contract.functions.loanState(subject, loan).call()
+    def borrower_state(self, subject: bytes) -> BorrowerState:
+        cooling, reused, open_loans = self.contract.functions.borrowerState(subject).call()
+        return BorrowerState(int(cooling), bool(reused), int(open_loans))
+
+    def phone_state(self, phone: bytes) -> PhoneState:
+        holder, cooling = self.contract.functions.phoneState(phone).call()
+        return PhoneState(bytes(holder), int(cooling))
+
+    def loan_state(self, platform: str, subject: bytes, loan: bytes) -> LoanState:
+        address = to_checksum_address(platform)
+        (phase, status, risk, frozen, dispute, next_due, total, repaid, paused, dispute_paused) = (
+            self.contract.functions.loanState(address, subject, loan).call()
         )
         return LoanState(
-            str(platform), LoanPhase(phase), LoanStatus(status), bool(risk), bool(frozen),
-            bool(dispute), int(next_due), int(repaid), int(paused),
+            address, LoanPhase(phase), LoanStatus(status), bool(risk), bool(frozen),
+            bool(dispute), int(next_due), int(total), int(repaid), int(paused),
+            int(dispute_paused),
         )
 
     def is_platform_frozen(self, platform: str) -> bool:
@@ -701,11 +763,13 @@ __all__ = [
     "REFUSALS",
     "REGULATOR_ROLE",
     "AccessDeniedError",
+    "BorrowerState",
     "ContractRefusedError",
     "LoanPhase",
     "LoanState",
     "LoanStatus",
     "Parameter",
+    "PhoneState",
     "RecordConflictError",
     "RecordRefusedError",
     "RefusalEvidence",

@@ -63,10 +63,15 @@ def subject_head_on_chain(contract: AnchorContract, platform: str, subject: byte
     return bytes(state[0])
 
 
-def loan_on_chain(contract: AnchorContract, subject: bytes, loan: bytes) -> LoanOnChain:
-    """What the contract holds of the subject's loan."""
-    view = contract.contract.functions.loanState(subject, loan).call()
-    return LoanOnChain(platform=view[0], repaid=int(view[7]), status=LoanStatus(view[2]).name)
+def loan_on_chain(
+    contract: AnchorContract, platform: str, subject: bytes, loan: bytes
+) -> LoanOnChain:
+    """What the contract holds of the platform's loan of the subject (loans are keyed by
+    platform: the zero platform when it holds no such loan)."""
+    view = contract.contract.functions.loanState(platform, subject, loan).call()
+    phase, status, repaid = int(view[0]), int(view[1]), int(view[7])
+    holder = platform if phase != 0 else "0x" + "00" * 20
+    return LoanOnChain(platform=holder, repaid=repaid, status=LoanStatus(status).name)
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,7 @@ def verify_timeline(timeline: Timeline, chain: ChainClient) -> TimelineVerdict:
         with cannot_check():
             head = subject_head_on_chain(contract, timeline.platform, timeline.subject)
             held = None if timeline.loan is None else loan_on_chain(
-                contract, timeline.subject, timeline.loan)
+                contract, timeline.platform, timeline.subject, timeline.loan)
     except ChainUnreachableError:
         raise  # nothing can be concluded: not a failed check
     except Exception as exc:  # noqa: BLE001 - any provider error means: could not read it

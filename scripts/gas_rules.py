@@ -5,10 +5,11 @@ Usage:
 
 Runs on an embedded eth-tester chain with the committed artifact of BindLedgerHarness (BindLedger
 with a clock the script sets), so it needs neither a node nor a compiler. Each operation is
-measured in its costly case: the first record of a subject (its chain head goes from zero), a
-rebind and a liveness check that walk MEASURED_OPEN_LOANS open loans, a disbursement whose
-exposure check (R7) walks them, loans of 12 and of 60 (the maximum) installments, and a
-repayment that closes a loan.
+measured in its costly case: the first record of a subject and of a phone, a rebind onto another
+subject's phone (a number reuse) that flags 3 loans, a liveness check that clears them and the
+reuse, a disbursement whose exposure check (R7) walks MEASURED_OPEN_LOANS open loans at two
+platforms, loans of 12 and of 36 (the maximum) installments, a repayment that closes a loan, and
+a regulator's write-off.
 """
 
 from __future__ import annotations
@@ -53,12 +54,13 @@ from ledger.core.records import (
 
 # The issue's budget for every rule operation.
 GAS_BUDGET = 150_000
-# Open loans of the measured subject: the contract's maximum (_MAX_OPEN_LOANS), which rebinds,
-# liveness checks and disbursements walk.
+# Open loans of the measured subject: the contract's maximum (_MAX_OPEN_LOANS), which
+# disbursements walk; rebinds and liveness checks flag or clear those at their platform (at most
+# _MAX_OPEN_LOANS_PER_PLATFORM, 3).
 MEASURED_OPEN_LOANS = 6
 _T0 = 1_767_225_600
 _DAY = 86_400
-_PLATFORM_KEY = b"\xa0" * 32
+_PLATFORM_KEYS = (b"\xa0" * 32, b"\xa1" * 32)
 _PLATFORM_ROLE = keccak(text="PLATFORM_ROLE")
 _REGULATOR_ROLE = keccak(text="REGULATOR_ROLE")
 _SUBMIT = {
@@ -75,7 +77,7 @@ _SUBMIT = {
 
 
 class _Driver:
-    """Deploys BindLedgerHarness and relays records signed by one platform."""
+    """Deploys BindLedgerHarness and relays records signed by two platforms."""
 
     def __init__(self) -> None:
         self.w3 = Web3(EthereumTesterProvider())
@@ -85,11 +87,12 @@ class _Driver:
         receipt = self._wait(factory.constructor(self.admin).transact({"from": self.admin}))
         self.contract = self.w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
         self.domain = Domain(int(self.w3.eth.chain_id), self.contract.address)
-        self.platform = Account.from_key(_PLATFORM_KEY)
-        self.heads: dict[bytes, bytes] = {}
+        self.platforms = [Account.from_key(key) for key in _PLATFORM_KEYS]
+        self.heads: dict[tuple[str, bytes], bytes] = {}
         self.now = _T0
         functions = self.contract.functions
-        self.gas(functions.grantRole(_PLATFORM_ROLE, self.platform.address), self.admin)
+        for platform in self.platforms:
+            self.gas(functions.grantRole(_PLATFORM_ROLE, platform.address), self.admin)
         self.gas(functions.grantRole(_REGULATOR_ROLE, self.regulator), self.admin)
         self.set_time(_T0)
 
@@ -106,19 +109,23 @@ class _Driver:
         self.now = time
         self.gas(self.contract.functions.setTime(time))
 
-    def submit(self, kind: type[Record], subject: bytes, *extra: Any, **members: Any) -> int:
+    def submit(self, kind: type[Record], subject: bytes, *extra: Any, at: int = 0,
+               **members: Any) -> int:
+        """Relays a record of platform number `at` (0 or 1); returns the gas it used."""
+        platform = self.platforms[at]
+        key = (platform.address, subject)
         record = kind(
-            platform=self.platform.address,
+            platform=platform.address,
             subject=subject,
-            prev=self.heads.get(subject, ZERO_HASH),
+            prev=self.heads.get(key, ZERO_HASH),
             timestamp=self.now,
             **members,
         )
-        signed = sign_record(record, self.domain, bytes(self.platform.key))
+        signed = sign_record(record, self.domain, bytes(platform.key))
         function = getattr(self.contract.functions, _SUBMIT[kind])
         used = self.gas(function(tuple(record.to_eip712_message().values()), signed.signature,
                                  *extra))
-        self.heads[subject] = record.digest(self.domain)
+        self.heads[key] = record.digest(self.domain)
         return used
 
 
@@ -131,65 +138,83 @@ def measure() -> dict[str, int]:
     """Returns the gas used by each rule operation, by name, in its costly case."""
     d = _Driver()
     gas: dict[str, int] = {}
-    subject = keccak(text="gas-subject")
-    phone, account, policy = keccak(text="phone"), keccak(text="account"), keccak(text="policy")
+    subject, other = keccak(text="gas-subject"), keccak(text="other-subject")
+    phone, phone_2 = keccak(text="phone"), keccak(text="phone-2")
+    account, policy = keccak(text="account"), keccak(text="policy")
     two_factors = factor_mask([VerificationMethod.SMS_OTP, VerificationMethod.LIVENESS])
 
-    def binding(action: BindingAction) -> int:
-        return d.submit(Binding, subject, action=action, phone=phone, account=account,
+    def binding(action: BindingAction, at: int = 0, who: bytes = subject,
+                number: bytes = phone) -> int:
+        return d.submit(Binding, who, at=at, action=action, phone=number, account=account,
                         factors=two_factors)
 
-    def loan(name: str, count: int) -> tuple[bytes, tuple[int, ...], tuple[int, ...]]:
+    def loan(name: str, count: int, at: int) -> tuple[bytes, tuple[int, ...], tuple[int, ...]]:
         loan_id = keccak(text=name)
         due_times, amounts = _schedule(count)
         gas[f"createLoan ({count} installments)"] = d.submit(
-            LoanCreation, subject, loan=loan_id, due_times=due_times, amounts=amounts)
+            LoanCreation, subject, at=at, loan=loan_id, due_times=due_times, amounts=amounts)
         return loan_id, due_times, amounts
 
-    gas["recordBinding BIND (first record of the subject)"] = binding(BindingAction.BIND)
-    gas["recordConsent GIVEN"] = d.submit(
-        Consent, subject, action=ConsentAction.GIVEN, purpose=Purpose.LENDING,
-        policy_hash=policy, expires_at=_T0 + 365 * _DAY)
-    d.submit(Consent, subject, action=ConsentAction.GIVEN, purpose=Purpose.CONTACT,
-             policy_hash=policy, expires_at=_T0 + 365 * _DAY)
+    def disburse(loan_id: bytes, at: int, count: int) -> int:
+        return d.submit(Disbursement, subject, at=at, loan=loan_id, amount=1_000 * count)
 
-    loans = [loan(f"loan-{i}", 12) for i in range(MEASURED_OPEN_LOANS - 1)]
-    loans.append(loan("loan-max", MAX_INSTALLMENTS))
-    for i, (loan_id, _, _) in enumerate(loans[:-1]):
-        used = d.submit(Disbursement, subject, loan=loan_id, amount=1_000)
-        if i == 0:  # the first push to the subject's (empty) list of open loans
+    gas["recordBinding BIND (first record of the subject and of the phone)"] = binding(
+        BindingAction.BIND)
+    binding(BindingAction.BIND, at=1)
+    binding(BindingAction.BIND, at=1, who=other, number=phone_2)
+    for at in (0, 1):
+        gas["recordConsent GIVEN"] = d.submit(
+            Consent, subject, at=at, action=ConsentAction.GIVEN, purpose=Purpose.LENDING,
+            policy_hash=policy, expires_at=_T0 + 365 * _DAY)
+        d.submit(Consent, subject, at=at, action=ConsentAction.GIVEN, purpose=Purpose.CONTACT,
+                 policy_hash=policy, expires_at=_T0 + 365 * _DAY)
+
+    # The most open loans (MEASURED_OPEN_LOANS): 3 at the second platform (its most), then 2
+    # and one of the longest schedule at the first.
+    theirs = [loan(f"their-loan-{i}", 12, 1) for i in range(3)]
+    ours = [loan(f"loan-{i}", 12, 0) for i in range(2)]
+    ours.append(loan("loan-max", MAX_INSTALLMENTS, 0))
+    open_loans = [(1, entry) for entry in theirs] + [(0, entry) for entry in ours[:-1]]
+    for i, (at, (loan_id, due_times, _)) in enumerate(open_loans):
+        used = disburse(loan_id, at, len(due_times))
+        if i == 0:  # the first loan of the subject's (empty) list of open loans
             gas["disburse (R1-R4, R7 over 0 open loans)"] = used
     # Open disputes make R7 read one more slot of each loan: the longest walk.
-    for loan_id, _, _ in loans[:-1]:
-        gas["recordDispute OPEN"] = d.submit(Dispute, subject, loan=loan_id,
+    for at, (loan_id, _, _) in open_loans:
+        gas["recordDispute OPEN"] = d.submit(Dispute, subject, at=at, loan=loan_id,
                                              action=DisputeAction.OPEN)
-    gas[f"disburse (R1-R4, R7 over {len(loans) - 1} open loans, all disputed)"] = d.submit(
-        Disbursement, subject, loan=loans[-1][0], amount=1_000)
+    walk = f"R7 over {len(open_loans)} open loans at 2 platforms, all disputed"
+    gas[f"disburse (R1-R4, {walk})"] = disburse(ours[-1][0], 0, MAX_INSTALLMENTS)
 
-    gas[f"recordBinding REBIND (flags {MEASURED_OPEN_LOANS} loans)"] = binding(
-        BindingAction.REBIND)
-    gas["recordVerification SIM_SWAP_CHECK positive (cooling)"] = d.submit(
-        Verification, subject, method=VerificationMethod.SIM_SWAP_CHECK, passed=False, phone=phone)
-    gas[f"recordVerification LIVENESS passed (clears {MEASURED_OPEN_LOANS} loans)"] = d.submit(
+    # A rebind onto the other subject's phone: a number reuse, and 3 loans flagged (R5).
+    gas["recordBinding REBIND (number reuse, flags 3 loans)"] = binding(
+        BindingAction.REBIND, number=phone_2)
+    gas["recordVerification SIM_SWAP_CHECK positive (subject and phone cool)"] = d.submit(
+        Verification, subject, method=VerificationMethod.SIM_SWAP_CHECK, passed=False,
+        phone=phone_2)
+    # The other subject takes the number back: now this subject's number was reused.
+    binding(BindingAction.REBIND, at=1, who=other, number=phone_2)
+    gas["recordVerification LIVENESS passed (clears 3 loans and the reuse)"] = d.submit(
         Verification, subject, method=VerificationMethod.LIVENESS, passed=True, phone=phone)
     gas["recordVerification SMS_OTP (no rule effect)"] = d.submit(
         Verification, subject, method=VerificationMethod.SMS_OTP, passed=True, phone=phone)
     d.set_time(d.now + 4 * _DAY)  # past the cooling period
 
-    gas["changeRepaymentChannel"] = d.submit(ChannelChange, subject, loan=loans[0][0],
+    first = ours[0][0]
+    gas["changeRepaymentChannel"] = d.submit(ChannelChange, subject, loan=first,
                                              channel=keccak(text="bank-2"))
-    gas["recordCollectionContact"] = d.submit(CollectionContact, subject, loan=loans[0][0],
+    gas["recordCollectionContact"] = d.submit(CollectionContact, subject, loan=first,
                                               channel=phone)
     d.set_time(d.now + _DAY)
-    gas["recordDispute CLOSE"] = d.submit(Dispute, subject, loan=loans[0][0],
+    gas["recordDispute CLOSE"] = d.submit(Dispute, subject, loan=first,
                                           action=DisputeAction.CLOSE)
 
-    loan_id, due_times, amounts = loans[0]
+    loan_id, due_times, amounts = ours[0]
     gas["repay (12 installments, partial)"] = d.submit(
         Repayment, subject, list(due_times), list(amounts), loan=loan_id, amount=500)
     gas["repay (12 installments, first installment paid)"] = d.submit(
         Repayment, subject, list(due_times), list(amounts), loan=loan_id, amount=500)
-    max_id, max_due, max_amounts = loans[-1]
+    max_id, max_due, max_amounts = ours[-1]
     gas[f"repay ({MAX_INSTALLMENTS} installments, closes the loan)"] = d.submit(
         Repayment, subject, list(max_due), list(max_amounts), loan=max_id,
         amount=sum(max_amounts))
@@ -199,10 +224,16 @@ def measure() -> dict[str, int]:
     gas["recordBinding UNBIND"] = binding(BindingAction.UNBIND)
 
     functions = d.contract.functions
-    gas["setPlatformFrozen"] = d.gas(functions.setPlatformFrozen(d.platform.address, True),
+    gas["setPlatformFrozen"] = d.gas(functions.setPlatformFrozen(d.platforms[0].address, True),
                                      d.regulator)
-    gas["setLoanFrozen"] = d.gas(functions.setLoanFrozen(subject, loan_id, True), d.regulator)
-    gas["setParameter"] = d.gas(functions.setParameter(1, 48 * 3600), d.admin)
+    gas["setLoanFrozen"] = d.gas(
+        functions.setLoanFrozen(d.platforms[0].address, subject, loan_id, True), d.regulator)
+    gas["setParameter (a loan term)"] = d.gas(functions.setParameter(2, 10 * _DAY), d.admin)
+    gas["setParameter (cooling)"] = d.gas(functions.setParameter(1, 48 * 3600), d.admin)
+    leaver = d.platforms[1].address
+    d.gas(functions.revokeRole(_PLATFORM_ROLE, leaver), d.admin)
+    gas["writeOffLoan"] = d.gas(functions.writeOffLoan(leaver, subject, theirs[0][0]),
+                                d.regulator)
     return gas
 
 

@@ -1,5 +1,6 @@
 """The demo shows the rules at work: one disbursement refused (R3, no lending consent, with the
-contract's facts, logged as a record) and one made."""
+contract's facts, logged as a record) and one made; then a number takeover detected at one lender
+stops the disbursement at another (R4), and the borrower's timeline there shows the refusal."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ def test_the_demo_shows_one_refusal_and_one_disbursement(tmp_path: Path) -> None
     assert "refused by R3 — RiskRulesNoConsent(subject=0x" in text
     assert re.search(r"purpose=LENDING\), logged as record \d+", text)
     assert text.count("disbursed — tx ") == 1
+    assert re.search(r"demo-lender\W+SIM-swap check\W+swap detected", text)
+    assert re.search(r"demo-lender-b\W+disburse 3 000\W+refused by R4 — "
+                     r"RiskRulesCoolingPeriod\(subject=0x", text)
+    assert re.search(r"timeline at demo-lender-b: \d+ records, 1 refusal \(R4\)", text)
     # The bundles written are those of the onboarding records, as before the rules.
     assert len(list((tmp_path / "out").glob("record-*.proof.json"))) == 12
 

@@ -40,8 +40,8 @@ def binding(ledger: Ledger, action: BindingAction = BindingAction.BIND) -> Any:
     platform = next(iter(ledger.platforms.values()))
 
     def build(prev: bytes) -> Record:
-        return Binding(platform=platform.address, subject=SUBJECT, prev=prev, timestamp=1,
-                       action=action, phone=SUBJECT, account=SUBJECT,
+        return Binding(platform=platform.address, subject=SUBJECT, prev=prev,
+                       timestamp=ledger.now(), action=action, phone=SUBJECT, account=SUBJECT,
                        factors=factor_mask([VerificationMethod.SMS_OTP]))
 
     return platform, build
@@ -63,13 +63,13 @@ def test_a_refusal_names_the_rule_and_replays_at_its_block(
     platform, build = binding(ledger_)
     rules.sign_and_submit(platform, SUBJECT, build)
     rules.sign_and_submit(platform, SUBJECT, lambda prev: LoanCreation(
-        platform=platform.address, subject=SUBJECT, prev=prev, timestamp=1, loan=LOAN,
-        due_times=(4_000_000_000,), amounts=(5,)))
+        platform=platform.address, subject=SUBJECT, prev=prev, timestamp=ledger_.now(),
+        loan=LOAN, due_times=(ledger_.now() + 30 * 86_400,), amounts=(5,)))
     head = ledger_.subject_head(platform.address, SUBJECT)
     with pytest.raises(RuleRefusedError) as refused:
         rules.sign_and_submit(platform, SUBJECT, lambda prev: Disbursement(
-            platform=platform.address, subject=SUBJECT, prev=prev, timestamp=1, loan=LOAN,
-            amount=5))
+            platform=platform.address, subject=SUBJECT, prev=prev, timestamp=ledger_.now(),
+            loan=LOAN, amount=5))
     error = refused.value
     assert (error.rule, error.error, error.facts) == (
         "R2", "RiskRulesTooFewFactors", {"subject": "0x" + SUBJECT.hex(), "factors": 1,
@@ -95,7 +95,7 @@ def test_a_refusal_names_the_rule_and_replays_at_its_block(
 def verification(ledger: Ledger) -> Any:
     platform = next(iter(ledger.platforms.values()))
     return lambda prev: Verification(platform=platform.address, subject=SUBJECT, prev=prev,
-                                     timestamp=1, method=VerificationMethod.LIVENESS,
+                                     timestamp=ledger.now(), method=VerificationMethod.LIVENESS,
                                      passed=True, phone=SUBJECT)
 
 

@@ -24,20 +24,20 @@ def _address(value: str) -> str:
 
 
 class FreezeRequest(BaseModel):
-    """Freeze (or unfreeze) either a platform, or one loan named by its subject and loan refs."""
+    """Freeze (or unfreeze) either a platform, or one loan of a platform named by its subject and
+    loan refs (a loan is its platform's: another platform may use the same id)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    platform: Annotated[str, AfterValidator(_address)] | None = None
+    platform: Annotated[str, AfterValidator(_address)]
     subject: Hex32 | None = Field(None, description="the loan's subject (keyed reference)")
     loan: Hex32 | None = Field(None, description="the loan's on-chain id")
     frozen: bool = True
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:
-        loan = self.subject is not None or self.loan is not None
-        if (self.platform is not None) == loan or (loan and None in (self.subject, self.loan)):
-            raise ValueError("give either `platform`, or both `subject` and `loan`")
+        if (self.subject is None) != (self.loan is None):
+            raise ValueError("give `platform` alone, or `platform` with both `subject` and `loan`")
         return self
 
 
@@ -49,12 +49,14 @@ class FreezeRequest(BaseModel):
 )
 def freeze(request: FreezeRequest, rules: RulesDep, regulator: RegulatorDep) -> FreezeDone:
     """Freeze or unfreeze a platform or a loan (regulator API key; the regulator's account
-    holds REGULATOR_ROLE on chain). 404 for a loan the contract does not hold."""
-    if request.platform is not None:
+    holds REGULATOR_ROLE on chain). 404 for a loan the contract does not hold. A frozen loan's
+    lateness clock stands until it is unfrozen (R6)."""
+    if request.subject is None or request.loan is None:
         tx = rules.freeze_platform(regulator, request.platform, request.frozen)
     else:
-        assert request.subject is not None and request.loan is not None
-        tx = rules.freeze_loan(regulator, request.subject, request.loan, request.frozen)
+        tx = rules.freeze_loan(
+            regulator, request.platform, request.subject, request.loan, request.frozen
+        )
     return FreezeDone(
         platform=request.platform,
         subject=to_hex(request.subject) if request.subject else None,

@@ -129,11 +129,11 @@ def loan_risk(loan_id: LoanId, rules: RulesDep, caller: ReaderDep, reads: ReadsD
     admin's any loan (its id names the platform)."""
     lender = caller.platform.address if caller.platform else _lender(rules, loan_id)
     creation = loan_creation(rules, lender, loan_id)
-    state = rules.loan_state(creation.subject, creation.loan)
+    state = rules.loan_state(lender, creation.subject, creation.loan)
     reads.of_subject(creation.platform, creation.subject,
                      target=from_hex(loan_id, length=32, what="loan id"))
     return LoanRisk.of(from_hex(loan_id, length=32, what="loan id"), creation.subject,
-                       creation.loan, sum(creation.amounts), state)
+                       creation.loan, state)
 
 
 def _lender(rules: RulesClient, loan_id: str) -> str:

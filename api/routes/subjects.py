@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Path, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, status
 
 from api.access import ReadsDep
-from api.auth import PlatformDep, ReaderDep
+from api.auth import Caller, PlatformDep, ReaderDep, Role, caller_in
 from api.deps import LedgerDep, PlatformQuery, platform_read_by
 from api.models import CHAIN_UNREACHABLE
-from api.rule_models import RefusalBody, RuleRecordCreated, SubjectBinding
+from api.rule_models import PhoneSignals, RefusalBody, RuleRecordCreated, SubjectBinding
 from api.rules import RulesDep, RulesRoute
 from ledger.core.encoding import from_hex
 from ledger.core.records import SignedRecord
@@ -20,6 +20,9 @@ from ledger.drafts import RecordDraft, prepare
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 SubjectRef = Annotated[str, Path(pattern=HEX32, description="the subject's keyed reference")]
+PhoneRef = Annotated[str, Path(pattern=HEX32, description="the phone's keyed reference")]
+# The consortium's phone signals are for its members and its regulators.
+MemberOrRegulatorDep = Annotated[Caller, Depends(caller_in(Role.PLATFORM, Role.REGULATOR))]
 REFUSALS: dict[int | str, dict[str, Any]] = {
     422: {"model": RefusalBody, "description": "refused by a rule (R1-R8) or malformed"},
     409: {"model": RefusalBody, "description": "does not fit the contract's state"},
@@ -27,6 +30,7 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(prefix="/v1/subjects", tags=["rules"], route_class=RulesRoute)
+phones = APIRouter(prefix="/v1/phones", tags=["rules"], route_class=RulesRoute)
 
 
 @router.get("/{ref}/binding", response_model=SubjectBinding, response_model_by_alias=True)
@@ -81,3 +85,15 @@ def relay_rule_record(
         )
     check_references(signed.record)  # 422 for a raw value in a reference member
     return RuleRecordCreated.of(rules.relay(signed))
+
+
+@phones.get("/{ref}/signals", response_model=PhoneSignals, response_model_by_alias=True)
+def get_phone_signals(ref: PhoneRef, rules: RulesDep, caller: MemberOrRegulatorDep) -> PhoneSignals:
+    """A phone's signals across the consortium, as the contract holds them: the subject last
+    bound to it at any platform, its cooling period (a SIM swap detected at any platform), and
+    the holder's cooling, number reuse flag and open loans. For platforms and regulators: the
+    phone reference is the same at every platform, and so is what it signals."""
+    phone = from_hex(ref, length=32, what="phone")
+    state = rules.phone_state(phone)
+    holder = None if state.holder == bytes(32) else rules.borrower_state(state.holder)
+    return PhoneSignals.of(phone, state, holder)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 
 import {ConsistencyProof} from "../lib/ConsistencyProof.sol";
 import {IAnchorRegistry} from "./IAnchorRegistry.sol";
@@ -14,7 +14,7 @@ import {IAnchorRegistry} from "./IAnchorRegistry.sol";
  * by size with a binary search and no second index is stored. Time is read only through {_time},
  * which tests override to move the clock.
  */
-abstract contract AnchorRegistry is IAnchorRegistry, AccessControl {
+abstract contract AnchorRegistry is IAnchorRegistry, AccessControlDefaultAdminRules {
     /// @notice Role of the accounts that anchor their own log heads.
     bytes32 public constant PLATFORM_ROLE = keccak256("PLATFORM_ROLE");
 
@@ -90,7 +90,7 @@ abstract contract AnchorRegistry is IAnchorRegistry, AccessControl {
         return heads[index];
     }
 
-    /// @inheritdoc AccessControl
+    /// @inheritdoc AccessControlDefaultAdminRules
     function supportsInterface(bytes4 interfaceId) public view virtual override returns (bool) {
         return interfaceId == type(IAnchorRegistry).interfaceId || super.supportsInterface(interfaceId);
     }

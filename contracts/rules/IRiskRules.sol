@@ -17,21 +17,36 @@ pragma solidity ^0.8.28;
  * - dispute action: 0 OPEN, 1 CLOSE.
  *
  * Each (platform, subject) pair has a hash chain of records: a record's `prev` must be the hash
- * of the pair's latest accepted record (zero for the first). The rules:
+ * of the pair's latest accepted record (zero for the first), and its `timestamp` must lie within
+ * the governed window around block time (`recordMaxAge` before it, `recordMaxSkew` after it).
+ *
+ * Subjects and phones are keyed references shared by the whole consortium (one reference
+ * secret), so the contract keeps state per subject and per phone across platforms as well as per
+ * (platform, subject); a loan is the platform's: it is keyed by (platform, subject, loan id). The
+ * rules:
  *
  * - R1 disbursement requires an active binding;
  * - R2 a binding is active only with at least `minFactors` distinct verification factors;
  * - R3 disbursement requires given, unexpired LENDING consent; a collection contact requires
  *   given, unexpired CONTACT consent;
- * - R4 during a cooling period (after a rebind or a positive SIM-swap check) disbursement and
- *   repayment-channel changes are refused;
- * - R5 a rebind while the subject has a disbursed loan at the platform flags that loan
- *   (contact risk) until a passed LIVENESS verification;
+ * - R4 during a cooling period disbursement and repayment-channel changes are refused. A rebind
+ *   (at any platform) cools its subject at every platform; a positive SIM-swap check (at any
+ *   platform) cools its subject and its phone, that is every subject bound to that phone at every
+ *   platform; a number reuse (the phone bound to another subject) cools both subjects;
+ * - R5 a rebind while the subject has a disbursed loan at the platform flags that loan (contact
+ *   risk) until a passed LIVENESS verification; a number reuse flags every open loan of the
+ *   phone's previous holder, at every platform, until that subject passes LIVENESS anywhere;
  * - R6 a loan's repayment status follows from its schedule, its repayments and the time; late
- *   status does not advance while a channel-takeover dispute is open;
+ *   status does not advance while the loan is frozen, nor while a dispute is open, for at most
+ *   the loan's dispute pause limit in all;
  * - R7 no disbursement while any loan of the subject (at any platform) is DELINQUENT or
- *   DEFAULTED;
+ *   DEFAULTED; a subject has at most 6 open loans, at most 3 of them at one platform;
  * - R8 a frozen platform or loan can change nothing; parameters change only by governance.
+ *
+ * No member can harm another's borrowers through a loan: a schedule starts after its creation
+ * and ends within 5 years of it, a disbursement is the schedule's total, a repayment is more
+ * than zero and at most what is owed. A regulator may write off the open loans of a platform
+ * that has left the consortium (lost PLATFORM_ROLE), which no one else could ever close.
  */
 interface IRiskRules {
     // --- Records (EIP-712 structs; same members, types and order as ledger/core/records.py) ---
@@ -125,7 +140,7 @@ interface IRiskRules {
 
     // --- State -----------------------------------------------------------------------------
 
-    /// @notice Repayment status of a loan (R6). Loans not yet disbursed, or repaid, are CURRENT.
+    /// @notice Repayment status of a loan (R6). Loans not yet disbursed, or closed, are CURRENT.
     enum LoanStatus {
         CURRENT,
         GRACE,
@@ -133,34 +148,50 @@ interface IRiskRules {
         DEFAULTED
     }
 
-    /// @notice Where a loan is in its life.
+    /// @notice Where a loan is in its life. WRITTEN_OFF: closed by a regulator ({writeOffLoan}).
     enum LoanPhase {
         NONE,
         CREATED,
         DISBURSED,
-        REPAID
+        REPAID,
+        WRITTEN_OFF
     }
 
-    /// @notice The parameters governance may change.
+    /**
+     * @notice The parameters governance may change. GRACE_PERIOD, DEFAULT_AFTER and
+     * DISPUTE_PAUSE_LIMIT are a loan's terms: a loan keeps those in force when it was created.
+     * The others apply to every record from the change on.
+     */
     enum Parameter {
         MIN_FACTORS,
         COOLING_PERIOD,
         GRACE_PERIOD,
-        DEFAULT_AFTER
+        DEFAULT_AFTER,
+        DISPUTE_PAUSE_LIMIT,
+        RECORD_MAX_AGE,
+        RECORD_MAX_SKEW
     }
 
     /**
      * @notice Rule parameters. Defaults: 2 factors, 72 hours of cooling, 15 days of grace,
-     * defaulted 90 days past due.
+     * defaulted 90 days past due, disputes pause a loan for at most 90 days in all, a record's
+     * timestamp at most 30 days before block time and 15 minutes after it.
      */
     struct Parameters {
         uint8 minFactors;
         uint64 coolingPeriod;
         uint64 gracePeriod;
         uint64 defaultAfter;
+        uint64 disputePauseLimit;
+        uint64 recordMaxAge;
+        uint64 recordMaxSkew;
     }
 
-    /// @notice What the rules know of one subject at one platform.
+    /**
+     * @notice What the rules know of one subject at one platform. `coolingEndsAt` is when the
+     * subject may next be disbursed to (R4): the later of the subject's cooling and that of the
+     * phone it is bound to at the platform.
+     */
     struct SubjectView {
         bytes32 head;
         bool bound;
@@ -170,23 +201,43 @@ interface IRiskRules {
         uint64 lendingConsentExpiresAt;
         bool contactConsent;
         uint64 contactConsentExpiresAt;
+        bytes32 phone;
+    }
+
+    /**
+     * @notice What the rules know of one subject across the consortium: its cooling (R4), whether
+     * its number went to another subject (R5) and how many open loans it has (R7).
+     */
+    struct BorrowerView {
+        uint64 coolingEndsAt;
+        bool numberReused;
+        uint256 openLoans;
+    }
+
+    /// @notice What the rules know of one phone: the subject last bound to it, its cooling (R4).
+    struct PhoneView {
+        bytes32 holder;
+        uint64 coolingEndsAt;
     }
 
     /**
      * @notice What the rules know of one loan, with its status at the current time. `nextDue` is
      * the due time of the first installment not fully repaid, moved later by `pausedTotal`, the
-     * time closed disputes were open.
+     * time the loan's clock stood (frozen, or disputed within the limit); a pause still running
+     * is counted in `status` but not yet in `nextDue`. `contactRisk` includes the borrower's
+     * number reuse.
      */
     struct LoanView {
-        address platform;
         LoanPhase phase;
         LoanStatus status;
         bool contactRisk;
         bool frozen;
         bool disputeOpen;
         uint64 nextDue;
+        uint128 total;
         uint128 repaid;
         uint64 pausedTotal;
+        uint64 disputePaused;
     }
 
     // --- Errors ------------------------------------------------------------------------------
@@ -200,6 +251,12 @@ interface IRiskRules {
     /// @dev The record is the head of its hash chain already: it was accepted before.
     error RiskRulesReplayedRecord(bytes32 subject, bytes32 record);
 
+    /// @dev The record's timestamp is later than block time plus `recordMaxSkew` (`latest`).
+    error RiskRulesRecordTimeInFuture(uint64 timestamp, uint64 latest);
+
+    /// @dev The record's timestamp is earlier than block time minus `recordMaxAge` (`earliest`).
+    error RiskRulesRecordTimeTooOld(uint64 timestamp, uint64 earliest);
+
     /// @dev R1: the subject has no binding at the platform.
     error RiskRulesNoActiveBinding(bytes32 subject);
 
@@ -212,17 +269,26 @@ interface IRiskRules {
     /// @dev R3: the consent for `purpose` expired at `expiredAt`.
     error RiskRulesConsentExpired(bytes32 subject, uint8 purpose, uint64 expiredAt);
 
-    /// @dev R4: the subject's cooling period lasts until `endsAt`.
+    /// @dev R4: the subject's cooling period (started at any platform) lasts until `endsAt`.
     error RiskRulesCoolingPeriod(bytes32 subject, uint64 endsAt);
 
-    /// @dev R7: `loan` of the subject has status `status` (DELINQUENT or DEFAULTED).
-    error RiskRulesSubjectInArrears(bytes32 subject, bytes32 loan, uint8 status);
+    /// @dev R4: the cooling period of the phone the subject is bound to lasts until `endsAt`.
+    error RiskRulesPhoneCoolingPeriod(bytes32 subject, bytes32 phone, uint64 endsAt);
+
+    /// @dev R7: `loan` of `platform` to the subject has status `status` (DELINQUENT or DEFAULTED).
+    error RiskRulesSubjectInArrears(bytes32 subject, address platform, bytes32 loan, uint8 status);
+
+    /// @dev R7: the subject has `open` open loans already, the most allowed (6).
+    error RiskRulesTooManyOpenLoans(bytes32 subject, uint256 open);
+
+    /// @dev R7: `platform` holds `open` of the subject's open loans already, its most (3).
+    error RiskRulesPlatformShareOfOpenLoans(bytes32 subject, address platform, uint256 open);
 
     /// @dev R8: the platform is frozen by a regulator.
     error RiskRulesPlatformFrozen(address platform);
 
     /// @dev R8: the loan is frozen by a regulator.
-    error RiskRulesLoanFrozen(bytes32 subject, bytes32 loan);
+    error RiskRulesLoanFrozen(address platform, bytes32 subject, bytes32 loan);
 
     /// @dev A BIND for a subject already bound at the platform (a new number needs a REBIND).
     error RiskRulesAlreadyBound(bytes32 subject);
@@ -233,27 +299,42 @@ interface IRiskRules {
     /// @dev An action, method or purpose code outside its enumeration.
     error RiskRulesUnknownCode(uint8 code);
 
-    /// @dev `platform` has no loan `loan` for `subject` (zero platform: no such loan at all).
+    /// @dev `platform` has no loan `loan` for `subject`.
     error RiskRulesUnknownLoan(address platform, bytes32 subject, bytes32 loan);
 
-    /// @dev A loan `loan` of `subject` exists already.
-    error RiskRulesLoanExists(bytes32 subject, bytes32 loan);
+    /// @dev `platform` has a loan `loan` for `subject` already.
+    error RiskRulesLoanExists(address platform, bytes32 subject, bytes32 loan);
 
     /// @dev The operation needs the loan in phase `required`; it is in `phase`.
     error RiskRulesWrongLoanPhase(bytes32 loan, LoanPhase phase, LoanPhase required);
 
     /// @dev The schedule is invalid at installment `index` (empty, unequal lengths, too long,
-    /// due times not strictly increasing, or a zero amount).
+    /// due times not strictly increasing, a zero amount, or a total of 2^128 or more).
     error RiskRulesInvalidSchedule(bytes32 loan, uint256 index);
 
-    /// @dev The subject has `open` disbursed, unrepaid loans already, the most allowed (6).
-    error RiskRulesTooManyOpenLoans(bytes32 subject, uint256 open);
+    /// @dev The schedule's first due time `firstDue` is not after the loan's creation (`time`).
+    error RiskRulesScheduleNotInFuture(bytes32 loan, uint64 firstDue, uint64 time);
+
+    /// @dev The schedule's last due time `lastDue` is after `horizon`, 5 years from creation.
+    error RiskRulesScheduleBeyondHorizon(bytes32 loan, uint64 lastDue, uint64 horizon);
+
+    /// @dev The disbursed `amount` is not the schedule's total `total`.
+    error RiskRulesDisbursementNotScheduleTotal(bytes32 loan, uint128 amount, uint128 total);
+
+    /// @dev A repayment of zero.
+    error RiskRulesZeroRepayment(bytes32 loan);
+
+    /// @dev The repayment `amount` is more than the `owed` rest of the schedule.
+    error RiskRulesRepaymentExceedsOwed(bytes32 loan, uint128 amount, uint128 owed);
 
     /// @dev The schedule given with a repayment is not the one the loan was created with.
     error RiskRulesScheduleMismatch(bytes32 loan);
 
     /// @dev Opening a dispute that is open, or closing one that is not (`open` is its state).
     error RiskRulesDisputeState(bytes32 loan, bool open);
+
+    /// @dev A loan of `platform`, which still holds PLATFORM_ROLE, cannot be written off.
+    error RiskRulesPlatformStillMember(address platform);
 
     /// @dev `value` is not allowed for `parameter`.
     error RiskRulesInvalidParameter(Parameter parameter, uint64 value);
@@ -266,8 +347,24 @@ interface IRiskRules {
     /// @notice The subject's binding at the platform changed (`action` 0 BIND, 1 REBIND, 2 UNBIND).
     event BindingChanged(address indexed platform, bytes32 indexed subject, uint8 action, uint8 factors);
 
-    /// @notice A cooling period (R4) started or was extended until `endsAt`.
+    /// @notice A cooling period (R4) of the subject, at every platform, started or was extended
+    /// until `endsAt`; `platform` is where the record that started it came from.
     event CoolingPeriodStarted(address indexed platform, bytes32 indexed subject, uint64 endsAt);
+
+    /// @notice A cooling period (R4) of the phone, for every subject bound to it at every
+    /// platform, started or was extended until `endsAt`.
+    event PhoneCoolingStarted(address indexed platform, bytes32 indexed phone, uint64 endsAt);
+
+    /// @notice The phone, last bound to `previousHolder`, was bound to another subject (R4, R5).
+    event NumberReused(
+        address indexed platform,
+        bytes32 indexed phone,
+        bytes32 indexed previousHolder,
+        bytes32 newHolder
+    );
+
+    /// @notice The subject's number reuse flag (R5) was cleared by a passed LIVENESS check.
+    event NumberReuseCleared(address indexed platform, bytes32 indexed subject);
 
     /// @notice A verification was recorded.
     event VerificationRecorded(address indexed platform, bytes32 indexed subject, uint8 method, bool passed);
@@ -305,6 +402,16 @@ interface IRiskRules {
     /// @notice The whole schedule of a loan is repaid.
     event LoanRepaid(address indexed platform, bytes32 indexed subject, bytes32 indexed loan);
 
+    /// @notice A regulator wrote off an open loan of a platform that left the consortium;
+    /// `repaid` of the schedule's total had been repaid.
+    event LoanWrittenOff(
+        address indexed platform,
+        bytes32 indexed subject,
+        bytes32 indexed loan,
+        uint128 repaid,
+        address regulator
+    );
+
     /// @notice The repayment channel of a loan changed.
     event RepaymentChannelChanged(
         address indexed platform,
@@ -330,7 +437,7 @@ interface IRiskRules {
     /// @notice A channel-takeover dispute was opened; late status stops advancing (R6).
     event DisputeOpened(address indexed platform, bytes32 indexed subject, bytes32 indexed loan, uint64 openedAt);
 
-    /// @notice A dispute was closed; `pausedTotal` is the time all disputes of the loan lasted.
+    /// @notice A dispute was closed; `pausedTotal` is the time the loan's clock stood so far.
     event DisputeClosed(
         address indexed platform,
         bytes32 indexed subject,
@@ -341,8 +448,15 @@ interface IRiskRules {
     /// @notice A regulator froze or unfroze a platform.
     event PlatformFreezeChanged(address indexed platform, bool frozen, address regulator);
 
-    /// @notice A regulator froze or unfroze a loan.
-    event LoanFreezeChanged(bytes32 indexed subject, bytes32 indexed loan, bool frozen, address regulator);
+    /// @notice A regulator froze or unfroze a loan; `pausedTotal` as in {DisputeClosed}.
+    event LoanFreezeChanged(
+        address indexed platform,
+        bytes32 indexed subject,
+        bytes32 indexed loan,
+        bool frozen,
+        uint64 pausedTotal,
+        address regulator
+    );
 
     /// @notice Governance changed a parameter from `previous` to `value`.
     event ParameterChanged(Parameter indexed parameter, uint64 previous, uint64 value);
@@ -350,17 +464,22 @@ interface IRiskRules {
     // --- Records in --------------------------------------------------------------------------
 
     /**
-     * @notice Records a bind, rebind or unbind. A rebind starts a cooling period (R4) and flags
-     * the subject's disbursed loans at the platform (R5); so does a BIND after an UNBIND, which
-     * changes the number just as a rebind does.
+     * @notice Records a bind, rebind or unbind. A rebind starts a cooling period of the subject
+     * at every platform (R4) and flags the subject's disbursed loans at the platform (R5); so
+     * does a BIND after an UNBIND, which changes the number just as a rebind does. A BIND or
+     * REBIND to a phone last bound to another subject is a number reuse: both subjects cool, and
+     * the other subject's open loans, at every platform, are flagged (R5).
      * @dev Emits {RecordAccepted}, {BindingChanged}; on rebind {CoolingPeriodStarted} and
-     * {ContactRiskFlagged} for each flagged loan.
+     * {ContactRiskFlagged} for each flagged loan; on number reuse {NumberReused} and
+     * {CoolingPeriodStarted} for both subjects. The work is bounded: one phone, two subjects, at
+     * most 3 loans flagged one by one.
      *
      * Requirements (for this and every record function):
      *
      * - `signature` is the platform's EIP-712 signature of the record;
      * - the platform holds PLATFORM_ROLE and is not frozen;
-     * - `prev` is the head of the (platform, subject) hash chain.
+     * - `prev` is the head of the (platform, subject) hash chain;
+     * - `timestamp` is within the record time window around block time.
      *
      * And: BIND needs the subject unbound, REBIND and UNBIND need it bound.
      *
@@ -370,10 +489,12 @@ interface IRiskRules {
     function recordBinding(Binding calldata record, bytes calldata signature) external;
 
     /**
-     * @notice Records a verification. A positive SIM-swap check starts a cooling period (R4); a
-     * passed LIVENESS verification clears the contact-risk flags of the subject's loans (R5).
-     * @dev Emits {RecordAccepted}, {VerificationRecorded}, and {CoolingPeriodStarted} or
-     * {ContactRiskCleared} as applicable.
+     * @notice Records a verification. A positive SIM-swap check starts a cooling period (R4) of
+     * the subject and of the phone checked, at every platform; a passed LIVENESS verification
+     * clears the contact-risk flags of the subject's loans at the platform and its number reuse
+     * flag (R5).
+     * @dev Emits {RecordAccepted}, {VerificationRecorded}, and {CoolingPeriodStarted} with
+     * {PhoneCoolingStarted}, or {ContactRiskCleared} and {NumberReuseCleared}, as applicable.
      * @param record The verification record.
      * @param signature The platform's 65-byte signature.
      */
@@ -388,11 +509,13 @@ interface IRiskRules {
     function recordConsent(Consent calldata record, bytes calldata signature) external;
 
     /**
-     * @notice Creates a loan with its installment schedule; the contract keeps a hash of it.
+     * @notice Creates a loan of the platform with its installment schedule; the contract keeps a
+     * hash of it, its total and the loan terms (grace, default, dispute pause limit) in force.
      * @dev Emits {RecordAccepted}, {LoanCreated}.
      *
-     * Requirements: no loan of the subject with this id; 1 to 36 installments, due times
-     * strictly increasing, amounts non-zero.
+     * Requirements: the platform has no loan of the subject with this id; 1 to 36 installments,
+     * due times strictly increasing, the first after block time and the last within 5 years of
+     * it, amounts non-zero and totalling less than 2^128.
      *
      * @param record The loan creation record.
      * @param signature The platform's 65-byte signature.
@@ -403,8 +526,9 @@ interface IRiskRules {
      * @notice Disburses a created loan, under rules R1, R2, R3, R4, R7 and R8.
      * @dev Emits {RecordAccepted}, {LoanDisbursed}.
      *
-     * Requirements: the loan is the platform's, CREATED and not frozen; the subject has fewer
-     * than 6 open loans across the consortium (each is walked by R7).
+     * Requirements: the loan is the platform's, CREATED and not frozen; `amount` is the
+     * schedule's total; the subject has fewer than 6 open loans across the consortium and fewer
+     * than 3 at this platform (each is walked by R7).
      * @param record The disbursement record.
      * @param signature The platform's 65-byte signature.
      */
@@ -414,6 +538,9 @@ interface IRiskRules {
      * @notice Records a repayment of a disbursed loan. The loan's schedule is passed again (the
      * contract keeps only its hash) so that the next due installment can be found.
      * @dev Emits {RecordAccepted}, {RepaymentRecorded}, and {LoanRepaid} when all is repaid.
+     *
+     * Requirements: the loan is the platform's, DISBURSED and not frozen; `amount` is more than
+     * zero and at most what is owed; the schedule is the loan's.
      * @param record The repayment record.
      * @param signature The platform's 65-byte signature.
      * @param dueTimes The loan's due times, as at creation.
@@ -444,7 +571,8 @@ interface IRiskRules {
 
     /**
      * @notice Opens or closes a channel-takeover dispute; while open, late status does not
-     * advance (R6).
+     * advance (R6), for at most the loan's dispute pause limit over all its disputes: after
+     * that, R7 counts the loan's lateness again.
      * @dev Emits {RecordAccepted}, and {DisputeOpened} or {DisputeClosed}.
      * @param record The dispute record.
      * @param signature The platform's 65-byte signature.
@@ -454,7 +582,8 @@ interface IRiskRules {
     // --- Regulators and governance -----------------------------------------------------------
 
     /**
-     * @notice Freezes or unfreezes a platform: a frozen platform's records are all refused.
+     * @notice Freezes or unfreezes a platform: a frozen platform's records are all refused. Its
+     * log heads are still anchored (see {IAnchorRegistry-anchorHead}).
      * @dev Emits {PlatformFreezeChanged}. Requirements: the caller holds REGULATOR_ROLE.
      * @param platform The platform.
      * @param frozen Whether it is frozen from now on.
@@ -462,20 +591,38 @@ interface IRiskRules {
     function setPlatformFrozen(address platform, bool frozen) external;
 
     /**
-     * @notice Freezes or unfreezes a loan: records about a frozen loan are all refused.
+     * @notice Freezes or unfreezes a loan: records about a frozen loan are all refused, and its
+     * lateness clock stands while it is frozen (R6), as for a dispute but without a limit.
      * @dev Emits {LoanFreezeChanged}. Requirements: the caller holds REGULATOR_ROLE; the loan
      * exists.
+     * @param platform The loan's platform.
      * @param subject The loan's subject.
      * @param loan The loan id.
      * @param frozen Whether it is frozen from now on.
      */
-    function setLoanFrozen(bytes32 subject, bytes32 loan, bool frozen) external;
+    function setLoanFrozen(address platform, bytes32 subject, bytes32 loan, bool frozen) external;
+
+    /**
+     * @notice Writes off an open loan of a platform that no longer holds PLATFORM_ROLE (revoked
+     * or renounced): no record of that platform can ever repay or close it, so without this it
+     * would age into DEFAULTED, block its borrower at every platform (R7) and keep one of the
+     * borrower's open-loan slots for good. The loan leaves the borrower's open loans; what was
+     * repaid stays on record.
+     * @dev Emits {LoanWrittenOff}. Requirements: the caller holds REGULATOR_ROLE; `platform`
+     * does not hold PLATFORM_ROLE; the loan is DISBURSED.
+     * @param platform The loan's platform.
+     * @param subject The loan's subject.
+     * @param loan The loan id.
+     */
+    function writeOffLoan(address platform, bytes32 subject, bytes32 loan) external;
 
     /**
      * @notice Changes one rule parameter.
      * @dev Emits {ParameterChanged}. Requirements: the caller holds DEFAULT_ADMIN_ROLE
-     * (governance); MIN_FACTORS is 1 to 4; periods are at most 3650 days; GRACE_PERIOD stays
-     * below DEFAULT_AFTER.
+     * (governance, behind its delay); MIN_FACTORS is 1 to 4; periods are at most 3650 days;
+     * GRACE_PERIOD stays below DEFAULT_AFTER; RECORD_MAX_AGE is at least a day and
+     * RECORD_MAX_SKEW at most a day. A change of a loan term (GRACE_PERIOD, DEFAULT_AFTER,
+     * DISPUTE_PAUSE_LIMIT) applies to loans created after it only.
      * @param parameter The parameter.
      * @param value Its new value (factors, or seconds).
      */
@@ -483,7 +630,7 @@ interface IRiskRules {
 
     // --- Views -------------------------------------------------------------------------------
 
-    /// @notice Returns the rule parameters.
+    /// @notice Returns the rule parameters in force (the terms new loans are created with).
     /// @return The current parameters.
     function parameters() external view returns (Parameters memory);
 
@@ -493,11 +640,22 @@ interface IRiskRules {
     /// @return The subject's state, with the head of its hash chain.
     function subjectState(address platform, bytes32 subject) external view returns (SubjectView memory);
 
-    /// @notice Returns a loan of `subject` with its status at the current time.
+    /// @notice Returns what the rules know of `subject` across the consortium.
+    /// @param subject The subject.
+    /// @return The subject's cooling, number reuse flag and number of open loans.
+    function borrowerState(bytes32 subject) external view returns (BorrowerView memory);
+
+    /// @notice Returns what the rules know of `phone` across the consortium.
+    /// @param phone The phone's keyed reference.
+    /// @return The phone's last holder and cooling.
+    function phoneState(bytes32 phone) external view returns (PhoneView memory);
+
+    /// @notice Returns `platform`'s loan of `subject` with its status at the current time.
+    /// @param platform The loan's platform.
     /// @param subject The subject.
     /// @param loan The loan id.
     /// @return The loan's state (phase NONE when there is no such loan).
-    function loanState(bytes32 subject, bytes32 loan) external view returns (LoanView memory);
+    function loanState(address platform, bytes32 subject, bytes32 loan) external view returns (LoanView memory);
 
     /// @notice Returns whether `platform` is frozen.
     /// @param platform The platform.

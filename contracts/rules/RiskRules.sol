@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {AnchorRegistry} from "../anchors/AnchorRegistry.sol";
 import {IRiskRules} from "./IRiskRules.sol";
@@ -17,6 +18,11 @@ import {IRiskRules} from "./IRiskRules.sol";
  * A loan's schedule is kept as a hash only (writing it out would cost 22 100 gas per
  * installment); the contract stores the due time of the first installment not yet fully repaid,
  * which is all that the status (R6) needs, and a repayment passes the schedule again to move it.
+ *
+ * Every operation does bounded work, under 150 000 gas: a phone keeps only its last holder and
+ * its cooling, so a signal about it costs the same however many subjects were ever bound to it;
+ * a subject has at most 6 open loans, whose ids and platforms (by number, see
+ * {_platformNumbers}) are kept beside its consortium-wide state.
  */
 abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
     /// @notice Role of the accounts that freeze and unfreeze platforms and loans.
@@ -33,9 +39,21 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
     /// liveness checks and disbursements walk them (about 5 000 gas each), so the number must be
     /// bounded for those to stay under the 150 000 gas budget.
     uint256 private constant _MAX_OPEN_LOANS = 6;
+    /// @dev Open loans of a subject one platform may hold: half the subject's slots, so that no
+    /// member can fill them all and shut every other member out.
+    uint256 private constant _MAX_OPEN_LOANS_PER_PLATFORM = 3;
+    /// @dev A schedule ends within this long after its creation: no member can create a loan
+    /// whose due times lie beyond any real credit (or near the end of uint64).
+    uint64 private constant _SCHEDULE_HORIZON = 5 * 365 days;
     /// @dev Longest period governance may set: far beyond any sensible one, and short enough that
     /// a time plus a period never overflows uint64.
     uint64 private constant _MAX_PERIOD = 3650 days;
+    /// @dev Bounds of the record time window: a record may always be up to a day old, and never
+    /// more than a day ahead of block time.
+    uint64 private constant _MIN_RECORD_MAX_AGE = 1 days;
+    uint64 private constant _MAX_RECORD_MAX_SKEW = 1 days;
+    /// @dev Bits of one platform number in {Borrower-openPlatforms}.
+    uint256 private constant _NUMBER_BITS = 24;
 
     uint8 private constant _BIND = 0;
     uint8 private constant _REBIND = 1;
@@ -93,18 +111,38 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         // Whether the subject was ever bound at the platform: a BIND after an UNBIND is a rebind.
         bool wasBound;
         uint8 factors;
-        uint64 coolingEndsAt;
         bool lendingConsent;
         uint64 lendingConsentExpiresAt;
         bool contactConsent;
         uint64 contactConsentExpiresAt;
+        // The phone of the latest BIND or REBIND.
+        bytes32 phone;
+    }
+
+    /// @dev One subject across the consortium, in one slot.
+    struct Borrower {
+        uint64 coolingEndsAt;
+        uint8 openCount;
+        // Its phone was bound to another subject since its last passed LIVENESS check (R5).
+        bool numberReused;
+        // The platform numbers of its open loans, _NUMBER_BITS each, in the order of the ids in
+        // _openLoanIds.
+        uint144 openPlatforms;
+    }
+
+    /// @dev One phone across the consortium: only its last holder, so the work is bounded.
+    struct Phone {
+        bytes32 holder;
+        uint64 coolingEndsAt;
     }
 
     struct Loan {
-        // slot 0: all that the status needs while no dispute is open
-        address platform;
-        // Due time of the first installment not fully repaid, plus the time disputes were open.
+        // slot 0: all that the status needs while the loan's clock runs
+        uint128 total;
+        // Due time of the first installment not fully repaid, plus the time the clock stood.
         uint64 nextDue;
+        // Index in _terms of the loan terms in force at creation.
+        uint32 terms;
         LoanPhase phase;
         bool frozen;
         bool contactRisk;
@@ -113,24 +151,60 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         bytes32 scheduleHash;
         // slot 2
         uint128 repaid;
-        uint64 disputeOpenedAt;
-        uint64 pausedTotal;
+        // Since when the running pause (freeze or dispute) is not yet counted in nextDue.
+        uint40 pausedSince;
+        // Time disputes stood the clock, at most the terms' dispute pause limit.
+        uint40 disputePaused;
+        // Time the clock stood (freezes and disputes), counted in nextDue.
+        uint40 pausedTotal;
     }
 
-    Parameters private _parameters;
+    /// @dev The parameters that are a loan's terms: kept per loan (by index), as at creation.
+    struct LoanTerms {
+        uint64 gracePeriod;
+        uint64 defaultAfter;
+        uint64 disputePauseLimit;
+    }
+
+    /**
+     * @dev The parameters that apply to every record from their change on, and the index of the
+     * loan terms in force, in the one slot every record reads.
+     */
+    struct RecordRules {
+        uint8 minFactors;
+        uint64 coolingPeriod;
+        uint64 recordMaxAge;
+        uint64 recordMaxSkew;
+        uint32 currentTerms;
+    }
+
+    RecordRules private _recordRules;
+    /// @dev Every set of loan terms ever in force, by index; `currentTerms` is in force now.
+    mapping(uint256 index => LoanTerms) private _terms;
     mapping(address platform => bool) private _frozenPlatforms;
     mapping(address platform => mapping(bytes32 subject => Subject)) private _subjects;
-    mapping(bytes32 subject => mapping(bytes32 loan => Loan)) private _loans;
-    /// @dev Disbursed, not yet repaid loans of a subject, at every platform (R5, R7).
-    mapping(bytes32 subject => bytes32[]) private _openLoans;
+    mapping(bytes32 subject => Borrower) private _borrowers;
+    /// @dev Ids of the open loans of a subject; the first `openCount` are live.
+    mapping(bytes32 subject => bytes32[6]) private _openLoanIds;
+    mapping(bytes32 phone => Phone) private _phones;
+    mapping(address platform => mapping(bytes32 subject => mapping(bytes32 loan => Loan))) private _loans;
+    /**
+     * @dev Platforms are numbered from 1 when first granted PLATFORM_ROLE, so that the platforms
+     * of a subject's open loans fit in one word beside its state. A number is never reused.
+     */
+    mapping(address platform => uint24) private _platformNumbers;
+    mapping(uint256 number => address) private _platformsByNumber;
+    uint24 private _platformCount;
 
     constructor() EIP712("BindLedger", "1") {
-        _parameters = Parameters({
+        _recordRules = RecordRules({
             minFactors: 2,
             coolingPeriod: 72 hours,
-            gracePeriod: 15 days,
-            defaultAfter: 90 days
+            recordMaxAge: 30 days,
+            recordMaxSkew: 15 minutes,
+            currentTerms: 0
         });
+        _terms[0] = LoanTerms({gracePeriod: 15 days, defaultAfter: 90 days, disputePauseLimit: 90 days});
     }
 
     // --- Records in --------------------------------------------------------------------------
@@ -141,6 +215,7 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
             record.platform,
             record.subject,
             record.prev,
+            record.timestamp,
             keccak256(abi.encode(_BINDING_TYPEHASH, record)),
             signature
         );
@@ -165,18 +240,22 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
             revert RiskRulesUnknownCode(action);
         }
         emit BindingChanged(record.platform, record.subject, action, subject.factors);
+        bool reused = action != _UNBIND && _bindPhone(subject, record.platform, record.subject, record.phone);
+        if (rebound || reused) {
+            _coolSubject(record.platform, record.subject, _time() + _recordRules.coolingPeriod);
+        }
         if (rebound) {
-            _startCooling(subject, record.platform, record.subject);
             _setContactRisk(record.platform, record.subject, true);
         }
     }
 
     /// @inheritdoc IRiskRules
     function recordVerification(Verification calldata record, bytes calldata signature) external virtual {
-        Subject storage subject = _accept(
+        _accept(
             record.platform,
             record.subject,
             record.prev,
+            record.timestamp,
             keccak256(abi.encode(_VERIFICATION_TYPEHASH, record)),
             signature
         );
@@ -184,9 +263,20 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         if (method >= _METHOD_COUNT) revert RiskRulesUnknownCode(method);
         emit VerificationRecorded(record.platform, record.subject, method, record.passed);
         if (method == _SIM_SWAP_CHECK && !record.passed) {
-            _startCooling(subject, record.platform, record.subject);
+            uint64 endsAt = _time() + _recordRules.coolingPeriod;
+            _coolSubject(record.platform, record.subject, endsAt);
+            Phone storage phone = _phones[record.phone];
+            if (endsAt > phone.coolingEndsAt) {
+                phone.coolingEndsAt = endsAt;
+            }
+            emit PhoneCoolingStarted(record.platform, record.phone, phone.coolingEndsAt);
         } else if (method == _LIVENESS && record.passed) {
             _setContactRisk(record.platform, record.subject, false);
+            Borrower storage borrower = _borrowers[record.subject];
+            if (borrower.numberReused) {
+                borrower.numberReused = false;
+                emit NumberReuseCleared(record.platform, record.subject);
+            }
         }
     }
 
@@ -196,6 +286,7 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
             record.platform,
             record.subject,
             record.prev,
+            record.timestamp,
             keccak256(abi.encode(_CONSENT_TYPEHASH, record)),
             signature
         );
@@ -221,6 +312,7 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
             record.platform,
             record.subject,
             record.prev,
+            record.timestamp,
             keccak256(
                 abi.encode(
                     _LOAN_CREATION_TYPEHASH,
@@ -235,12 +327,13 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
             ),
             signature
         );
-        Loan storage loan = _loans[record.subject][record.loan];
-        if (loan.phase != LoanPhase.NONE) revert RiskRulesLoanExists(record.subject, record.loan);
+        Loan storage loan = _loans[record.platform][record.subject][record.loan];
+        if (loan.phase != LoanPhase.NONE) revert RiskRulesLoanExists(record.platform, record.subject, record.loan);
         uint256 total = _checkSchedule(record.loan, record.dueTimes, record.amounts);
 
-        loan.platform = record.platform;
+        loan.total = uint128(total);
         loan.nextDue = record.dueTimes[0];
+        loan.terms = _recordRules.currentTerms;
         loan.phase = LoanPhase.CREATED;
         loan.scheduleHash = keccak256(abi.encode(dueTimesHash, amountsHash));
         emit LoanCreated(record.platform, record.subject, record.loan, record.dueTimes.length, total);
@@ -252,6 +345,7 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
             record.platform,
             record.subject,
             record.prev,
+            record.timestamp,
             keccak256(abi.encode(_DISBURSEMENT_TYPEHASH, record)),
             signature
         );
@@ -259,11 +353,12 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         if (loan.phase != LoanPhase.CREATED) {
             revert RiskRulesWrongLoanPhase(record.loan, loan.phase, LoanPhase.CREATED);
         }
+        uint128 total = loan.total;
+        if (record.amount != total) {
+            revert RiskRulesDisbursementNotScheduleTotal(record.loan, record.amount, total);
+        }
         _checkMayDisburse(subject, record.subject);
-
-        bytes32[] storage open = _openLoans[record.subject];
-        if (open.length >= _MAX_OPEN_LOANS) revert RiskRulesTooManyOpenLoans(record.subject, open.length);
-        open.push(record.loan);
+        _addOpenLoan(record.platform, record.subject, record.loan);
         loan.phase = LoanPhase.DISBURSED;
         emit LoanDisbursed(record.platform, record.subject, record.loan, record.amount);
     }
@@ -279,6 +374,7 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
             record.platform,
             record.subject,
             record.prev,
+            record.timestamp,
             keccak256(abi.encode(_REPAYMENT_TYPEHASH, record)),
             signature
         );
@@ -288,23 +384,32 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         }
         bytes32 scheduleHash = keccak256(abi.encode(_hashWords(dueTimes), _hashWords(amounts)));
         if (scheduleHash != loan.scheduleHash) revert RiskRulesScheduleMismatch(record.loan);
-
-        uint128 repaid = loan.repaid + record.amount;
+        uint128 amount = record.amount;
+        if (amount == 0) revert RiskRulesZeroRepayment(record.loan);
+        uint128 total = loan.total;
+        uint128 repaid = loan.repaid;
+        // repaid <= total always holds: no subtraction or sum below can overflow.
+        uint128 owed = total - repaid;
+        if (amount > owed) revert RiskRulesRepaymentExceedsOwed(record.loan, amount, owed);
+        repaid += amount;
         loan.repaid = repaid;
-        emit RepaymentRecorded(record.platform, record.subject, record.loan, record.amount, repaid);
+        emit RepaymentRecorded(record.platform, record.subject, record.loan, amount, repaid);
 
-        uint256 owed;
+        if (repaid == total) {
+            loan.phase = LoanPhase.REPAID;
+            _removeOpenLoan(record.platform, record.subject, record.loan);
+            emit LoanRepaid(record.platform, record.subject, record.loan);
+            return;
+        }
+        uint256 cumulative;
         uint256 count = amounts.length;
         for (uint256 i = 0; i < count; ++i) {
-            owed += amounts[i];
-            if (repaid < owed) {
+            cumulative += amounts[i];
+            if (repaid < cumulative) {
                 loan.nextDue = dueTimes[i] + loan.pausedTotal;
                 return;
             }
         }
-        loan.phase = LoanPhase.REPAID;
-        _removeOpenLoan(record.subject, record.loan);
-        emit LoanRepaid(record.platform, record.subject, record.loan);
     }
 
     /// @inheritdoc IRiskRules
@@ -313,12 +418,12 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
             record.platform,
             record.subject,
             record.prev,
+            record.timestamp,
             keccak256(abi.encode(_CHANNEL_CHANGE_TYPEHASH, record)),
             signature
         );
         _loanOf(record.platform, record.subject, record.loan);
-        uint64 coolingEndsAt = subject.coolingEndsAt;
-        if (_time() < coolingEndsAt) revert RiskRulesCoolingPeriod(record.subject, coolingEndsAt);
+        _checkCooling(subject, record.subject);
         emit RepaymentChannelChanged(record.platform, record.subject, record.loan, record.channel);
     }
 
@@ -328,6 +433,7 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
             record.platform,
             record.subject,
             record.prev,
+            record.timestamp,
             keccak256(abi.encode(_COLLECTION_CONTACT_TYPEHASH, record)),
             signature
         );
@@ -342,6 +448,7 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
             record.platform,
             record.subject,
             record.prev,
+            record.timestamp,
             keccak256(abi.encode(_DISPUTE_TYPEHASH, record)),
             signature
         );
@@ -351,19 +458,12 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         bool open = loan.disputeOpen;
         if (open == (action == _OPEN)) revert RiskRulesDisputeState(record.loan, open);
         uint64 time = _time();
+        _settlePause(loan, time);
+        loan.disputeOpen = !open;
         if (action == _OPEN) {
-            loan.disputeOpen = true;
-            loan.disputeOpenedAt = time;
             emit DisputeOpened(record.platform, record.subject, record.loan, time);
         } else {
-            uint64 paused = time - loan.disputeOpenedAt;
-            uint64 pausedTotal = loan.pausedTotal + paused;
-            // Late status resumes where it stopped: the due time moves by the time paused.
-            loan.nextDue += paused;
-            loan.disputeOpen = false;
-            loan.disputeOpenedAt = 0;
-            loan.pausedTotal = pausedTotal;
-            emit DisputeClosed(record.platform, record.subject, record.loan, pausedTotal);
+            emit DisputeClosed(record.platform, record.subject, record.loan, loan.pausedTotal);
         }
     }
 
@@ -376,35 +476,73 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
     }
 
     /// @inheritdoc IRiskRules
-    function setLoanFrozen(bytes32 subject, bytes32 loanId, bool frozen) external virtual onlyRole(REGULATOR_ROLE) {
-        Loan storage loan = _loans[subject][loanId];
-        if (loan.phase == LoanPhase.NONE) revert RiskRulesUnknownLoan(address(0), subject, loanId);
+    function setLoanFrozen(
+        address platform,
+        bytes32 subject,
+        bytes32 loanId,
+        bool frozen
+    ) external virtual onlyRole(REGULATOR_ROLE) {
+        Loan storage loan = _loans[platform][subject][loanId];
+        if (loan.phase == LoanPhase.NONE) revert RiskRulesUnknownLoan(platform, subject, loanId);
+        // The time frozen so far is counted first: a freeze stands the clock (R6).
+        _settlePause(loan, _time());
         loan.frozen = frozen;
-        emit LoanFreezeChanged(subject, loanId, frozen, _msgSender());
+        emit LoanFreezeChanged(platform, subject, loanId, frozen, loan.pausedTotal, _msgSender());
+    }
+
+    /// @inheritdoc IRiskRules
+    function writeOffLoan(address platform, bytes32 subject, bytes32 loanId) external virtual onlyRole(REGULATOR_ROLE) {
+        if (hasRole(PLATFORM_ROLE, platform)) revert RiskRulesPlatformStillMember(platform);
+        Loan storage loan = _loans[platform][subject][loanId];
+        LoanPhase phase = loan.phase;
+        if (phase == LoanPhase.NONE) revert RiskRulesUnknownLoan(platform, subject, loanId);
+        if (phase != LoanPhase.DISBURSED) revert RiskRulesWrongLoanPhase(loanId, phase, LoanPhase.DISBURSED);
+        loan.phase = LoanPhase.WRITTEN_OFF;
+        _removeOpenLoan(platform, subject, loanId);
+        emit LoanWrittenOff(platform, subject, loanId, loan.repaid, _msgSender());
     }
 
     /// @inheritdoc IRiskRules
     function setParameter(Parameter parameter, uint64 value) external virtual onlyRole(DEFAULT_ADMIN_ROLE) {
-        Parameters storage current = _parameters;
+        RecordRules storage rules = _recordRules;
         uint64 previous;
-        if (parameter != Parameter.MIN_FACTORS && value > _MAX_PERIOD) {
-            revert RiskRulesInvalidParameter(parameter, value);
-        }
         if (parameter == Parameter.MIN_FACTORS) {
             if (value == 0 || value > _METHOD_COUNT) revert RiskRulesInvalidParameter(parameter, value);
-            previous = current.minFactors;
-            current.minFactors = uint8(value);
-        } else if (parameter == Parameter.COOLING_PERIOD) {
-            previous = current.coolingPeriod;
-            current.coolingPeriod = value;
-        } else if (parameter == Parameter.GRACE_PERIOD) {
-            if (value >= current.defaultAfter) revert RiskRulesInvalidParameter(parameter, value);
-            previous = current.gracePeriod;
-            current.gracePeriod = value;
+            previous = rules.minFactors;
+            rules.minFactors = uint8(value);
+            emit ParameterChanged(parameter, previous, value);
+            return;
+        }
+        if (value > _MAX_PERIOD) revert RiskRulesInvalidParameter(parameter, value);
+        if (parameter == Parameter.COOLING_PERIOD) {
+            previous = rules.coolingPeriod;
+            rules.coolingPeriod = value;
+        } else if (parameter == Parameter.RECORD_MAX_AGE) {
+            if (value < _MIN_RECORD_MAX_AGE) revert RiskRulesInvalidParameter(parameter, value);
+            previous = rules.recordMaxAge;
+            rules.recordMaxAge = value;
+        } else if (parameter == Parameter.RECORD_MAX_SKEW) {
+            if (value > _MAX_RECORD_MAX_SKEW) revert RiskRulesInvalidParameter(parameter, value);
+            previous = rules.recordMaxSkew;
+            rules.recordMaxSkew = value;
         } else {
-            if (value <= current.gracePeriod) revert RiskRulesInvalidParameter(parameter, value);
-            previous = current.defaultAfter;
-            current.defaultAfter = value;
+            // A loan term: new terms for loans created from now on; existing loans keep theirs.
+            uint32 current = rules.currentTerms;
+            LoanTerms memory terms = _terms[current];
+            if (parameter == Parameter.GRACE_PERIOD) {
+                if (value >= terms.defaultAfter) revert RiskRulesInvalidParameter(parameter, value);
+                previous = terms.gracePeriod;
+                terms.gracePeriod = value;
+            } else if (parameter == Parameter.DEFAULT_AFTER) {
+                if (value <= terms.gracePeriod) revert RiskRulesInvalidParameter(parameter, value);
+                previous = terms.defaultAfter;
+                terms.defaultAfter = value;
+            } else {
+                previous = terms.disputePauseLimit;
+                terms.disputePauseLimit = value;
+            }
+            _terms[++current] = terms;
+            rules.currentTerms = current;
         }
         emit ParameterChanged(parameter, previous, value);
     }
@@ -413,39 +551,76 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
 
     /// @inheritdoc IRiskRules
     function parameters() external view virtual returns (Parameters memory) {
-        return _parameters;
+        RecordRules memory rules = _recordRules;
+        LoanTerms memory terms = _terms[rules.currentTerms];
+        return
+            Parameters({
+                minFactors: rules.minFactors,
+                coolingPeriod: rules.coolingPeriod,
+                gracePeriod: terms.gracePeriod,
+                defaultAfter: terms.defaultAfter,
+                disputePauseLimit: terms.disputePauseLimit,
+                recordMaxAge: rules.recordMaxAge,
+                recordMaxSkew: rules.recordMaxSkew
+            });
     }
 
     /// @inheritdoc IRiskRules
     function subjectState(address platform, bytes32 subject) external view virtual returns (SubjectView memory) {
         Subject storage s = _subjects[platform][subject];
+        uint64 coolingEndsAt = _borrowers[subject].coolingEndsAt;
+        uint64 phoneCoolingEndsAt = _phones[s.phone].coolingEndsAt;
         return
             SubjectView({
                 head: s.head,
                 bound: s.bound,
                 factors: s.factors,
-                coolingEndsAt: s.coolingEndsAt,
+                coolingEndsAt: phoneCoolingEndsAt > coolingEndsAt ? phoneCoolingEndsAt : coolingEndsAt,
                 lendingConsent: s.lendingConsent,
                 lendingConsentExpiresAt: s.lendingConsentExpiresAt,
                 contactConsent: s.contactConsent,
-                contactConsentExpiresAt: s.contactConsentExpiresAt
+                contactConsentExpiresAt: s.contactConsentExpiresAt,
+                phone: s.phone
             });
     }
 
     /// @inheritdoc IRiskRules
-    function loanState(bytes32 subject, bytes32 loanId) external view virtual returns (LoanView memory) {
-        Loan storage loan = _loans[subject][loanId];
+    function borrowerState(bytes32 subject) external view virtual returns (BorrowerView memory) {
+        Borrower storage borrower = _borrowers[subject];
+        return
+            BorrowerView({
+                coolingEndsAt: borrower.coolingEndsAt,
+                numberReused: borrower.numberReused,
+                openLoans: borrower.openCount
+            });
+    }
+
+    /// @inheritdoc IRiskRules
+    function phoneState(bytes32 phone) external view virtual returns (PhoneView memory) {
+        Phone storage p = _phones[phone];
+        return PhoneView({holder: p.holder, coolingEndsAt: p.coolingEndsAt});
+    }
+
+    /// @inheritdoc IRiskRules
+    function loanState(
+        address platform,
+        bytes32 subject,
+        bytes32 loanId
+    ) external view virtual returns (LoanView memory) {
+        Loan storage loan = _loans[platform][subject][loanId];
         return
             LoanView({
-                platform: loan.platform,
                 phase: loan.phase,
-                status: _status(loan, _parameters, _time()),
-                contactRisk: loan.contactRisk,
+                status: _status(loan, _time()),
+                contactRisk: loan.contactRisk ||
+                    (loan.phase == LoanPhase.DISBURSED && _borrowers[subject].numberReused),
                 frozen: loan.frozen,
                 disputeOpen: loan.disputeOpen,
                 nextDue: loan.nextDue,
+                total: loan.total,
                 repaid: loan.repaid,
-                pausedTotal: loan.pausedTotal
+                pausedTotal: loan.pausedTotal,
+                disputePaused: loan.disputePaused
             });
     }
 
@@ -461,14 +636,27 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
 
     // --- Internals ---------------------------------------------------------------------------
 
+    /// @dev Numbers a platform the first time it is granted PLATFORM_ROLE (see {_platformNumbers}).
+    function _grantRole(bytes32 role, address account) internal virtual override returns (bool granted) {
+        granted = super._grantRole(role, account);
+        if (granted && role == PLATFORM_ROLE && _platformNumbers[account] == 0) {
+            uint24 number = SafeCast.toUint24(uint256(_platformCount) + 1);
+            _platformCount = number;
+            _platformNumbers[account] = number;
+            _platformsByNumber[number] = account;
+        }
+    }
+
     /**
-     * @dev Checks the platform's signature, role and freeze, and that the record extends the
-     * (platform, subject) hash chain; then makes the record's hash the chain's head.
+     * @dev Checks the platform's signature, role and freeze, the record's time, and that the
+     * record extends the (platform, subject) hash chain; then makes the record's hash the
+     * chain's head.
      */
     function _accept(
         address platform,
         bytes32 subjectId,
         bytes32 prev,
+        uint64 timestamp,
         bytes32 structHash,
         bytes calldata signature
     ) private returns (Subject storage subject) {
@@ -479,6 +667,7 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         }
         _checkRole(PLATFORM_ROLE, platform);
         if (_frozenPlatforms[platform]) revert RiskRulesPlatformFrozen(platform);
+        _checkRecordTime(timestamp);
 
         subject = _subjects[platform][subjectId];
         bytes32 head = subject.head;
@@ -490,34 +679,44 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         emit RecordAccepted(platform, subjectId, digest);
     }
 
-    /// @dev Returns the platform's loan of the subject; reverts if there is none or it is frozen.
-    function _loanOf(address platform, bytes32 subject, bytes32 loanId) private view returns (Loan storage loan) {
-        loan = _loans[subject][loanId];
-        // A loan that does not exist has the zero platform, which never signs.
-        if (loan.platform != platform) revert RiskRulesUnknownLoan(platform, subject, loanId);
-        if (loan.frozen) revert RiskRulesLoanFrozen(subject, loanId);
+    /// @dev The record's timestamp lies within [time - recordMaxAge, time + recordMaxSkew].
+    function _checkRecordTime(uint64 timestamp) private view {
+        RecordRules storage rules = _recordRules;
+        uint256 time = _time();
+        // In uint256: no time near 2^64 can overflow the bounds.
+        uint256 latest = time + rules.recordMaxSkew;
+        if (timestamp > latest) revert RiskRulesRecordTimeInFuture(timestamp, uint64(latest));
+        uint256 maxAge = rules.recordMaxAge;
+        if (time > maxAge && timestamp < time - maxAge) {
+            revert RiskRulesRecordTimeTooOld(timestamp, uint64(time - maxAge));
+        }
     }
 
-    /// @dev Rules R1, R2, R3, R4 and R7 for a disbursement.
-    function _checkMayDisburse(Subject storage subject, bytes32 subjectId) private view {
-        Parameters memory params = _parameters;
-        uint64 time = _time();
-        if (!subject.bound) revert RiskRulesNoActiveBinding(subjectId);
-        uint8 factors = _countFactors(subject.factors);
-        if (factors < params.minFactors) revert RiskRulesTooFewFactors(subjectId, factors, params.minFactors);
-        _checkConsent(subjectId, _LENDING, subject.lendingConsent, subject.lendingConsentExpiresAt);
-        uint64 coolingEndsAt = subject.coolingEndsAt;
-        if (time < coolingEndsAt) revert RiskRulesCoolingPeriod(subjectId, coolingEndsAt);
+    /// @dev Returns the platform's loan of the subject; reverts if there is none or it is frozen.
+    function _loanOf(address platform, bytes32 subject, bytes32 loanId) private view returns (Loan storage loan) {
+        loan = _loans[platform][subject][loanId];
+        if (loan.phase == LoanPhase.NONE) revert RiskRulesUnknownLoan(platform, subject, loanId);
+        if (loan.frozen) revert RiskRulesLoanFrozen(platform, subject, loanId);
+    }
 
-        bytes32[] storage open = _openLoans[subjectId];
-        uint256 count = open.length;
-        for (uint256 i = 0; i < count; ++i) {
-            bytes32 loanId = open[i];
-            LoanStatus status = _status(_loans[subjectId][loanId], params, time);
-            if (status >= LoanStatus.DELINQUENT) {
-                revert RiskRulesSubjectInArrears(subjectId, loanId, uint8(status));
-            }
-        }
+    /// @dev Rules R1, R2, R3 and R4 for a disbursement (R7 is checked as the loan is added).
+    function _checkMayDisburse(Subject storage subject, bytes32 subjectId) private view {
+        if (!subject.bound) revert RiskRulesNoActiveBinding(subjectId);
+        uint8 required = _recordRules.minFactors;
+        uint8 factors = _countFactors(subject.factors);
+        if (factors < required) revert RiskRulesTooFewFactors(subjectId, factors, required);
+        _checkConsent(subjectId, _LENDING, subject.lendingConsent, subject.lendingConsentExpiresAt);
+        _checkCooling(subject, subjectId);
+    }
+
+    /// @dev Rule R4: neither the subject nor the phone it is bound to is cooling.
+    function _checkCooling(Subject storage subject, bytes32 subjectId) private view {
+        uint64 time = _time();
+        uint64 endsAt = _borrowers[subjectId].coolingEndsAt;
+        if (time < endsAt) revert RiskRulesCoolingPeriod(subjectId, endsAt);
+        bytes32 phone = subject.phone;
+        endsAt = _phones[phone].coolingEndsAt;
+        if (time < endsAt) revert RiskRulesPhoneCoolingPeriod(subjectId, phone, endsAt);
     }
 
     /// @dev Rule R3: consent for `purpose` given and not expired.
@@ -526,37 +725,156 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         if (expiresAt <= _time()) revert RiskRulesConsentExpired(subjectId, purpose, expiresAt);
     }
 
-    /// @dev Rule R6: the loan's status at `time`, the time of disputes taken out.
-    function _status(Loan storage loan, Parameters memory params, uint64 time) private view returns (LoanStatus) {
+    /**
+     * @dev Rule R7: walks the subject's open loans (none may be DELINQUENT or DEFAULTED), checks
+     * the bounds on their number, then adds the platform's loan to them.
+     */
+    function _addOpenLoan(address platform, bytes32 subjectId, bytes32 loanId) private {
+        Borrower storage borrower = _borrowers[subjectId];
+        uint256 count = borrower.openCount;
+        uint144 platforms = borrower.openPlatforms;
+        uint256 own = _platformNumbers[platform];
+        uint256 share = _checkArrears(subjectId, count, platforms, own);
+        if (count >= _MAX_OPEN_LOANS) revert RiskRulesTooManyOpenLoans(subjectId, count);
+        if (share >= _MAX_OPEN_LOANS_PER_PLATFORM) revert RiskRulesPlatformShareOfOpenLoans(subjectId, platform, share);
+        _openLoanIds[subjectId][count] = loanId;
+        borrower.openPlatforms = uint144(platforms | (own << (_NUMBER_BITS * count)));
+        borrower.openCount = uint8(count + 1);
+    }
+
+    /// @dev Rule R7 over the subject's `count` open loans; returns how many are platform `own`'s.
+    function _checkArrears(
+        bytes32 subjectId,
+        uint256 count,
+        uint256 platforms,
+        uint256 own
+    ) private view returns (uint256 share) {
+        bytes32[6] storage ids = _openLoanIds[subjectId];
+        uint64 time = _time();
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 number = _numberAt(platforms, i);
+            if (number == own) ++share;
+            address lender = _platformsByNumber[number];
+            bytes32 openId = ids[i];
+            LoanStatus status = _status(_loans[lender][subjectId][openId], time);
+            if (status >= LoanStatus.DELINQUENT) {
+                revert RiskRulesSubjectInArrears(subjectId, lender, openId, uint8(status));
+            }
+        }
+    }
+
+    /**
+     * @dev Removes a closed loan from its subject's open loans (moves the last into its place).
+     * A search, not a stored index: there are at most _MAX_OPEN_LOANS.
+     */
+    function _removeOpenLoan(address platform, bytes32 subjectId, bytes32 loanId) private {
+        Borrower storage borrower = _borrowers[subjectId];
+        bytes32[6] storage ids = _openLoanIds[subjectId];
+        uint256 last = borrower.openCount - 1;
+        uint256 platforms = borrower.openPlatforms;
+        uint256 own = _platformNumbers[platform];
+        uint256 i = 0;
+        while (ids[i] != loanId || _numberAt(platforms, i) != own) ++i;
+        uint256 mask = (1 << _NUMBER_BITS) - 1;
+        if (i != last) {
+            ids[i] = ids[last];
+            uint256 shift = _NUMBER_BITS * i;
+            platforms = (platforms & ~(mask << shift)) | (_numberAt(platforms, last) << shift);
+        }
+        // The id left past the end stays: overwriting it later costs less than clearing it now.
+        borrower.openPlatforms = uint144(platforms & ~(mask << (_NUMBER_BITS * last)));
+        borrower.openCount = uint8(last);
+    }
+
+    /// @dev The platform number at position `i` of a packed list.
+    function _numberAt(uint256 platforms, uint256 i) private pure returns (uint256) {
+        return (platforms >> (_NUMBER_BITS * i)) & ((1 << _NUMBER_BITS) - 1);
+    }
+
+    /// @dev Rule R6: the loan's status at `time`, the time its clock stood taken out.
+    function _status(Loan storage loan, uint64 time) private view returns (LoanStatus) {
         if (loan.phase != LoanPhase.DISBURSED) return LoanStatus.CURRENT;
-        // While a dispute is open the loan's clock stands at the dispute's opening; closed
-        // disputes have moved `nextDue` by their length already.
-        uint64 loanTime = loan.disputeOpen ? loan.disputeOpenedAt : time;
-        uint64 nextDue = loan.nextDue;
-        if (loanTime <= nextDue) return LoanStatus.CURRENT;
-        uint64 late = loanTime - nextDue;
-        if (late <= params.gracePeriod) return LoanStatus.GRACE;
-        if (late < params.defaultAfter) return LoanStatus.DELINQUENT;
+        uint256 nextDue = loan.nextDue;
+        if (loan.frozen || loan.disputeOpen) nextDue += _runningPause(loan, time);
+        if (time <= nextDue) return LoanStatus.CURRENT;
+        uint256 late = time - nextDue;
+        LoanTerms storage terms = _terms[loan.terms];
+        if (late <= terms.gracePeriod) return LoanStatus.GRACE;
+        if (late < terms.defaultAfter) return LoanStatus.DELINQUENT;
         return LoanStatus.DEFAULTED;
     }
 
-    /// @dev Rule R4: starts (or extends) the subject's cooling period at the platform.
-    function _startCooling(Subject storage subject, address platform, bytes32 subjectId) private {
-        uint64 endsAt = _time() + _parameters.coolingPeriod;
-        if (endsAt > subject.coolingEndsAt) {
-            subject.coolingEndsAt = endsAt;
+    /**
+     * @dev How long the loan's clock has stood since `pausedSince` and not yet been counted: all
+     * of it while frozen; while only a dispute is open, no more than what is left of the terms'
+     * dispute pause limit.
+     */
+    function _runningPause(Loan storage loan, uint64 time) private view returns (uint256) {
+        uint256 since = loan.pausedSince;
+        uint256 elapsed = time > since ? time - since : 0;
+        if (loan.frozen) return elapsed;
+        uint256 limit = _terms[loan.terms].disputePauseLimit;
+        uint256 used = loan.disputePaused;
+        uint256 left = limit > used ? limit - used : 0;
+        return elapsed < left ? elapsed : left;
+    }
+
+    /// @dev Counts the running pause into the loan's due time, before a freeze or dispute changes.
+    function _settlePause(Loan storage loan, uint64 time) private {
+        if (loan.frozen || loan.disputeOpen) {
+            uint256 paused = _runningPause(loan, time);
+            if (!loan.frozen) loan.disputePaused = SafeCast.toUint40(loan.disputePaused + paused);
+            loan.pausedTotal = SafeCast.toUint40(loan.pausedTotal + paused);
+            loan.nextDue = SafeCast.toUint64(loan.nextDue + paused);
         }
-        emit CoolingPeriodStarted(platform, subjectId, subject.coolingEndsAt);
+        loan.pausedSince = SafeCast.toUint40(time);
+    }
+
+    /// @dev Rule R4: starts (or extends) the subject's cooling period at every platform.
+    function _coolSubject(address platform, bytes32 subjectId, uint64 endsAt) private {
+        Borrower storage borrower = _borrowers[subjectId];
+        if (endsAt > borrower.coolingEndsAt) {
+            borrower.coolingEndsAt = endsAt;
+        }
+        emit CoolingPeriodStarted(platform, subjectId, borrower.coolingEndsAt);
+    }
+
+    /**
+     * @dev Binds the subject to `phone` and makes it the phone's holder. Returns whether the phone
+     * was last bound to another subject (a number reuse): that subject cools and its open loans
+     * are at contact risk (R4, R5).
+     */
+    function _bindPhone(
+        Subject storage subject,
+        address platform,
+        bytes32 subjectId,
+        bytes32 phone
+    ) private returns (bool reused) {
+        if (subject.phone != phone) subject.phone = phone;
+        Phone storage p = _phones[phone];
+        bytes32 holder = p.holder;
+        if (holder == subjectId) return false;
+        p.holder = subjectId;
+        if (holder == bytes32(0)) return false;
+        emit NumberReused(platform, phone, holder, subjectId);
+        _borrowers[holder].numberReused = true;
+        _coolSubject(platform, holder, _time() + _recordRules.coolingPeriod);
+        return true;
     }
 
     /// @dev Rule R5: sets or clears the contact-risk flag of the subject's open loans at the platform.
     function _setContactRisk(address platform, bytes32 subjectId, bool flagged) private {
-        bytes32[] storage open = _openLoans[subjectId];
-        uint256 count = open.length;
+        Borrower storage borrower = _borrowers[subjectId];
+        uint256 count = borrower.openCount;
+        if (count == 0) return;
+        uint256 platforms = borrower.openPlatforms;
+        uint256 own = _platformNumbers[platform];
+        bytes32[6] storage ids = _openLoanIds[subjectId];
         for (uint256 i = 0; i < count; ++i) {
-            bytes32 loanId = open[i];
-            Loan storage loan = _loans[subjectId][loanId];
-            if (loan.platform != platform || loan.contactRisk == flagged) continue;
+            if (_numberAt(platforms, i) != own) continue;
+            bytes32 loanId = ids[i];
+            Loan storage loan = _loans[platform][subjectId][loanId];
+            if (loan.contactRisk == flagged) continue;
             loan.contactRisk = flagged;
             if (flagged) {
                 emit ContactRiskFlagged(platform, subjectId, loanId);
@@ -566,29 +884,12 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         }
     }
 
-    /**
-     * @dev Removes a repaid loan from its subject's open loans (moves the last into its place).
-     * A search, not a stored index: there are at most _MAX_OPEN_LOANS, and storing each loan's
-     * index would cost every disbursement a new storage slot.
-     */
-    function _removeOpenLoan(bytes32 subjectId, bytes32 loanId) private {
-        bytes32[] storage open = _openLoans[subjectId];
-        uint256 last = open.length - 1;
-        for (uint256 i = 0; i < last; ++i) {
-            if (open[i] == loanId) {
-                open[i] = open[last];
-                break;
-            }
-        }
-        open.pop();
-    }
-
     /// @dev Checks a schedule (see {createLoan}); returns the sum of its amounts.
     function _checkSchedule(
         bytes32 loanId,
         uint64[] calldata dueTimes,
         uint128[] calldata amounts
-    ) private pure returns (uint256 total) {
+    ) private view returns (uint256 total) {
         uint256 count = dueTimes.length;
         if (count == 0 || count != amounts.length || count > _MAX_INSTALLMENTS) {
             revert RiskRulesInvalidSchedule(loanId, 0);
@@ -597,7 +898,6 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         for (uint256 i = 0; i < count; ++i) {
             uint64 due = dueTimes[i];
             uint128 amount = amounts[i];
-            // A due time of zero (1970) is refused with the rest.
             if (amount == 0 || due <= previousDue) revert RiskRulesInvalidSchedule(loanId, i);
             // At most 36 amounts below 2^128 each: the uint256 sum cannot overflow.
             unchecked {
@@ -605,8 +905,14 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
             }
             previousDue = due;
         }
-        // Repaid amounts are kept as uint128.
+        // Totals and repaid amounts are kept as uint128.
         if (total > type(uint128).max) revert RiskRulesInvalidSchedule(loanId, count - 1);
+        // No loan may be due at once (late at once, at every platform: R7), nor due beyond any
+        // real credit's term (where its arithmetic would near the end of uint64).
+        uint64 time = _time();
+        if (dueTimes[0] <= time) revert RiskRulesScheduleNotInFuture(loanId, dueTimes[0], time);
+        uint64 horizon = time + _SCHEDULE_HORIZON;
+        if (previousDue > horizon) revert RiskRulesScheduleBeyondHorizon(loanId, previousDue, horizon);
     }
 
     /**

@@ -64,6 +64,7 @@ ACCESS: dict[tuple[str, str], set[Role] | str] = {
     ("POST", "/v1/subjects/records"): {PLATFORM},
     ("POST", "/v1/subjects/records/signed"): {PLATFORM},
     ("GET", "/v1/subjects/{ref}/binding"): READERS,
+    ("GET", "/v1/phones/{ref}/signals"): {PLATFORM, REGULATOR},
     ("POST", "/v1/loans"): {PLATFORM},
     ("POST", "/v1/loans/{loan_id}/disburse"): {PLATFORM},
     ("POST", "/v1/loans/{loan_id}/repayments"): {PLATFORM},

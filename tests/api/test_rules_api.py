@@ -73,6 +73,9 @@ def rig(settings: Settings, chain: ChainClient, store: SqliteStore) -> Iterator[
           client(url, DEV_REGULATOR_API_KEY) as regulator):
         rig = Rig(ledger, a, b, regulator)
         rig.set_time(T0)
+        # Records are stamped with the harness's time: the contract takes only those within its
+        # window around its own clock.
+        ledger._clock = lambda: rig.now
         yield rig
 
 
@@ -257,19 +260,21 @@ def test_disbursement_refusals_name_each_rule(rig: Rig, subject_id: str) -> None
     rig.set_time(T0 + 30 * DAY + GRACE + 1)
     assert refusal(disburse(a, second["id"])) == (
         422, "R7", "RiskRulesSubjectInArrears",
-        {"subject": ref, "loan": first_loan, "status": "DELINQUENT"})
+        {"subject": ref, "platform": next(iter(rig.ledger.platforms)), "loan": first_loan,
+         "status": "DELINQUENT"})
     response = a.post(f"/v1/loans/{loan_id}/repayments", json={"amount": 100})
     assert response.status_code == 201, response.text
 
-    # A regulator freezes the loan, then the platform (R8).
-    freeze = {"subject": ref, "loan": second["loan"]}
+    # A regulator freezes the loan (a loan is its platform's), then the platform (R8).
+    platform_a = next(iter(rig.ledger.platforms))
+    freeze = {"platform": platform_a, "subject": ref, "loan": second["loan"]}
     response = rig.regulator.post("/v1/freezes", json=freeze)
     assert response.status_code == 200, response.text
     assert risk(a, second["id"])["frozen"] is True
     assert refusal(disburse(a, second["id"])) == (
-        422, "R8", "RiskRulesLoanFrozen", {"subject": ref, "loan": second["loan"]})
+        422, "R8", "RiskRulesLoanFrozen",
+        {"platform": platform_a, "subject": ref, "loan": second["loan"]})
     assert rig.regulator.post("/v1/freezes", json={**freeze, "frozen": False}).status_code == 200
-    platform_a = next(iter(rig.ledger.platforms))
     response = rig.regulator.post("/v1/freezes", json={"platform": platform_a.lower()})
     assert response.status_code == 200, response.text
     assert response.json()["platform"] == platform_a
@@ -382,12 +387,12 @@ def test_freezes_need_a_regulator(rig: Rig, subject_id: str) -> None:
     with client(str(rig.a.base_url), None) as anonymous:
         assert anonymous.post("/v1/freezes", json={"platform": platform_a}).status_code == 401
     for body in ({}, {"platform": platform_a, "subject": "0x" + "00" * 32},
-                 {"subject": "0x" + "00" * 32}, {"platform": "0x1234"}):
+                 {"subject": "0x" + "00" * 32, "loan": "0x" + "00" * 32},
+                 {"platform": "0x1234"}):
         assert rig.regulator.post("/v1/freezes", json=body).status_code == 422, body
-    unknown = {"subject": "0x" + "01" * 32, "loan": "0x" + "02" * 32}
+    unknown = {"platform": platform_a, "subject": "0x" + "01" * 32, "loan": "0x" + "02" * 32}
     response = rig.regulator.post("/v1/freezes", json=unknown)
-    assert refusal(response) == (404, None, "RiskRulesUnknownLoan", {
-        "platform": "0x" + "00" * 20, **unknown})
+    assert refusal(response) == (404, None, "RiskRulesUnknownLoan", unknown)
     # A regulator whose role was revoked is refused by the contract: the role is on chain.
     contract = rig.ledger.contract.contract
     regulator = Settings().regulator_list[0]
@@ -456,3 +461,23 @@ def test_records_written_to_the_log_only_reach_the_contract_before_the_next_rule
     created = post_record(a, verification(subject_id, "CARRIER_MATCH"))
     bound = a.get(f"/v1/subjects/{ref}/binding").json()
     assert bound["bound"] is True and bound["head"] == created["recordHash"]
+
+
+def test_p1_phone_signals_show_a_swap_detected_at_another_platform(
+    rig: Rig, subject_id: str
+) -> None:
+    phone = "138 0013 8000"
+    phone_ref = to_hex(rig.ledger.refs.phone(phone))
+    empty = rig.b.get(f"/v1/phones/{phone_ref}/signals")
+    assert empty.status_code == 200, empty.text
+    assert (empty.json()["holder"], empty.json()["coolingEndsAt"]) == (None, 0)
+    post_record(rig.a, binding(subject_id, ["SMS_OTP", "LIVENESS"], phone=phone))
+    post_record(rig.a, verification(subject_id, "SIM_SWAP_CHECK", passed=False, phone=phone))
+    # The other platform, and a regulator, see the swap detected at the first.
+    for reader in (rig.b, rig.regulator):
+        signals = reader.get(f"/v1/phones/{phone_ref}/signals").json()
+        assert signals == {
+            "phone": phone_ref, "holder": rig.subject_ref(subject_id),
+            "coolingEndsAt": T0 + COOLING, "holderCoolingEndsAt": T0 + COOLING,
+            "holderNumberReused": False, "holderOpenLoans": 0,
+        }

@@ -111,7 +111,7 @@ def test_constructor_rejects_the_zero_admin(w3: Web3, accounts: Accounts) -> Non
     error = expect_revert(
         artifact.abi, lambda: factory.constructor(ZERO_ADDRESS).transact({"from": accounts.admin})
     )
-    assert error == ("BindLedgerInvalidAdmin", (ZERO_ADDRESS,))
+    assert error == ("AccessControlInvalidDefaultAdmin", (ZERO_ADDRESS,))
 
 
 def test_supports_its_interfaces(ledger: Contract) -> None:

@@ -60,16 +60,21 @@ DEFAULT_AFTER = 90 * DAY
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 # Loan phases and statuses, as the contract's enums.
-NONE, CREATED, DISBURSED, REPAID = range(4)
+NONE, CREATED, DISBURSED, REPAID, WRITTEN_OFF = range(5)
 CURRENT, GRACE_STATUS, DELINQUENT, DEFAULTED = range(4)
+DISPUTE_LIMIT = 90 * DAY
+RECORD_MAX_AGE = 30 * DAY
+RECORD_MAX_SKEW = 15 * 60
 # Parameters, as the contract's enum.
-MIN_FACTORS, COOLING_PERIOD, GRACE_PERIOD, DEFAULT_AFTER_PARAM = range(4)
+(MIN_FACTORS, COOLING_PERIOD, GRACE_PERIOD, DEFAULT_AFTER_PARAM, DISPUTE_PAUSE_LIMIT,
+ RECORD_MAX_AGE_PARAM, RECORD_MAX_SKEW_PARAM) = range(7)
 LENDING, CONTACT = int(Purpose.LENDING), int(Purpose.CONTACT)
 
 SMS_LIVENESS = factor_mask([VerificationMethod.SMS_OTP, VerificationMethod.LIVENESS])
 SMS_ONLY = factor_mask([VerificationMethod.SMS_OTP])
 
-PLATFORM_KEYS = [bytes([0xA0 + i]) * 32 for i in range(3)]
+PLATFORM_KEYS = [bytes([0xA0 + i]) * 32 for i in range(4)]
+FIRST_PLATFORM = str(Account.from_key(PLATFORM_KEYS[0]).address)
 
 SUBMIT = {
     Binding: "recordBinding",
@@ -101,6 +106,7 @@ class Platform:
     account: LocalAccount
     rules: Rules
     heads: dict[bytes, bytes] = field(default_factory=dict)
+    totals: dict[bytes, int] = field(default_factory=dict)
 
     @property
     def address(self) -> str:
@@ -150,11 +156,15 @@ class Platform:
                                      phone=ref("phone-1")))
 
     def create_loan(self, subject: bytes, loan: bytes, schedule: Schedule) -> TxReceipt:
-        return self.submit(self.make(LoanCreation, subject, loan=loan,
-                                     due_times=schedule.due_times, amounts=schedule.amounts))
+        receipt = self.submit(self.make(LoanCreation, subject, loan=loan,
+                                        due_times=schedule.due_times, amounts=schedule.amounts))
+        self.totals[loan] = sum(schedule.amounts)
+        return receipt
 
-    def disbursement(self, subject: bytes, loan: bytes) -> Record:
-        return self.make(Disbursement, subject, loan=loan, amount=1_000)
+    def disbursement(self, subject: bytes, loan: bytes, amount: int | None = None) -> Record:
+        """A disbursement of the loan's schedule total (the only amount the contract takes)."""
+        total = self.totals.get(loan, 1_000) if amount is None else amount
+        return self.make(Disbursement, subject, loan=loan, amount=total)
 
     def disburse(self, subject: bytes, loan: bytes) -> TxReceipt:
         return self.submit(self.disbursement(subject, loan))
@@ -215,20 +225,31 @@ class Rules:
     def advance(self, seconds: int) -> None:
         self.set_time(self.now + seconds)
 
-    def loan(self, subject: bytes, loan: bytes) -> dict[str, Any]:
-        names = ["platform", "phase", "status", "contactRisk", "frozen", "disputeOpen", "nextDue",
-                 "repaid", "pausedTotal"]
-        return dict(zip(names, self.contract.functions.loanState(subject, loan).call(),
+    def loan(self, subject: bytes, loan: bytes, platform: Platform | None = None) -> dict[str, Any]:
+        """The loan of `platform` (by default the first platform's, PLATFORM_KEYS[0])."""
+        names = ["phase", "status", "contactRisk", "frozen", "disputeOpen", "nextDue", "total",
+                 "repaid", "pausedTotal", "disputePaused"]
+        lender = FIRST_PLATFORM if platform is None else platform.address
+        return dict(zip(names, self.contract.functions.loanState(lender, subject, loan).call(),
                         strict=True))
 
-    def status(self, subject: bytes, loan: bytes) -> int:
-        return int(self.loan(subject, loan)["status"])
+    def status(self, subject: bytes, loan: bytes, platform: Platform | None = None) -> int:
+        return int(self.loan(subject, loan, platform)["status"])
 
     def subject(self, platform: Platform, subject: bytes) -> dict[str, Any]:
         names = ["head", "bound", "factors", "coolingEndsAt", "lendingConsent",
-                 "lendingConsentExpiresAt", "contactConsent", "contactConsentExpiresAt"]
+                 "lendingConsentExpiresAt", "contactConsent", "contactConsentExpiresAt", "phone"]
         values = self.contract.functions.subjectState(platform.address, subject).call()
         return dict(zip(names, values, strict=True))
+
+    def borrower(self, subject: bytes) -> dict[str, Any]:
+        names = ["coolingEndsAt", "numberReused", "openLoans"]
+        values = self.contract.functions.borrowerState(subject).call()
+        return dict(zip(names, values, strict=True))
+
+    def phone(self, phone: bytes) -> dict[str, Any]:
+        holder, cooling_ends_at = self.contract.functions.phoneState(phone).call()
+        return {"holder": holder, "coolingEndsAt": cooling_ends_at}
 
     def events(self, receipt: TxReceipt, name: str) -> list[dict[str, Any]]:
         event = getattr(self.contract.events, name)()
@@ -349,7 +370,7 @@ def test_r1_disbursement_requires_a_binding(rules: Rules, platform: Platform) ->
     rules.advance(COOLING)  # binding again after an unbind is a rebind (R4)
     receipt = platform.disburse(SUBJECT, LOAN)
     assert rules.events(receipt, "LoanDisbursed") == [
-        {"platform": platform.address, "subject": SUBJECT, "loan": LOAN, "amount": 1_000}
+        {"platform": platform.address, "subject": SUBJECT, "loan": LOAN, "amount": 300}
     ]
     assert rules.loan(SUBJECT, LOAN)["phase"] == DISBURSED
 
@@ -571,8 +592,10 @@ def test_r5_another_platforms_rebind_does_not_flag_the_loan(
     other_platform.bind(SUBJECT)
     receipt = other_platform.bind(SUBJECT, action=BindingAction.REBIND, phone="phone-2")
     assert rules.events(receipt, "ContactRiskFlagged") == []
-    # The cooling period is the other platform's: this platform may still change its channel.
-    platform.submit(platform.make(ChannelChange, SUBJECT, loan=LOAN, channel=ref("bank-2")))
+    assert not rules.loan(SUBJECT, LOAN)["contactRisk"]
+    # The cooling period is the subject's at every platform (R4), this one's too.
+    change = platform.make(ChannelChange, SUBJECT, loan=LOAN, channel=ref("bank-2"))
+    assert platform.refused(change) == ("RiskRulesCoolingPeriod", (SUBJECT, T0 + COOLING))
 
 
 # --- R6: repayment status ----------------------------------------------------------------------
@@ -610,14 +633,14 @@ def test_r6_status_follows_the_schedule_and_the_time(rules: Rules, platform: Pla
     rules.set_time(second + 1)
     assert rules.status(SUBJECT, LOAN) == GRACE_STATUS
 
-    # Paying the rest (and more) closes the loan: it is CURRENT for good.
-    receipt = platform.repay(SUBJECT, LOAN, 250, schedule)
+    # Paying the rest closes the loan: it is CURRENT for good.
+    receipt = platform.repay(SUBJECT, LOAN, 200, schedule)
     assert rules.events(receipt, "LoanRepaid") == [
         {"platform": platform.address, "subject": SUBJECT, "loan": LOAN}
     ]
     rules.set_time(third + DEFAULT_AFTER)
     state = rules.loan(SUBJECT, LOAN)
-    assert (state["phase"], state["status"], state["repaid"]) == (REPAID, CURRENT, 350)
+    assert (state["phase"], state["status"], state["repaid"]) == (REPAID, CURRENT, 300)
     refused = platform.refused(platform.make(Repayment, SUBJECT, loan=LOAN, amount=1),
                                *schedule.args())
     assert refused == ("RiskRulesWrongLoanPhase", (LOAN, REPAID, DISBURSED))
@@ -637,20 +660,21 @@ def test_r6_late_status_does_not_advance_while_a_dispute_is_open(
         {"platform": platform.address, "subject": SUBJECT, "loan": LOAN,
          "openedAt": due + 10 * DAY}
     ]
-    rules.set_time(due + 200 * DAY)
+    rules.set_time(due + 70 * DAY)
     assert rules.status(SUBJECT, LOAN) == GRACE_STATUS  # frozen at 10 days late
 
     receipt = platform.dispute(SUBJECT, LOAN, DisputeAction.CLOSE)
     assert rules.events(receipt, "DisputeClosed") == [
         {"platform": platform.address, "subject": SUBJECT, "loan": LOAN,
-         "pausedTotal": 190 * DAY}
+         "pausedTotal": 60 * DAY}
     ]
     assert rules.status(SUBJECT, LOAN) == GRACE_STATUS  # lateness resumes at 10 days
     rules.advance(5 * DAY)
     assert rules.status(SUBJECT, LOAN) == GRACE_STATUS  # 15 days late
     rules.advance(1)
     assert rules.status(SUBJECT, LOAN) == DELINQUENT
-    assert rules.loan(SUBJECT, LOAN)["pausedTotal"] == 190 * DAY
+    state = rules.loan(SUBJECT, LOAN)
+    assert (state["pausedTotal"], state["disputePaused"]) == (60 * DAY, 60 * DAY)
 
 
 def test_disputes_open_and_close_in_turn(platform: Platform) -> None:
@@ -678,10 +702,10 @@ def test_r7_no_disbursement_while_a_loan_is_delinquent_or_defaulted(
     assert rules.status(SUBJECT, LOAN) == GRACE_STATUS
     rules.set_time(due + GRACE + 1)
     assert platform.refused(platform.disbursement(SUBJECT, LOAN_2)) == (
-        "RiskRulesSubjectInArrears", (SUBJECT, LOAN, DELINQUENT))
+        "RiskRulesSubjectInArrears", (SUBJECT, platform.address, LOAN, DELINQUENT))
     rules.set_time(due + DEFAULT_AFTER)
     assert platform.refused(platform.disbursement(SUBJECT, LOAN_2)) == (
-        "RiskRulesSubjectInArrears", (SUBJECT, LOAN, DEFAULTED))
+        "RiskRulesSubjectInArrears", (SUBJECT, platform.address, LOAN, DEFAULTED))
 
     platform.repay(SUBJECT, LOAN, 100, schedule)
     platform.disburse(SUBJECT, LOAN_2)
@@ -697,14 +721,15 @@ def test_r7_counts_loans_at_every_platform(
     rules.set_time(schedule.due_times[0] + GRACE + 1)
     platform.ready(SUBJECT, LOAN, Schedule.monthly(rules.now))
     assert platform.refused(platform.disbursement(SUBJECT, LOAN)) == (
-        "RiskRulesSubjectInArrears", (SUBJECT, other_loan, DELINQUENT))
+        "RiskRulesSubjectInArrears", (SUBJECT, other_platform.address, other_loan, DELINQUENT))
 
 
 def test_grace_and_default_are_governance_parameters(rules: Rules, platform: Platform) -> None:
     set_parameter = rules.contract.functions.setParameter
     rules.transact(set_parameter(GRACE_PERIOD, DAY), rules.admin)
     rules.transact(set_parameter(DEFAULT_AFTER_PARAM, 2 * DAY), rules.admin)
-    assert tuple(rules.contract.functions.parameters().call()) == (2, COOLING, DAY, 2 * DAY)
+    assert tuple(rules.contract.functions.parameters().call()) == (
+        2, COOLING, DAY, 2 * DAY, DISPUTE_LIMIT, RECORD_MAX_AGE, RECORD_MAX_SKEW)
     schedule = Schedule.monthly(T0, count=1)
     platform.ready(SUBJECT, LOAN, schedule)
     platform.disburse(SUBJECT, LOAN)
@@ -743,12 +768,13 @@ def test_r8_a_frozen_loan_can_change_nothing(rules: Rules, platform: Platform) -
     platform.ready(SUBJECT, LOAN, schedule)
     platform.create_loan(SUBJECT, LOAN_2, schedule)
     freeze = rules.contract.functions.setLoanFrozen
-    receipt = rules.transact(freeze(SUBJECT, LOAN, True), rules.regulator)
+    receipt = rules.transact(freeze(platform.address, SUBJECT, LOAN, True), rules.regulator)
     assert rules.events(receipt, "LoanFreezeChanged") == [
-        {"subject": SUBJECT, "loan": LOAN, "frozen": True, "regulator": rules.regulator}
+        {"platform": platform.address, "subject": SUBJECT, "loan": LOAN, "frozen": True,
+         "pausedTotal": 0, "regulator": rules.regulator}
     ]
     assert rules.loan(SUBJECT, LOAN)["frozen"]
-    frozen = ("RiskRulesLoanFrozen", (SUBJECT, LOAN))
+    frozen = ("RiskRulesLoanFrozen", (platform.address, SUBJECT, LOAN))
     assert platform.refused(platform.disbursement(SUBJECT, LOAN)) == frozen
     assert platform.refused(platform.make(ChannelChange, SUBJECT, loan=LOAN,
                                           channel=ref("b"))) == frozen
@@ -759,25 +785,29 @@ def test_r8_a_frozen_loan_can_change_nothing(rules: Rules, platform: Platform) -
     platform.disburse(SUBJECT, LOAN_2)  # the subject's other loan is not frozen
     platform.submit(platform.make(Repayment, SUBJECT, loan=LOAN_2, amount=1), *schedule.args())
 
-    rules.transact(freeze(SUBJECT, LOAN, False), rules.regulator)
+    rules.transact(freeze(platform.address, SUBJECT, LOAN, False), rules.regulator)
     platform.disburse(SUBJECT, LOAN)
-    assert rules.revert_of(freeze(SUBJECT, ref("no-such-loan"), True), rules.regulator) == (
-        "RiskRulesUnknownLoan", (ZERO_ADDRESS, SUBJECT, ref("no-such-loan")))
+    unknown = freeze(platform.address, SUBJECT, ref("no-such-loan"), True)
+    assert rules.revert_of(unknown, rules.regulator) == (
+        "RiskRulesUnknownLoan", (platform.address, SUBJECT, ref("no-such-loan")))
 
 
 def test_parameters_have_their_defaults_and_change_only_within_bounds(rules: Rules) -> None:
-    assert tuple(rules.contract.functions.parameters().call()) == (2, COOLING, GRACE, DEFAULT_AFTER)
+    assert tuple(rules.contract.functions.parameters().call()) == (
+        2, COOLING, GRACE, DEFAULT_AFTER, DISPUTE_LIMIT, RECORD_MAX_AGE, RECORD_MAX_SKEW)
     set_parameter = rules.contract.functions.setParameter
     for parameter, value in [(MIN_FACTORS, 0), (MIN_FACTORS, 5), (GRACE_PERIOD, DEFAULT_AFTER),
                              (DEFAULT_AFTER_PARAM, GRACE), (COOLING_PERIOD, 3651 * DAY),
-                             (DEFAULT_AFTER_PARAM, 2**64 - 1)]:
+                             (DEFAULT_AFTER_PARAM, 2**64 - 1), (DISPUTE_PAUSE_LIMIT, 3651 * DAY),
+                             (RECORD_MAX_AGE_PARAM, DAY - 1), (RECORD_MAX_SKEW_PARAM, DAY + 1)]:
         assert rules.revert_of(set_parameter(parameter, value), rules.admin) == (
             "RiskRulesInvalidParameter", (parameter, value))
     receipt = rules.transact(set_parameter(DEFAULT_AFTER_PARAM, 60 * DAY), rules.admin)
     assert rules.events(receipt, "ParameterChanged") == [
         {"parameter": DEFAULT_AFTER_PARAM, "previous": DEFAULT_AFTER, "value": 60 * DAY}
     ]
-    assert tuple(rules.contract.functions.parameters().call()) == (2, COOLING, GRACE, 60 * DAY)
+    assert tuple(rules.contract.functions.parameters().call()) == (
+        2, COOLING, GRACE, 60 * DAY, DISPUTE_LIMIT, RECORD_MAX_AGE, RECORD_MAX_SKEW)
 
 
 # --- Access control ------------------------------------------------------------------------------
@@ -830,7 +860,8 @@ def test_only_regulators_freeze_and_only_governance_sets_parameters(
     for sender in (rules.outsider, rules.admin):
         assert rules.revert_of(functions.setPlatformFrozen(platform.address, True), sender) == (
             "AccessControlUnauthorizedAccount", (sender, REGULATOR_ROLE))
-        assert rules.revert_of(functions.setLoanFrozen(SUBJECT, LOAN, True), sender) == (
+        freeze_loan = functions.setLoanFrozen(platform.address, SUBJECT, LOAN, True)
+        assert rules.revert_of(freeze_loan, sender) == (
             "AccessControlUnauthorizedAccount", (sender, REGULATOR_ROLE))
     for sender in (rules.outsider, rules.regulator, rules.relayer):
         assert rules.revert_of(functions.setParameter(MIN_FACTORS, 3), sender) == (
@@ -893,11 +924,11 @@ def test_loan_creation_checks_the_schedule(rules: Rules, platform: Platform) -> 
         {"platform": platform.address, "subject": SUBJECT, "loan": LOAN, "installments": 2,
          "total": 14}
     ]
-    state = rules.loan(SUBJECT, LOAN)
-    assert (state["platform"], state["phase"], state["nextDue"]) == (
-        platform.address, CREATED, schedule.due_times[0])
+    state = rules.loan(SUBJECT, LOAN, platform)
+    assert (state["phase"], state["nextDue"], state["total"]) == (
+        CREATED, schedule.due_times[0], 14)
     assert platform.refused(creation(schedule.due_times, schedule.amounts)) == (
-        "RiskRulesLoanExists", (SUBJECT, LOAN))
+        "RiskRulesLoanExists", (platform.address, SUBJECT, LOAN))
 
 
 def test_records_about_a_loan_need_the_platforms_loan(
@@ -938,35 +969,37 @@ def test_repaid_loans_leave_the_subjects_open_loans(rules: Rules, platform: Plat
     assert platform.refused(platform.make(LoanCreation, SUBJECT, loan=loans[1],
                                           due_times=schedule.due_times,
                                           amounts=schedule.amounts)) == (
-        "RiskRulesLoanExists", (SUBJECT, loans[1]))
+        "RiskRulesLoanExists", (platform.address, SUBJECT, loans[1]))
     new = ref("loan-new")
     platform.create_loan(SUBJECT, new, Schedule.monthly(rules.now))
     assert platform.refused(platform.disbursement(SUBJECT, new)) == (
-        "RiskRulesSubjectInArrears", (SUBJECT, loans[0], DELINQUENT))
+        "RiskRulesSubjectInArrears", (SUBJECT, platform.address, loans[0], DELINQUENT))
     platform.repay(SUBJECT, loans[0], 5, schedule)
     assert platform.refused(platform.disbursement(SUBJECT, new)) == (
-        "RiskRulesSubjectInArrears", (SUBJECT, loans[2], DELINQUENT))
+        "RiskRulesSubjectInArrears", (SUBJECT, platform.address, loans[2], DELINQUENT))
     platform.repay(SUBJECT, loans[2], 5, schedule)
     platform.disburse(SUBJECT, new)
+    assert rules.borrower(SUBJECT)["openLoans"] == 1
 
 
 def test_a_subject_has_at_most_six_open_loans(rules: Rules, platform: Platform,
                                                other_platform: Platform) -> None:
     schedule = Schedule.monthly(T0, count=1, amount=5)
     loans = [ref(f"loan-{i}") for i in range(7)]
-    platform.bind(SUBJECT)
-    platform.consent(SUBJECT)
-    for loan in loans[:5]:
-        platform.create_loan(SUBJECT, loan, schedule)
-        platform.disburse(SUBJECT, loan)
-    # The sixth at another platform: the bound is the subject's, across the consortium.
-    other_platform.ready(SUBJECT, loans[5], schedule)
-    other_platform.disburse(SUBJECT, loans[5])
-    platform.create_loan(SUBJECT, loans[6], schedule)
-    assert platform.refused(platform.disbursement(SUBJECT, loans[6])) == (
+    # Three at each of two platforms: the bound is the subject's, across the consortium.
+    for lender, mine in ((platform, loans[:3]), (other_platform, loans[3:6])):
+        lender.bind(SUBJECT)
+        lender.consent(SUBJECT)
+        for loan in mine:
+            lender.create_loan(SUBJECT, loan, schedule)
+            lender.disburse(SUBJECT, loan)
+    third = _platform(rules, 2)
+    third.ready(SUBJECT, loans[6], schedule)
+    assert third.refused(third.disbursement(SUBJECT, loans[6])) == (
         "RiskRulesTooManyOpenLoans", (SUBJECT, 6))
-    platform.repay(SUBJECT, loans[2], 5, schedule)
-    platform.disburse(SUBJECT, loans[6])
+    platform.repay(SUBJECT, loans[1], 5, schedule)
+    third.disburse(SUBJECT, loans[6])
+    assert rules.borrower(SUBJECT)["openLoans"] == 6
 
 
 def test_unknown_codes_are_refused(platform: Platform) -> None:

@@ -66,10 +66,10 @@ DAY = 24 * HOUR
 COOLING = 72 * HOUR
 GRACE = 15 * DAY
 DEFAULT_AFTER = 90 * DAY
+DISPUTE_PAUSE_LIMIT = 90 * DAY
 MIN_FACTORS = 2
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 LOANS = [bytes([0x10 + i]) * 32 for i in range(3)]
-PHONE = bytes([0x77]) * 32
 FACTOR_MASKS = [0b0000, 0b0001, 0b0011, 0b0101, 0b1000, 0b1111, 0b0001_0001]
 
 
@@ -81,17 +81,28 @@ class ModelLoan:
     repaid: int = 0
     next_due: int = 0
     paused_total: int = 0
+    dispute_paused: int = 0
     dispute_open: bool = False
     opened_at: int = 0
     contact_risk: bool = False
 
+    @property
+    def total(self) -> int:
+        return sum(self.amounts)
+
+    def running_pause(self, now: int) -> int:
+        """How long an open dispute has stood the clock, within what is left of its limit."""
+        if not self.dispute_open:
+            return 0
+        return min(now - self.opened_at, DISPUTE_PAUSE_LIMIT - self.dispute_paused)
+
     def status(self, now: int) -> LoanStatus:
         if self.phase is not LoanPhase.DISBURSED:
             return LoanStatus.CURRENT
-        time = self.opened_at if self.dispute_open else now
-        if time <= self.next_due:
+        next_due = self.next_due + self.running_pause(now)
+        if now <= next_due:
             return LoanStatus.CURRENT
-        late = time - self.next_due
+        late = now - next_due
         if late <= GRACE:
             return LoanStatus.GRACE
         return LoanStatus.DELINQUENT if late < DEFAULT_AFTER else LoanStatus.DEFAULTED
@@ -172,6 +183,8 @@ class RulesMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.subject = uuid.uuid4().bytes * 2
+        # A phone of its own: a phone bound to another example's subject would be a number reuse.
+        self.phone = uuid.uuid4().bytes * 2
         self.model = Model(now=self.world.now)
 
     # -- sending records -----------------------------------------------------------------
@@ -219,7 +232,8 @@ class RulesMachine(RuleBasedStateMachine):
     @rule(action=st.sampled_from(BindingAction), factors=st.sampled_from(FACTOR_MASKS))
     def binding(self, action: BindingAction, factors: int) -> None:
         m = self.model
-        members = {"action": action, "phone": PHONE, "account": PHONE, "factors": factors}
+        members = {"action": action, "phone": self.phone, "account": self.phone,
+                   "factors": factors}
         if action is BindingAction.BIND and m.bound:
             return self.expect_refused("RiskRulesAlreadyBound", Binding, **members)
         if action is not BindingAction.BIND and not m.bound:
@@ -237,7 +251,7 @@ class RulesMachine(RuleBasedStateMachine):
 
     @rule(method=st.sampled_from(VerificationMethod), passed=st.booleans())
     def verification(self, method: VerificationMethod, passed: bool) -> None:
-        self.expect_accepted(Verification, method=method, passed=passed, phone=PHONE)
+        self.expect_accepted(Verification, method=method, passed=passed, phone=self.phone)
         if method is VerificationMethod.SIM_SWAP_CHECK and not passed:
             self.model.cool()
         elif method is VerificationMethod.LIVENESS and passed:
@@ -250,7 +264,7 @@ class RulesMachine(RuleBasedStateMachine):
         expires_at = max(m.now + lasts, 0)
         self.expect_accepted(
             Consent, action=ConsentAction.GIVEN if given else ConsentAction.WITHDRAWN,
-            purpose=Purpose.LENDING, policy_hash=PHONE, expires_at=expires_at)
+            purpose=Purpose.LENDING, policy_hash=self.phone, expires_at=expires_at)
         m.lending, m.lending_expires_at = given, expires_at if given else 0
 
     @rule(index=st.integers(0, len(LOANS) - 1), count=st.integers(1, 3))
@@ -283,10 +297,10 @@ class RulesMachine(RuleBasedStateMachine):
                                        amount=300)
         if loan.phase is not LoanPhase.CREATED:
             return self.expect_refused("RiskRulesWrongLoanPhase", Disbursement, loan=loan_id,
-                                       amount=300)
+                                       amount=loan.total)
         broken = m.broken_rules()
         self.check_loans()  # R7 is judged on the model's loan statuses: they must be right
-        refusal = self.send(Disbursement, loan=loan_id, amount=300)
+        refusal = self.send(Disbursement, loan=loan_id, amount=loan.total)
         if refusal is None:
             # The property: an accepted disbursement breaks none of R1-R4, R7.
             assert not broken, f"disbursed although the model says it breaks {sorted(broken)}"
@@ -305,6 +319,11 @@ class RulesMachine(RuleBasedStateMachine):
         loan_id = [i for i, loan in m.loans.items() if loan.phase is LoanPhase.DISBURSED][
             pick % len(m.open_loans())]
         loan = m.loans[loan_id]
+        owed = loan.total - loan.repaid
+        if amount > owed:
+            self.expect_refused("RiskRulesRepaymentExceedsOwed", Repayment, loan=loan_id,
+                                amount=amount)
+            amount = owed
         self.expect_accepted(Repayment, loan=loan_id, amount=amount)
         loan.repaid += amount
         owed = 0
@@ -327,7 +346,8 @@ class RulesMachine(RuleBasedStateMachine):
         if action is DisputeAction.OPEN:
             loan.dispute_open, loan.opened_at = True, m.now
         else:
-            paused = m.now - loan.opened_at
+            paused = loan.running_pause(m.now)
+            loan.dispute_paused += paused
             loan.paused_total += paused
             loan.next_due += paused
             loan.dispute_open, loan.opened_at = False, 0
@@ -361,7 +381,8 @@ class RulesMachine(RuleBasedStateMachine):
 
         def build(prev: bytes) -> Record:
             return Disbursement(platform=world.platform.address, subject=self.subject, prev=prev,
-                                timestamp=world.now, loan=created[0], amount=300)
+                                timestamp=world.now, loan=created[0],
+                                amount=m.loans[created[0]].total)
 
         broken = m.broken_rules()
         try:
@@ -377,7 +398,8 @@ class RulesMachine(RuleBasedStateMachine):
         """The contract's view of each loan is the model's (run when time or loans change)."""
         m = self.model
         for loan_id, loan in m.loans.items():
-            seen = self.world.rules.loan_state(self.subject, loan_id)
+            seen = self.world.rules.loan_state(self.world.platform.address, self.subject,
+                                               loan_id)
             assert (seen.phase, seen.status, seen.contact_risk, seen.next_due) == (
                 loan.phase, loan.status(m.now), loan.contact_risk, loan.next_due), loan_id
 
