@@ -308,7 +308,8 @@ def timeline(
         raise _fail(f"the database {path} has anchored nothing yet: give --contract ADDRESS",
                     EXIT_UNREADABLE)
     try:
-        ledger = open_ledger(settings)
+        # `serve` may be writing the database meanwhile: read it beside it.
+        ledger = open_ledger(settings, read_only=True)
         address = platform or settings.platform_list[0].address
         if not subject_or_loan.startswith("0x"):
             exported = export_timeline(ledger, address, ledger.refs.subject(subject_or_loan))
@@ -391,7 +392,7 @@ def _with_database_contract(settings: Settings) -> Settings:
 
 def contract_of_database(path: Path) -> str | None:
     """The contract the database's latest anchored head is in (None before any anchor)."""
-    store = SqliteStore(str(path))
+    store = SqliteStore(str(path), read_only=True)  # `serve` may be writing it
     try:
         heads = [h for p in store.platforms() for h in store.heads(p) if h.contract]
     finally:

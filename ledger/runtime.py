@@ -33,11 +33,13 @@ def open_ledger(
     chain: ChainClient | None = None,
     store: Store | None = None,
     contract: AnchorContract | None = None,
+    read_only: bool = False,
 ) -> Ledger:
     """Connect to the chain and the database, check that they belong together, and return
     a ledger whose platforms hold the platform role and whose regulators the regulator role,
     with its rules client attached (ledger.rules.rules_for). `contract`, when given, is used
-    instead of the one in `settings` (tests pass a harness deployment).
+    instead of the one in `settings` (tests pass a harness deployment). `read_only` reads the
+    database beside the process that writes it (the CLI beside `serve`): nothing is written.
 
     Raises ConfigError, ChainError, ForeignContractError or ForeignChainError.
     """
@@ -57,7 +59,7 @@ def open_ledger(
     else:
         contract = AnchorContract.deploy(chain, admin)
         log.info("deployed BindLedger at %s on chain %d", contract.address, chain.chain_id)
-    store = store or open_store(database_path(settings, chain))
+    store = store or open_store(database_path(settings, chain), read_only=read_only)
     check_anchors_on_chain(store, contract)
     # The access log is anchored like a platform's log, by an account of its own.
     platforms = [*settings.platform_list, access_platform_of(settings)]

@@ -13,15 +13,16 @@ def is_postgres(location: str | None) -> bool:
     return bool(location) and str(location).startswith(POSTGRES_SCHEMES)
 
 
-def open_store(location: str) -> Store:
+def open_store(location: str, read_only: bool = False) -> Store:
     """The store at `location`. Raises DatabaseInUseError (a SQLite file another process
     writes), SchemaOutdatedError (a PostgreSQL database to `bindledger db upgrade`) or
-    SchemaTooNewError."""
+    SchemaTooNewError. `read_only` opens a SQLite file beside its writer (PostgreSQL has
+    readers and writers in every process already)."""
     if is_postgres(location):
         from ledger.store.postgres import PostgresStore  # psycopg only where it is used
 
         return PostgresStore(location)
-    return SqliteStore(location)
+    return SqliteStore(location, read_only=read_only)
 
 
 def upgrade_database(location: str) -> list[str]:

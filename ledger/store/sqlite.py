@@ -55,11 +55,21 @@ class SqliteStore(Store):
     acknowledged); only the lock is not held through the sync.
     """
 
-    def __init__(self, path: str | Path = ":memory:") -> None:
+    def __init__(self, path: str | Path = ":memory:", read_only: bool = False) -> None:
+        """With `read_only`, the file is read beside the process that writes it (a CLI reading
+        what `serve` writes): no lock is taken, no migration applied, and every write fails."""
         # One writer process per file (ledger/store/file_lock.py); an in-memory or temporary
         # database is the process's own.
-        self._file_lock = lock_database(str(path)) if str(path) not in (":memory:", "") else None
+        in_memory = str(path) in (":memory:", "")
+        self._file_lock = None if in_memory or read_only else lock_database(str(path))
         try:
+            if read_only and not in_memory:
+                self._conn = sqlite3.connect(
+                    f"file:{Path(path).resolve()}?mode=ro", uri=True, check_same_thread=False,
+                    isolation_level=None,
+                )
+                self._read_only_setup()
+                return
             self._conn = sqlite3.connect(
                 str(path), check_same_thread=False, isolation_level=None
             )
@@ -84,6 +94,18 @@ class SqliteStore(Store):
         self._written = 0  # every ticket up to this one is committed, maybe not yet synced
         self._durable = 0  # every ticket up to this one is committed and synced
         self._lost: list[tuple[int, int]] = []  # ticket ranges whose commit or sync failed
+        self._first_in_transaction = 1
+        self._committed = threading.Condition()
+        self._committing = False
+
+    def _read_only_setup(self) -> None:
+        """The state a reader needs: no WAL descriptor, nothing staged."""
+        self.applied_migrations = []
+        self._lock = threading.Lock()
+        self._wal = None
+        self._open = False
+        self._staged = self._written = self._durable = 0
+        self._lost = []
         self._first_in_transaction = 1
         self._committed = threading.Condition()
         self._committing = False

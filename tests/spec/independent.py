@@ -83,6 +83,9 @@ ENUM_MEMBERS = {
     ("Consent", "action"): "ConsentAction",
     ("Consent", "purpose"): "Purpose",
     ("Dispute", "action"): "DisputeAction",
+    ("Erasure", "reason"): "ErasureReason",
+    ("Access", "role"): "AccessRole",
+    ("Access", "purpose"): "AccessPurpose",
 }
 
 

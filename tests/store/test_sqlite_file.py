@@ -97,3 +97,15 @@ def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
         SqliteStore(path)
     SqliteStore(tmp_path / "other.sqlite3").close()  # the refused file's lock was let go
     assert second_process(path).returncode != 17
+
+
+def test_a_reader_opens_the_file_beside_its_writer_and_cannot_write(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    writer = SqliteStore(path)
+    writer.add_record("0x" + "11" * 20, b"\x01" * 32, b"\x02" * 32, "Binding", "{}")
+    reader = SqliteStore(path, read_only=True)
+    assert reader.record_hashes("0x" + "11" * 20) == [b"\x01" * 32]
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        reader.add_record("0x" + "11" * 20, b"\x03" * 32, b"\x02" * 32, "Binding", "{}")
+    reader.close()
+    writer.close()
