@@ -7,8 +7,10 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from ledger.audit.fetch import LogClient
 from ledger.audit.report import AuditReport
 from ledger.audit.run import AuditOptions, run_audit
 from ledger.chain.client import RpcChain
@@ -21,11 +23,15 @@ def log(anvil_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
         yield served
 
 
-def audit(log: ServedLog, mirror: Path, **options: object) -> AuditReport:
-    """An audit of the log's platform by the regulator, into `mirror`."""
+def audit(log: ServedLog, mirror: Path, transport: httpx.BaseTransport | None = None,
+          **options: object) -> AuditReport:
+    """An audit of the log's platform by the regulator, into `mirror`, against the contract
+    the ledger anchors in (through `transport` to the server, when given)."""
+    options.setdefault("contract", log.ledger.contract.address)
     return run_audit(
         AuditOptions(log.platform, log.url, REGULATOR_API_KEY, mirror, **options),  # type: ignore[arg-type]
         log.ledger.chain,
+        client_factory=lambda o, p: LogClient(o.server, o.api_key, p, transport=transport),
     )
 
 
@@ -33,7 +39,7 @@ def audit(log: ServedLog, mirror: Path, **options: object) -> AuditReport:
 def mirrored(log: ServedLog, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A mirror folder holding the whole log, audited once (and verified)."""
     folder = tmp_path_factory.mktemp("mirror")
-    report = audit(log, folder, contract=log.ledger.contract.address)
+    report = audit(log, folder)
     assert report.verified, report.to_json()
     return folder
 
