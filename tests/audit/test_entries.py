@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-
 from eth_keys import keys  # type: ignore[attr-defined]
 
 from ledger.audit.records import EntryChecker, EntryError
