@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -30,6 +30,21 @@ def describe_server(url: str) -> str:
     parts = urlsplit(url)
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+class LogServer(Protocol):
+    """Where an audit reads a platform's tiled log from: a BindLedger server (LogClient), or a
+    stand-in of one (the bench audits a mirror it built itself)."""
+
+    server: str
+
+    def checkpoint(self) -> Checkpoint: ...
+
+    def tile(self, tile: Tile) -> bytes: ...
+
+    def record_leaf(self, record_hash: bytes) -> int | None: ...
+
+    def close(self) -> None: ...
 
 
 class LogClient:
@@ -106,7 +121,7 @@ def needed_tiles(size: int, first_bundle: int) -> list[Tile]:
 
 
 def sync(
-    client: LogClient, mirror: Mirror, size: int, first_bundle: int,
+    client: LogServer, mirror: Mirror, size: int, first_bundle: int,
     on_tile: Callable[[int], None] = lambda n: None,
 ) -> SyncStats:
     """Bring the mirror to `size` leaves: fetch the needed tiles it lacks, then remove partial

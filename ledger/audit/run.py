@@ -14,7 +14,7 @@ from eth_utils.address import is_address, to_checksum_address
 from ledger.anchors import ChainHead, ForeignContractError
 from ledger.audit.checkpoint import Checkpoint
 from ledger.audit.checks import SubjectChains, chained_records_of, check_hash_tiles, check_heads
-from ledger.audit.fetch import LogClient, needed_tiles, sync
+from ledger.audit.fetch import LogClient, LogServer, needed_tiles, sync
 from ledger.audit.mirror import CHECKPOINT_FILE, HEADS_FILE, Mirror
 from ledger.audit.onchain import ChainView
 from ledger.audit.report import AuditCheck, AuditInputError, AuditReport, Failure
@@ -66,7 +66,7 @@ class AuditOptions:
 
 def run_audit(
     options: AuditOptions, chain: ChainClient, progress: Progress | None = None,
-    client_factory: Callable[[AuditOptions, str], LogClient] | None = None,
+    client_factory: Callable[[AuditOptions, str], LogServer] | None = None,
 ) -> AuditReport:
     """Audit the platform's log as the server serves it, against `chain`.
 
@@ -76,7 +76,8 @@ def run_audit(
     if not is_address(options.platform):
         raise AuditInputError(f"{options.platform!r:.60} is not a platform address")
     platform = to_checksum_address(options.platform)
-    make_client = client_factory or (lambda o, p: LogClient(o.server, o.api_key, p))
+    make_client: Callable[[AuditOptions, str], LogServer] = client_factory or (
+        lambda o, p: LogClient(o.server, o.api_key, p))
     client = make_client(options, platform)
     try:
         return _Audit(options, platform, chain, client, shown).run()
@@ -86,7 +87,7 @@ def run_audit(
 
 class _Audit:
     def __init__(self, options: AuditOptions, platform: str, chain: ChainClient,
-                 client: LogClient, progress: Progress) -> None:
+                 client: LogServer, progress: Progress) -> None:
         self.options, self.platform, self.chain = options, platform, chain
         self.client, self.progress = client, progress
         self.report = AuditReport(platform)
