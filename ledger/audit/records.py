@@ -1,8 +1,9 @@
 """Checking one entry: it is a record of the audited platform, in canonical form, signed by it.
 
-A full audit checks every record of a log, so this path is built for speed: the EIP-712 hash
-is computed straight from the parsed JSON with per-type encoders made once from the record
-schemas (ledger.core.records), instead of building a Record object first; the signer is
+A full audit checks every record of a log, so this path is built for speed: an entry is matched
+against one regular expression per record type, made once from the record schemas
+(ledger.core.records), which accepts the canonical JSON the ledger stores and nothing else,
+and its members go straight from the matched text to their EIP-712 encodings; the signer is
 recovered with coincurve. Anything this path does not accept is parsed again the ordinary way
 (SignedRecord.from_json) to say why; tests check that both paths hash every record type alike.
 Canonical form matters: the record hash does not cover spelling (hex letter case, spacing,

@@ -14,6 +14,7 @@ TARGETS: dict[str, Any] = {
     "inProcessVerifyPerSecond": 1000,
     "httpVerifyP99Ms": 20,
     "merkleBuildSeconds1e6": 5,
+    "auditSeconds1e6": 60,
 }
 METHODS = [
     ("bindledger", "BindLedger (1 tx)"),
@@ -161,6 +162,34 @@ MERKLE_HEADER = [
     "memory (MiB)",
 ]
 
+def audit_rows(report: dict[str, Any]) -> list[list[str]]:
+    audit = report.get("audit")
+    if audit is None:
+        return []
+    seconds = f"{audit['auditSeconds']:.1f}"
+    if audit["records"] == 10**6:
+        seconds += " " + _mark(audit["auditSeconds"] <= TARGETS["auditSeconds1e6"])
+    ingest = [f"{kind}: {result['inProcess']['ingest']['perSecond']:,.0f}"
+              for kind, result in report["chains"].items()]
+    return [[
+        f"{audit['records']:,}", f"{audit['subjects']:,}", str(audit["heads"]),
+        audit["chain"], str(audit["workers"]), seconds, f"{audit['recordsPerSecond']:,.0f}",
+        ", ".join(ingest), " / ".join(f"{x:.1f}" for x in audit["loadAverage"]),
+    ]]
+
+
+AUDIT_HEADER = [
+    "records",
+    "subjects",
+    "heads",
+    "chain",
+    "processes",
+    "audit of the mirror (s)",
+    "audit (rec/s)",
+    "ingest in process (rec/s)",
+    "load average before / after",
+]
+
 SECTIONS: list[tuple[str, list[str], Any]] = [
     (
         "Gas per anchored record (× = times BindLedger; * = scaled from a measured part)",
@@ -170,6 +199,8 @@ SECTIONS: list[tuple[str, list[str], Any]] = [
     ("BindLedger anchor transaction, gas split", SPLIT_HEADER, split_rows),
     ("Throughput, with the anchoring worker running", THROUGHPUT_HEADER, throughput_rows),
     ("Merkle log", MERKLE_HEADER, merkle_rows),
+    ("Full audit of a mirrored log (bindledger audit), beside the ingest rate", AUDIT_HEADER,
+     audit_rows),
 ]
 
 
