@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import tempfile
 import time
 from collections.abc import Callable
@@ -149,10 +150,12 @@ def run(records: int, chain: ChainClient, anchor_every: int, progress: Progress,
         options = AuditOptions(checkpoint.platform, "in process", "", folder,
                                contract=contract.address)
         load_before = os.getloadavg()
+        cpu_before = _cpu_seconds()
         started = time.perf_counter()
         report = run_audit(options, chain, _Steps(audit_progress),
                            client_factory=lambda o, p: _BuiltLog(checkpoint))
         seconds = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu_before
         load_after = os.getloadavg()
     summary = report.summary
     if not report.verified:
@@ -165,11 +168,24 @@ def run(records: int, chain: ChainClient, anchor_every: int, progress: Progress,
         "auditSeconds": round(seconds, 2),
         "checkSeconds": summary["seconds"]["check"],
         "recordsPerSecond": round(records / seconds, 1),
+        # CPU time of the audit's processes (this one and its workers): what it costs whatever
+        # else the machine runs, and, over the cores, the time it takes when nothing else does.
+        "cpuSeconds": round(cpu, 1),
+        "cpuMicrosecondsPerRecord": round(cpu / records * 1e6, 1),
+        "secondsOnIdleCores": round(cpu / (os.cpu_count() or 1), 1),
         "verified": report.verified,
         "generateSeconds": round(timings["generateSeconds"], 1),
         "anchorSeconds": round(timings["anchorSeconds"], 1),
         "loadAverage": [round(load_before[0], 2), round(load_after[0], 2)],
     }
+
+
+def _cpu_seconds() -> float:
+    """User and system time of this process and of its children that have ended (the audit's
+    worker processes end with it)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 class _Steps:

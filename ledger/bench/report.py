@@ -174,6 +174,8 @@ def audit_rows(report: dict[str, Any]) -> list[list[str]]:
     return [[
         f"{audit['records']:,}", f"{audit['subjects']:,}", str(audit["heads"]),
         audit["chain"], str(audit["workers"]), seconds, f"{audit['recordsPerSecond']:,.0f}",
+        f"{audit['cpuSeconds']:.1f} ({audit['cpuMicrosecondsPerRecord']:.0f} µs/record)",
+        f"{audit['secondsOnIdleCores']:.1f}",
         ", ".join(ingest), " / ".join(f"{x:.1f}" for x in audit["loadAverage"]),
     ]]
 
@@ -186,6 +188,8 @@ AUDIT_HEADER = [
     "processes",
     "audit of the mirror (s)",
     "audit (rec/s)",
+    "CPU of the audit (s)",
+    "CPU over the cores (s)",
     "ingest in process (rec/s)",
     "load average before / after",
 ]
