@@ -6,7 +6,7 @@ mirrors those tiles into a local folder, fetching only what is new since the las
 EIP-712 hash and platform signature, every served hash against the tree recomputed from the
 records, every head the contract holds for the platform against the recomputed root at its
 size and against its predecessor by a consistency proof, every subject's hash chain and the
-subject heads the contract holds, and every refusal by replaying it (`records`, `checks`,
-`onchain`, `run`). Each failure is named by its position (leaf index, tile path, head index)
-in a JSON report (`report`).
+subject heads the contract holds, and every refusal by replaying it (`records`, `scan` over
+worker processes, `checks`, `onchain`, `run`). Each failure is named by its position (leaf
+index, tile path, head index) in a JSON report (`report`); `command` is the CLI's side.
 """

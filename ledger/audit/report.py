@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ledger.errors import LedgerError, LedgerStateError, LedgerValueError
+from ledger.errors import LedgerStateError, LedgerValueError
 
 REPORT_FORMAT = "bindledger.audit/1"
 # Past this many failures of one check, only their number is kept: a rewritten log fails at
@@ -38,10 +38,6 @@ class AuditInputError(LedgerValueError):
 
 class ServerUnreachableError(LedgerStateError):
     """The log server does not answer, or fails (exit 3)."""
-
-
-class AuditStoppedError(LedgerError):
-    """The audit could not go on; carries the report of what it found until then."""
 
 
 @dataclass(frozen=True)
