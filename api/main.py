@@ -21,6 +21,7 @@ from api.routes import (
     freezes,
     health,
     loans,
+    logs,
     pages,
     records,
     subjects,
@@ -86,7 +87,7 @@ def create_app(
                    health.router, pages.router):
         app.include_router(router)
     for router in (subjects.router, subjects.phones, timelines.subjects, timelines.loans,
-                   loans.router, disputes.router, freezes.router, admin.router):
+                   loans.router, disputes.router, freezes.router, admin.router, logs.router):
         app.include_router(router)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(LedgerError, _ledger_error)

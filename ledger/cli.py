@@ -1,4 +1,4 @@
-"""The `bindledger` command line: demo, serve, deploy, verify."""
+"""The `bindledger` command line: demo, serve, deploy, verify, audit."""
 
 from __future__ import annotations
 
@@ -450,6 +450,40 @@ def print_verdict(verdict: Verdict) -> None:
         console.print("[bold green]VERIFIED[/]")
     else:
         console.print(f"[bold red]NOT VERIFIED[/] — {verdict.reason()}")
+
+
+@app.command()
+def audit(
+    platform: Annotated[str, typer.Argument(help="the platform's address")],
+    server: Annotated[str, typer.Option(help="base URL of the BindLedger server")],
+    chain: Annotated[str, typer.Option(
+        "--chain", help="JSON-RPC URL of the chain that holds the anchors",
+        envvar="BINDLEDGER_CHAIN", show_default=False)],
+    contract: Annotated[str | None, typer.Option(
+        help="the BindLedger contract you trust (default: the one the server names)")] = None,
+    from_size: Annotated[int, typer.Option(
+        min=0, help="read records from this leaf on (rounded down to 256); the heads and "
+        "the tree are still checked whole")] = 0,
+    mirror: Annotated[Path, typer.Option(
+        help="folder of the local mirror: the next audit fetches only what is new")
+    ] = Path("bindledger-mirror"),
+    out: Annotated[Path | None, typer.Option(help="write the JSON report here")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="processes checking records (default: one per core)")] = None,
+) -> None:
+    """Mirror a platform's whole log from a server and check all of it against the chain.
+
+    The regulator's (or an admin's) API key is read from BINDLEDGER_AUDIT_API_KEY. Exit 0
+    verified, 1 not verified (each failure named by leaf index, tile path or head index),
+    2 unreadable input or mirror, 3 server or chain unreachable."""
+    import os
+
+    from ledger.audit.command import API_KEY_ENV, audit_command
+    from ledger.audit.run import AuditOptions
+
+    options = AuditOptions(platform, server, os.environ.get(API_KEY_ENV, ""), mirror,
+                           contract, from_size, workers)
+    raise typer.Exit(audit_command(options, chain, out, console, err))
 
 
 @app.command()

@@ -23,7 +23,7 @@ from ledger.chain.reverts import UndecodableRevert, decode_revert, revert_data
 from ledger.core.bundle import ProofBundle
 from ledger.core.bundle_checks import bundle_domain
 from ledger.core.encoding import to_hex
-from ledger.core.records import Record, Refusal, SignedRecord
+from ledger.core.records import Domain, Record, Refusal, SignedRecord
 from ledger.core.verdict import Check, CheckName, failed, passed
 from ledger.errors import LedgerValueError
 from ledger.rules import CONTRACT_FUNCTION, REFUSALS, error_facts
@@ -76,15 +76,23 @@ def check_refusal(
 ) -> Check:
     """Requires a bundle of a Refusal record. The refused record is the one named, the error
     is the rule's, and the contract still refuses the call at the block named."""
-    name = CheckName.REFUSAL
     refusal = bundle.record.record
     assert isinstance(refusal, Refusal)
+    return check_refusal_record(refusal, bundle_domain(bundle), chain, artifact)
+
+
+def check_refusal_record(
+    refusal: Refusal, domain: Domain, chain: ChainClient, artifact: Artifact | None = None
+) -> Check:
+    """`check_refusal` of a refusal record signed under `domain` (whose contract is the one
+    the call is replayed on), without a bundle: for audits of whole logs."""
+    name = CheckName.REFUSAL
     try:
         summary = describe_refusal(refusal, artifact)
     except RefusalDecodeError as exc:
         return failed(name, str(exc))
     refused = summary.refused.record
-    refused_hash = refused.digest(bundle_domain(bundle))
+    refused_hash = refused.digest(domain)
     if refused_hash != refusal.refused:
         return failed(
             name,
@@ -108,7 +116,7 @@ def check_refusal(
             expected=summary.rule,
             actual=str(expected_rule),
         )
-    return _replay(name, refusal, bundle.anchor.contract, chain, summary)
+    return _replay(name, refusal, domain.verifying_contract, chain, summary)
 
 
 def _replay(

@@ -27,7 +27,7 @@ from ledger.cli import app
 from ledger.config import Settings
 from ledger.core.bundle import MAX_BUNDLE_BYTES
 from ledger.runtime import open_ledger
-from tests.support.anvil import mining, free_port, running_anvil
+from tests.support.anvil import free_port, mining, running_anvil
 from tests.support.api import BINDING, CONSENT, VERIFICATION, client
 from tests.support.server import serving
 

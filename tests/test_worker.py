@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
+from ledger.anchoring.worker import AnchorWorker
 from ledger.chain.client import ChainError
 from ledger.service import Ledger
 from ledger.store.base import AnchorState
-from ledger.anchoring.worker import AnchorWorker
 from tests.test_anchoring import platform_of, write_bindings
 
 WAIT_LIMIT = 20.0

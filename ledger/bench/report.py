@@ -14,6 +14,7 @@ TARGETS: dict[str, Any] = {
     "inProcessVerifyPerSecond": 1000,
     "httpVerifyP99Ms": 20,
     "merkleBuildSeconds1e6": 5,
+    "auditSeconds1e6": 60,
 }
 METHODS = [
     ("bindledger", "BindLedger (1 tx)"),
@@ -193,6 +194,38 @@ MERKLE_HEADER = [
     "memory (MiB)",
 ]
 
+def audit_rows(report: dict[str, Any]) -> list[list[str]]:
+    audit = report.get("audit")
+    if audit is None:
+        return []
+    seconds = f"{audit['auditSeconds']:.1f}"
+    if audit["records"] == 10**6:
+        seconds += " " + _mark(audit["auditSeconds"] <= TARGETS["auditSeconds1e6"])
+    ingest = [f"{kind}: {result['inProcess']['ingest']['perSecond']:,.0f}"
+              for kind, result in report["chains"].items()]
+    return [[
+        f"{audit['records']:,}", f"{audit['subjects']:,}", str(audit["heads"]),
+        audit["chain"], str(audit["workers"]), seconds, f"{audit['recordsPerSecond']:,.0f}",
+        f"{audit['cpuSeconds']:.1f} ({audit['cpuMicrosecondsPerRecord']:.0f} µs/record)",
+        f"{audit['secondsOnIdleCores']:.1f}",
+        ", ".join(ingest), " / ".join(f"{x:.1f}" for x in audit["loadAverage"]),
+    ]]
+
+
+AUDIT_HEADER = [
+    "records",
+    "subjects",
+    "heads",
+    "chain",
+    "processes",
+    "audit of the mirror (s)",
+    "audit (rec/s)",
+    "CPU of the audit (s)",
+    "CPU over the cores (s)",
+    "ingest in process (rec/s)",
+    "load average before / after",
+]
+
 SECTIONS: list[tuple[str, list[str], Any]] = [
     (
         "Gas per anchored record (× = times BindLedger; * = scaled from a measured part)",
@@ -207,6 +240,8 @@ SECTIONS: list[tuple[str, list[str], Any]] = [
         scale_out_rows,
     ),
     ("Merkle log", MERKLE_HEADER, merkle_rows),
+    ("Full audit of a mirrored log (bindledger audit), beside the ingest rate", AUDIT_HEADER,
+     audit_rows),
 ]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ledger.bench import gas, merkle_scale, processes, throughput
+from ledger.bench import audit_scale, gas, merkle_scale, processes, throughput
 from ledger.bench.common import CHAIN_KINDS, chain_of, machine, running_anvil
 from ledger.bench.report import plot, tables
 
@@ -36,6 +36,7 @@ class Sizes:
     verifications: int
     anchor_every: int
     merkle_sizes: list[int]
+    audit_records: int
     chains: list[str] = field(default_factory=lambda: list(CHAIN_KINDS))
 
     @classmethod
@@ -54,6 +55,7 @@ class Sizes:
             verifications=300,
             anchor_every=1024,
             merkle_sizes=[10**3, 10**4, 10**5, 10**6],
+            audit_records=1_000_000,
         )
 
     @classmethod
@@ -70,6 +72,7 @@ class Sizes:
             verifications=4,
             anchor_every=16,
             merkle_sizes=[10**3],
+            audit_records=600,
         )
 
 
@@ -96,6 +99,7 @@ def run_bench(out: Path, sizes: Sizes, console: Console) -> dict[str, Any]:
             report["chains"][kind] = _run_chain(kind, sizes, progress)
         task = progress.add_task("merkle log", total=len(sizes.merkle_sizes))
         report["merkle"] = merkle_scale.run(sizes.merkle_sizes, lambda n: progress.advance(task, n))
+        report["audit"] = _run_audit(sizes, progress)
     report["seconds"] = round(time.perf_counter() - started, 1)
     # Other processes on the machine skew throughput numbers; say how busy it was.
     report["machine"]["loadAverageAtEnd"] = [round(x, 2) for x in os.getloadavg()]
@@ -114,6 +118,19 @@ def _chain_url(kind: str) -> Iterator[str]:
     else:
         with nullcontext():
             yield "embedded"
+
+
+def _run_audit(sizes: Sizes, progress: Progress) -> dict[str, Any]:
+    """The audit of a mirrored log of `sizes.audit_records` records, on anvil when the bench
+    runs there (the embedded chain answers the audit's batched calls one by one)."""
+    kind = "anvil" if "anvil" in sizes.chains else sizes.chains[0]
+    build = progress.add_task(f"{kind}: audit, building the log", total=sizes.audit_records)
+    check = progress.add_task(f"{kind}: audit, checking", total=sizes.audit_records)
+    with _chain_url(kind) as url, chain_of(kind, url if kind == "anvil" else None) as chain:
+        result = audit_scale.run(
+            sizes.audit_records, chain, sizes.anchor_every,
+            lambda n: progress.advance(build, n), lambda n: progress.advance(check, n))
+    return {"chain": kind, **result}
 
 
 def _run_chain(kind: str, sizes: Sizes, progress: Progress) -> dict[str, Any]:

@@ -214,7 +214,24 @@ class MerkleLog:
         """
         # Every leaf is hashed before the log changes: if `data` raises or holds a non-bytes
         # item, the log is left exactly as it was.
-        new_hashes = [_sha256(_LEAF_PREFIX + item).digest() for item in data]
+        self._extend_leaf_hashes([_sha256(_LEAF_PREFIX + item).digest() for item in data])
+
+    @classmethod
+    def from_leaf_hashes(cls, leaf_hashes: Iterable[bytes]) -> MerkleLog:
+        """Requires HASH_SIZE-byte leaf hashes (checked). The log whose leaf hashes these are,
+        for a reader that holds leaf hashes rather than leaf data (a tiled log's level 0)."""
+        hashes = list(leaf_hashes)
+        for position, digest in enumerate(hashes):
+            if len(digest) != HASH_SIZE:
+                raise ProofShapeError(
+                    f"leaf hash {position} must be {HASH_SIZE} bytes; got {len(digest)} bytes"
+                )
+        log = cls()
+        log._extend_leaf_hashes(hashes)
+        return log
+
+    def _extend_leaf_hashes(self, new_hashes: list[bytes]) -> None:
+        """Append leaves by their leaf hashes and hash the complete subtrees they finish."""
         if not new_hashes:
             return
         levels = self._levels
@@ -257,6 +274,24 @@ class MerkleLog:
                 f"leaf index {index} requested; expected 0 <= index < {self.size}"
             )
         return self._levels[0][index]
+
+    def subtree_hashes(self, height: int, start: int, end: int) -> list[bytes]:
+        """Requires height >= 0 and 0 <= start <= end <= self.size >> height.
+
+        Returns the hashes of the complete aligned subtrees of 2^height leaves numbered
+        [start, end) at that height: MTH(D[i * 2^height : (i + 1) * 2^height]) for each i. These
+        are the nodes a tiled log serves (C2SP tlog-tiles: level L holds height 8L); a complete
+        subtree never changes once the log has grown past it.
+        """
+        complete = self.size >> height if height >= 0 else -1
+        if not 0 <= start <= end <= complete:
+            raise ProofShapeError(
+                f"subtrees [{start}, {end}) of height {height} requested; expected "
+                f"0 <= start <= end <= {max(complete, 0)} (complete subtrees at that height)"
+            )
+        if start == end:
+            return []
+        return self._levels[height][start:end]
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """Requires 0 <= index < size <= self.size (size default: self.size).

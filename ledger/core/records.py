@@ -485,6 +485,13 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
     return to_checksum_address(_recover_address(digest, signature))
 
 
+def signer_address(digest: bytes, signature: bytes) -> bytes:
+    """The 20-byte address that signed `digest`, unchecksummed: for checking records in bulk,
+    where checksumming each recovered address would cost more than recovering it. Raises
+    SignatureError if the signature is malformed, with the checks `verify_signature` makes."""
+    return _recover_address(digest, signature)
+
+
 def _recover_address(digest: bytes, signature: bytes) -> bytes:
     """The 20-byte address that signed `digest`; raises SignatureError if malformed.
 

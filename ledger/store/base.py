@@ -216,6 +216,11 @@ class Store(ABC):
         several writers, a process's in-memory log catches up from its size."""
 
     @abstractmethod
+    def records_in_range(self, platform: str, start: int, end: int) -> list[RecordRow]:
+        """The platform's records with leaf index in [start, end), in leaf order: the entries
+        of a log tile (ledger.audit.tiles). Fewer when the log holds fewer."""
+
+    @abstractmethod
     def platforms(self) -> list[str]:
         """Platforms that have at least one record or head."""
 

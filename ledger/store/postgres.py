@@ -482,6 +482,16 @@ class PostgresStore(Store):
         )
         return [row[0] for row in rows]
 
+    def records_in_range(self, platform: str, start: int, end: int) -> list[RecordRow]:
+        rows = self._query(
+            f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = %s AND leaf_index >= %s"
+            " AND leaf_index < %s ORDER BY leaf_index",
+            platform,
+            start,
+            end,
+        )
+        return [RecordRow(*row) for row in rows]
+
     def platforms(self) -> list[str]:
         rows = self._query(
             "SELECT platform FROM logs WHERE next_index > 0"

@@ -317,6 +317,16 @@ class SqliteStore(Store):
         )
         return [row[0] for row in rows]
 
+    def records_in_range(self, platform: str, start: int, end: int) -> list[RecordRow]:
+        rows = self._query(
+            f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = ? AND leaf_index >= ?"
+            " AND leaf_index < ? ORDER BY leaf_index",
+            platform,
+            start,
+            end,
+        )
+        return [RecordRow(*row) for row in rows]
+
     def platforms(self) -> list[str]:
         rows = self._query(
             "SELECT platform FROM records UNION SELECT platform FROM heads ORDER BY platform"

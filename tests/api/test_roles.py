@@ -58,6 +58,8 @@ ACCESS: dict[tuple[str, str], set[Role] | str] = {
     ("GET", "/v1/records/{record_id}/evidence"): {PLATFORM, REGULATOR},
     ("POST", "/v1/subjects/{ref}/erasure"): {PLATFORM, REGULATOR},
     ("GET", "/v1/subjects/{ref}/export"): {PLATFORM, REGULATOR},
+    ("GET", "/v1/logs/{platform}/checkpoint"): READERS,
+    ("GET", "/v1/logs/{platform}/tile/{path:path}"): READERS,
     # Anchoring now: a platform its own log, an admin every platform's.
     ("POST", "/v1/anchor"): {PLATFORM, ADMIN},
     # Rules: a platform writes; every role reads (a platform its own).
@@ -91,7 +93,8 @@ POSSESSIVE = {PLATFORM: "a platform's", REGULATOR: "a regulator's", ADMIN: "an a
 
 # Valid-looking path parameters that name nothing in particular.
 PATH_VALUES = {"record_id": "1", "ref": "0x" + "ab" * 32, "loan_id": "0x" + "ab" * 32,
-               "dispute_id": "0x" + "ab" * 32, "name": "verify.js"}
+               "dispute_id": "0x" + "ab" * 32, "name": "verify.js", "platform": ADDRESS_A,
+               "path": "0/000"}
 
 ROUTES = sorted(ACCESS)
 PROTECTED = [route for route in ROUTES if ACCESS[route] != PUBLIC]
@@ -123,7 +126,7 @@ def served_routes(app: FastAPI) -> set[tuple[str, str]]:
 
 def send(url: str, route: tuple[str, str], key: str | None) -> httpx.Response:
     method, template = route
-    path = re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES[m.group(1)], template)
+    path = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: PATH_VALUES[m.group(1)], template)
     with client(url, key) as c:
         return c.request(method, path, json={} if method == "POST" else None)
 

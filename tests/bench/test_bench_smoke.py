@@ -61,6 +61,11 @@ def test_the_bench_runs_end_to_end_at_tiny_sizes(chain: str, tmp_path: Path) -> 
     assert result["http"]["ingestBatched"]["count"] == sizes.records
     assert [m["leaves"] for m in written["merkle"]] == sizes.merkle_sizes
     assert "Gas per anchored record" in markdown(written)
+    # The full audit of a mirrored log: every record checked, and the log verified.
+    audit = written["audit"]
+    assert (audit["records"], audit["verified"]) == (sizes.audit_records, True)
+    assert audit["heads"] == -(-sizes.audit_records // sizes.anchor_every)
+    assert "Full audit of a mirrored log" in markdown(written)
     if chain == "anvil":  # make test gives the bench a PostgreSQL server, as make bench does
         assert [row["processes"] for row in result["scaleOut"]] == [1, 2, 4]
         for row in result["scaleOut"]:

@@ -913,3 +913,25 @@ def test_every_bit_of_every_consistency_proof_node_matters(old_size: int, new_si
                 continue
             accepted.append((position, bit))
     assert accepted == []
+
+
+def test_a_log_built_from_leaf_hashes_is_the_log_of_those_leaves() -> None:
+    data = [i.to_bytes(4, "big") for i in range(300)]
+    log = MerkleLog(data)
+    rebuilt = MerkleLog.from_leaf_hashes(log.leaf_hash_at(i) for i in range(300))
+    assert [rebuilt.root(n) for n in (0, 1, 255, 256, 300)] == [
+        log.root(n) for n in (0, 1, 255, 256, 300)]
+    assert rebuilt.consistency_proof(100, 300) == log.consistency_proof(100, 300)
+    with pytest.raises(ProofShapeError, match="leaf hash 1 must be 32 bytes"):
+        MerkleLog.from_leaf_hashes([bytes(32), bytes(31)])
+
+
+def test_complete_subtree_hashes_are_served_by_height() -> None:
+    log = MerkleLog(i.to_bytes(4, "big") for i in range(300))
+    assert log.subtree_hashes(0, 0, 3) == [log.leaf_hash_at(i) for i in range(3)]
+    assert log.subtree_hashes(8, 0, 1) == [log.root(256)]
+    assert log.subtree_hashes(2, 74, 75) == [MerkleLog(
+        i.to_bytes(4, "big") for i in range(296, 300)).root()]
+    assert log.subtree_hashes(9, 0, 0) == []
+    with pytest.raises(ProofShapeError, match="complete subtrees at that height"):
+        log.subtree_hashes(8, 0, 2)  # leaves 256..511 are not all there

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from eth_account import Account
-from eth_keys import keys
 from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_keys import keys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

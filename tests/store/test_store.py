@@ -201,3 +201,12 @@ def test_an_acknowledged_record_survives_reopening_the_file(tmp_path: Path) -> N
     assert again.record_hashes(P1) == [h(1)]
     assert again.unfinished_heads()[0].root_hash == h(5)
     again.close()
+
+
+def test_records_in_a_leaf_range_come_in_leaf_order(store: Store) -> None:
+    for i, p in enumerate([P1, P2, P1, P1, P2, P1]):
+        store.add_record(p, h(i), h(100), "Binding", f'{{"n":{i}}}')
+    assert [r.leaf_index for r in store.records_in_range(P1, 1, 3)] == [1, 2]
+    assert [r.body for r in store.records_in_range(P1, 0, 10)] == [
+        '{"n":0}', '{"n":2}', '{"n":3}', '{"n":5}']
+    assert store.records_in_range(P2, 2, 5) == []
