@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from eth_hash.auto import keccak
+from eth_utils.address import to_checksum_address
 
 from ledger.core.records import (
     MAX_BYTES_MEMBER,
@@ -102,6 +103,13 @@ def _dynamic_bytes(text: bytes) -> bytes:
     return bytes(keccak(unhexlify(text)))
 
 
+def _address(text: bytes) -> bytes:
+    """An address member (beyond `platform`), written checksummed as records are stored."""
+    if to_checksum_address(text.decode()) != text.decode():
+        raise ValueError("an address not in its checksummed form")
+    return bytes(12) + unhexlify(text[2:])
+
+
 def _member(sol: str, enum: type[IntEnum] | None) -> tuple[bytes, _Decode]:
     """The pattern of a member's canonical JSON value (one group) and its decoder."""
     if enum is not None:
@@ -118,6 +126,8 @@ def _member(sol: str, enum: type[IntEnum] | None) -> tuple[bytes, _Decode]:
         return rb"\[((?:" + _UINT + rb"(?:," + _UINT + rb")*)?)\]", _uint_array(int(sol[4:-2]))
     if sol.startswith("uint"):
         return b"(" + _UINT + b")", _uint(int(sol[4:]))
+    if sol == "address":
+        return b'"(0x[0-9a-fA-F]{40})"', _address
     raise AssertionError(f"no audit decoder for Solidity type {sol}")  # a schema change
 
 
