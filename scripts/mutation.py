@@ -4,9 +4,10 @@
     python scripts/mutation.py merkle refs      # some files (module names under ledger/core/)
     python scripts/mutation.py --fresh ...      # forget every earlier result first
 
-mutmut keeps its results in mutants/ and retests only mutants of functions whose source
-changed. Tests change too, so every mutant that was not killed last time (survived, no tests,
-timed out) is retested here by name: a kill stays a kill, a survivor has to be earned again.
+mutmut keeps its results in mutants/ and, run on everything, tests only mutants it has no
+result for (new ones, and those of functions whose source changed). Tests change too, so every
+mutant that was not caught last time (survived, no tests) is retested here by name: a kill
+stays a kill, a survivor has to be earned again. Naming files retests all their mutants.
 
 The summary gives, per file, the mutants and the share caught (killed or timed out). It fails
 (exit 1) when a file catches less than THRESHOLD, or when a survivor is not listed in
@@ -74,10 +75,11 @@ def main() -> int:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
 
     started = time.monotonic()
-    patterns = [f"ledger.core.{m}.*" for m in modules]
-    # New mutants (and those of changed functions) first; then, by name, every mutant that a
-    # previous run did not catch, since the tests may have changed since.
+    # All files: new mutants (and those of changed functions) only, kills of earlier runs
+    # standing. Some files: every mutant of theirs, as mutmut retests every mutant named.
+    patterns = [f"ledger.core.{m}.*" for m in args.modules]
     mutmut("run", "--max-children", args.max_children, *patterns)
+    # Then, by name, every mutant not caught before: the tests may have changed since.
     retest = [name for by_mutant in results(modules).values()
               for name, status in by_mutant.items() if status not in CAUGHT]
     for chunk in range(0, len(retest), 200):  # keeps the command line short
