@@ -912,3 +912,28 @@ def test_every_bit_of_every_consistency_proof_node_matters(old_size: int, new_si
                 continue
             accepted.append((position, bit))
     assert accepted == []
+
+
+@pytest.mark.parametrize(
+    ("old_size", "new_size", "old_root", "new_root", "proof", "reason"),
+    [
+        pytest.param(2, 1, ROOT_A, ROOT_B, [], "consistency from old size 2 to new size 1; "
+                     "expected 0 <= old_size <= new_size", id="backwards"),
+        pytest.param(1, 1, ROOT_A[:31], ROOT_A, [], "old root must be 32 bytes; got 31 bytes",
+                     id="short old root"),
+        pytest.param(1, 1, ROOT_A, ROOT_A + b"\x00", [],
+                     "new root must be 32 bytes; got 33 bytes", id="long new root"),
+        pytest.param(1, 1, ROOT_A, ROOT_A, [ROOT_B], "consistency proof from old size 1 to new "
+                     "size 1 has 1 nodes; expected 0", id="trivial proof with a node"),
+        pytest.param(1, 1, ROOT_A, ROOT_B, [],
+                     f"root of the same size mismatch: expected 0x{ROOT_B.hex()}, "
+                     f"calculated 0x{ROOT_A.hex()}", id="same size other root"),
+    ],
+)
+def test_consistency_refusals_say_exactly_what_was_expected(
+    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: list[bytes],
+    reason: str,
+) -> None:
+    with pytest.raises(ProofError) as refused:
+        verify_consistency(old_size, new_size, old_root, new_root, proof)
+    assert str(refused.value) == reason
