@@ -26,6 +26,7 @@ from ledger.core.encoding import to_hex
 from ledger.core.merkle import MerkleLog
 from ledger.core.records import Domain, SignedRecord, sign_record
 from ledger.core.verdict import Check, CheckName, Outcome, Verdict
+from ledger.core.verdict import skipped as verdict_skipped
 from tests.core.test_records import KEY, OTHER_KEY, PLATFORM, VECTORS, eth_account_digest
 
 CHAIN_ID, CONTRACT = 31337, VECTORS["domain"]["verifyingContract"]
@@ -234,5 +235,8 @@ def test_a_verdict_is_verified_only_when_checks_ran_and_all_passed() -> None:
     assert passed.to_json() == {"verified": True, "reason": "all checks passed",
                                 "checks": [c.to_json() for c in passed.checks]}
     assert not Verdict([]).verified and Verdict([]).reason() == "no checks ran"
-    skipped = Check(CheckName.ANCHOR_TRANSACTION, Outcome.SKIPPED, "head failed")
+    skipped = verdict_skipped(CheckName.ANCHOR_TRANSACTION, "head failed")
+    assert skipped == Check(CheckName.ANCHOR_TRANSACTION, Outcome.SKIPPED, "head failed")
+    assert skipped.to_json() == {"check": "anchor transaction", "outcome": "skipped",
+                                 "detail": "head failed"}
     assert not Verdict([*passed.checks, skipped]).verified

@@ -64,3 +64,11 @@ def test_a_limit_given_replaces_the_default() -> None:
     with pytest.raises(JsonTooDeepError) as refused:
         check_json_depth(nested(4), limit=3)
     assert str(refused.value) == "JSON nests deeper than 3 levels"
+
+
+def test_a_deep_branch_after_a_closed_one_counts_from_where_it_starts() -> None:
+    # 31 arrays deep, an empty array closes, then a branch two deeper: 33 levels in all.
+    branchy = b"[" * 31 + b"[], [[]]" + b"]" * 31
+    with pytest.raises(JsonTooDeepError):
+        check_json_depth(branchy)
+    check_json_depth(b"[" * 30 + b"[], [[]]" + b"]" * 30)  # 32 levels

@@ -244,6 +244,13 @@ def test_only_repayments_up_to_the_head_on_chain_are_added() -> None:
         "contract holds; status CURRENT")
 
 
+def test_with_no_head_on_chain_not_even_a_first_entry_is_added() -> None:
+    created, repaid = loan_records(30)
+    # A repayment shown before the creation: with no head on chain, no entry counts at all.
+    entries = [dataclasses.replace(repaid, leaf_index=0), dataclasses.replace(created, leaf_index=1)]
+    assert check_loan(timeline(entries, LOAN), held(0), ZERO_HASH).outcome is Outcome.PASSED
+
+
 def test_repayments_of_another_loan_are_not_added() -> None:
     entries = loan_records(30)
     other = Repayment(platform=PLATFORM, subject=SUBJECT, prev=entries[-1].record_hash,
@@ -317,6 +324,7 @@ def refusal_of(doc: object, kind: type[Exception] = TimelineDecodeError) -> str:
     (document(entries={}), FieldValueError, "entries must be a JSON array"),
     (document(subject="0x12"), FieldValueError, "subject must be 32 bytes, got 1"),
     (document(chainHead="12"), FieldValueError, "chainHead must be 0x-prefixed hex, got '12'"),
+    (document(chainHead="0x" + "00" * 31), FieldValueError, "chainHead must be 32 bytes, got 31"),
     (document(loan="0x"), FieldValueError, "loan must be 32 bytes, got 0"),
     (document(platform=7), FieldValueError, "platform must be a JSON string"),
 ])
