@@ -31,7 +31,8 @@ CORE = ROOT / "ledger" / "core"
 TRIAGE = ROOT / "tests" / "core" / "MUTATION_TRIAGE.md"
 THRESHOLD = 95.0
 MUTMUT = [sys.executable, "-m", "mutmut"]
-CAUGHT = {"killed", "timeout"}
+# A mutant that hangs the tests (timeout) or crashes their process (segfault) fails the run too.
+CAUGHT = {"killed", "timeout", "segfault"}
 # Mutant names as `mutmut results` prints them: "    ledger.core.refs.x_f__mutmut_3: survived".
 _RESULT = re.compile(r"^\s*(ledger\.core\.(\w+)\.\S+): (.+)$")
 _TRIAGED = re.compile(r"`(ledger\.core\.\w+\.\S+__mutmut_\d+)`")

@@ -235,8 +235,13 @@ def test_a_verdict_is_verified_only_when_checks_ran_and_all_passed() -> None:
     assert passed.to_json() == {"verified": True, "reason": "all checks passed",
                                 "checks": [c.to_json() for c in passed.checks]}
     assert not Verdict([]).verified and Verdict([]).reason() == "no checks ran"
-    skipped = verdict_skipped(CheckName.ANCHOR_TRANSACTION, "head failed")
-    assert skipped == Check(CheckName.ANCHOR_TRANSACTION, Outcome.SKIPPED, "head failed")
-    assert skipped.to_json() == {"check": "anchor transaction", "outcome": "skipped",
-                                 "detail": "head failed"}
+    skipped = Check(CheckName.ANCHOR_TRANSACTION, Outcome.SKIPPED, "head failed")
     assert not Verdict([*passed.checks, skipped]).verified
+
+
+def test_a_skipped_check_says_why_it_could_not_run() -> None:
+    skipped = verdict_skipped(CheckName.ANCHOR_TRANSACTION, "the head is not on chain")
+    assert skipped == Check(CheckName.ANCHOR_TRANSACTION, Outcome.SKIPPED,
+                            "the head is not on chain")
+    assert skipped.to_json() == {"check": "anchor transaction", "outcome": "skipped",
+                                 "detail": "the head is not on chain"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from ledger.core import jsonlimits
 from ledger.core.jsonlimits import MAX_JSON_DEPTH, JsonTooDeepError, check_json_depth
 
 TOO_DEEP = f"JSON nests deeper than {MAX_JSON_DEPTH} levels"
@@ -72,3 +73,17 @@ def test_a_deep_branch_after_a_closed_one_counts_from_where_it_starts() -> None:
     with pytest.raises(JsonTooDeepError):
         check_json_depth(branchy)
     check_json_depth(b"[" * 30 + b"[], [[]]" + b"]" * 30)  # 32 levels
+
+
+def test_a_document_of_at_most_limit_brackets_is_passed_without_a_scan(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Records have a handful of brackets: counting them is enough, and much cheaper than
+    # removing strings and walking the brackets, which a document this small never needs.
+    class NoScan:
+        def sub(self, *_: object) -> bytes:
+            raise AssertionError("scanned a document that cannot nest deeper than the limit")
+
+    monkeypatch.setattr(jsonlimits, "_STRING", NoScan())
+    check_json_depth(nested(MAX_JSON_DEPTH // 2) + b"{}" * (MAX_JSON_DEPTH // 2))  # 32 opening brackets
+    with pytest.raises(AssertionError):
+        check_json_depth(nested(MAX_JSON_DEPTH // 2) + b"{}" * (MAX_JSON_DEPTH // 2 + 1))
