@@ -47,7 +47,8 @@ bench: $(PY_STAMP) $(NODE_STAMP)
 # Mutation testing of ledger/core/ with mutmut 3 and the fast core tests (not part of `make test`).
 # From scratch it takes about 40 min on 2 cores; afterwards only new mutants and the ones not
 # caught last time are retested (minutes). MUTATE=refs (or "refs records") limits it to files;
-# MUTATION_ARGS=--fresh forgets earlier results. Fails below 95% or on an untriaged survivor.
+# MUTATION_ARGS=--fresh forgets earlier results, --report only summarises them. Fails below 95%
+# or on an untriaged survivor.
 MUTATE ?=
 MUTATION_ARGS ?=
 MUTATION_TIMEOUT ?= 75m

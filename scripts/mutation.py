@@ -3,6 +3,7 @@
     python scripts/mutation.py                  # every file of ledger/core/
     python scripts/mutation.py merkle refs      # some files (module names under ledger/core/)
     python scripts/mutation.py --fresh ...      # forget every earlier result first
+    python scripts/mutation.py --report         # only the summary of the results kept
 
 mutmut keeps its results in mutants/ and, run on everything, tests only mutants it has no
 result for (new ones, and those of functions whose source changed). Tests change too, so every
@@ -33,6 +34,7 @@ THRESHOLD = 95.0
 MUTMUT = [sys.executable, "-m", "mutmut"]
 # A mutant that hangs the tests (timeout) or crashes their process (segfault) fails the run too.
 CAUGHT = {"killed", "timeout", "segfault"}
+UNCHECKED = "not checked"
 # Mutant names as `mutmut results` prints them: "    ledger.core.refs.x_f__mutmut_3: survived".
 _RESULT = re.compile(r"^\s*(ledger\.core\.(\w+)\.\S+): (.+)$")
 _TRIAGED = re.compile(r"`(ledger\.core\.\w+\.\S+__mutmut_\d+)`")
@@ -68,6 +70,8 @@ def main() -> int:
     parser.add_argument("modules", nargs="*", help="modules of ledger/core/ (default: all)")
     parser.add_argument("--fresh", action="store_true", help="delete mutants/ first")
     parser.add_argument("--max-children", default="2", help="parallel test processes")
+    parser.add_argument("--report", action="store_true",
+                        help="only summarise the results mutants/ holds (run nothing)")
     args = parser.parse_args()
     modules = args.modules or core_modules()
     if unknown := set(modules) - set(core_modules()):
@@ -79,23 +83,29 @@ def main() -> int:
     # All files: new mutants (and those of changed functions) only, kills of earlier runs
     # standing. Some files: every mutant of theirs, as mutmut retests every mutant named.
     patterns = [f"ledger.core.{m}.*" for m in args.modules]
-    mutmut("run", "--max-children", args.max_children, *patterns)
-    # Then, by name, every mutant not caught before: the tests may have changed since.
-    retest = [name for by_mutant in results(modules).values()
-              for name, status in by_mutant.items() if status not in CAUGHT]
-    for chunk in range(0, len(retest), 200):  # keeps the command line short
-        mutmut("run", "--max-children", args.max_children, *retest[chunk:chunk + 200])
+    if not args.report:
+        mutmut("run", "--max-children", args.max_children, *patterns)
+        # Then, by name, every mutant not caught before: the tests may have changed since.
+        retest = [name for by_mutant in results(modules).values()
+                  for name, status in by_mutant.items() if status not in CAUGHT]
+        for chunk in range(0, len(retest), 200):  # keeps the command line short
+            mutmut("run", "--max-children", args.max_children, *retest[chunk:chunk + 200])
 
     final, explained = results(modules), triaged()
     failing = []
     print(f"\nmutation testing of ledger/core/ ({time.monotonic() - started:.0f} s)")
-    print(f"{'file':18} {'mutants':>8} {'caught':>8} {'share':>7} {'untriaged':>10}")
+    print(f"{'file':18} {'mutants':>8} {'caught':>8} {'share':>7} {'untriaged':>10} "
+          f"{'unchecked':>10}")
     for module in modules:
         statuses = final.get(module, {})
         caught = sum(status in CAUGHT for status in statuses.values())
         share = 100.0 * caught / len(statuses) if statuses else 100.0
-        loose = sorted(n for n, s in statuses.items() if s not in CAUGHT and n not in explained)
-        print(f"{module + '.py':18} {len(statuses):8} {caught:8} {share:6.1f}% {len(loose):10}")
+        # Not run yet (an interrupted or timed-out run): counted as not caught, not listed.
+        unchecked = sum(status == UNCHECKED for status in statuses.values())
+        loose = sorted(n for n, s in statuses.items()
+                       if s not in CAUGHT and s != UNCHECKED and n not in explained)
+        print(f"{module + '.py':18} {len(statuses):8} {caught:8} {share:6.1f}% {len(loose):10} "
+              f"{unchecked:10}")
         if share < THRESHOLD or loose:
             failing.append(module)
         for name in loose:
