@@ -937,3 +937,11 @@ def test_consistency_refusals_say_exactly_what_was_expected(
     with pytest.raises(ProofError) as refused:
         verify_consistency(old_size, new_size, old_root, new_root, proof)
     assert str(refused.value) == reason
+
+
+def test_a_consistency_proof_to_an_empty_tree_is_refused_for_its_old_size() -> None:
+    # New size 0 is a size the log had; no old size can precede it, and that is the reason.
+    with pytest.raises(ProofShapeError) as refused:
+        MerkleLog(LEAVES).consistency_proof(1, 0)
+    assert str(refused.value) == (
+        "consistency proof from old size 1 requested; expected 0 < old_size <= 0 (the new size)")
