@@ -21,6 +21,7 @@ follows ledger/core/bundle_checks.py and ledger/verify.py:
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,13 +30,18 @@ import pytest
 
 from api.main import create_app
 from ledger.config import Settings
+from ledger.core.encoding import from_hex, to_hex
+from ledger.core.merkle import ProofError, leaf_hash, root_from_inclusion_proof
 from ledger.core.records import (
     BindingAction,
     ConsentAction,
+    Domain,
     Purpose,
+    SignedRecord,
     VerificationMethod,
 )
 from ledger.service import Ledger
+from tests.core.test_records import eth_account_digest
 from tests.support.api import BINDING, CONSENT, DRAFTS, VERIFICATION
 from tests.support.server import serving
 
@@ -160,18 +166,104 @@ def with_value(bundle: dict[str, Any], path: Path, value: Any) -> dict[str, Any]
     return doc
 
 
-def outcome(verifier: httpx.Client, document: dict[str, Any]) -> tuple[str, ...] | str:
-    """The failed checks of the verdict, in order; or the reason it is not a bundle."""
+def answer(verifier: httpx.Client,
+           document: dict[str, Any]) -> tuple[tuple[str, ...] | str, dict[str, Any] | None]:
+    """The failed checks of the verdict, in order, and the first failure as the verdict shows
+    it; or the reason it is not a bundle (and None)."""
     response = verifier.post("/v1/verify", json=document)
     if response.status_code == 422:
-        return str(response.json()["detail"])
+        return str(response.json()["detail"]), None
     assert response.status_code == 200, response.text
     verdict = response.json()
-    failed = tuple(c["check"] for c in verdict["checks"] if c["outcome"] == "failed")
+    failures = [c for c in verdict["checks"] if c["outcome"] == "failed"]
+    failed = tuple(c["check"] for c in failures)
     assert verdict["verified"] is (not failed)
-    if failed:
-        assert verdict["reason"].startswith(f"{failed[0]}: ")
-    return failed
+    if not failures:
+        return failed, None
+    first = failures[0]
+    values = f" (expected {first['expected']}, got {first['actual']})" if "expected" in first \
+        else ""
+    assert verdict["reason"] == f"{first['check']}: {first['detail']}{values}"
+    return failed, first
+
+
+def outcome(verifier: httpx.Client, document: dict[str, Any]) -> tuple[str, ...] | str:
+    """The failed checks of the verdict, in order; or the reason it is not a bundle."""
+    return answer(verifier, document)[0]
+
+
+# What a regulator is shown for the first failure of a changed bundle: the check's words and
+# the bundle's claim (`expected`) beside what was found (`actual`), recomputed here from the
+# changed document, independently of the verifier (EIP-712 by eth-account's encoder).
+HASH_DIFFERS = "the record's EIP-712 hash under the anchor's domain differs from recordHash"
+NOT_THE_PLATFORMS = "the signature was not made by the record's platform"
+NO_KEY = "signature does not recover a key: "
+
+
+def first_failure_shown(original: dict[str, Any], changed: dict[str, Any]) -> dict[str, Any]:
+    record, anchor, head = changed["record"], changed["anchor"], changed["head"]
+    signed = SignedRecord.from_json(record)
+    digest = to_hex(eth_account_digest(signed.record,
+                                       Domain(anchor["chainId"], anchor["contract"])))
+    if digest != changed["recordHash"]:
+        return failure(RECORD_HASH, HASH_DIFFERS, changed["recordHash"], digest)
+    if record["signature"] != original["record"]["signature"]:
+        v = int(record["signature"][-2:], 16)
+        if v not in (27, 28):
+            return failure(SIGNATURE, f"signature v must be 27 or 28, got {v}")
+        # r or s changed: the signature recovers no key or some key: which is chance.
+        return failure(SIGNATURE, NOT_THE_PLATFORMS, record["platform"], SOME_OTHER_SIGNER)
+    if anchor["platform"] != record["platform"]:
+        return failure(SIGNATURE, "the record's platform is not the anchoring platform",
+                       anchor["platform"], record["platform"])
+    if changed["treeSize"] != head["treeSize"]:
+        return failure(INCLUSION, "the proof is for another tree size than the head",
+                       str(head["treeSize"]), str(changed["treeSize"]))
+    try:
+        root = root_from_inclusion_proof(
+            leaf_hash(from_hex(changed["recordHash"])), changed["leafIndex"],
+            changed["treeSize"], [from_hex(node) for node in changed["inclusionPath"]])
+    except ProofError as exc:
+        return failure(INCLUSION, str(exc))
+    if to_hex(root) != head["rootHash"]:
+        return failure(INCLUSION, "the inclusion path does not lead to the head's root",
+                       head["rootHash"], to_hex(root))
+    was = original["anchor"]
+    if anchor["txHash"] != was["txHash"]:
+        return failure(ANCHOR_TX, f"transaction {anchor['txHash']} is not on this chain")
+    if anchor["blockNumber"] != was["blockNumber"]:
+        return failure(ANCHOR_TX, "the transaction is in another block",
+                       str(anchor["blockNumber"]), str(was["blockNumber"]))
+    if anchor["blockHash"] != was["blockHash"]:
+        return failure(ANCHOR_TX, "the block hash differs (reorganised chain or altered bundle)",
+                       anchor["blockHash"], was["blockHash"])
+    assert anchor["blockTime"] != was["blockTime"], "no change that a check owns"
+    return failure(ANCHOR_TX, "the block time differs", str(anchor["blockTime"]),
+                   str(was["blockTime"]))
+
+
+SOME_OTHER_SIGNER = "<an address other than the platform's>"
+
+
+def failure(check: str, detail: str, expected: str | None = None,
+            actual: str | None = None) -> dict[str, Any]:
+    shown: dict[str, Any] = {"check": check, "outcome": "failed", "detail": detail}
+    if expected is not None:
+        shown |= {"expected": expected, "actual": actual}
+    return shown
+
+
+def as_predicted(shown: dict[str, Any] | None, predicted: dict[str, Any]) -> dict[str, Any] | None:
+    """`shown`, with a changed signature's chance outcome replaced by the prediction's words
+    when it is one of the two a changed r or s can have."""
+    if shown is None or predicted.get("actual") != SOME_OTHER_SIGNER:
+        return shown
+    if shown["detail"].startswith(NO_KEY) and "expected" not in shown:
+        return predicted  # recovers no key: the reason is libsecp256k1's
+    if shown.get("actual") not in (None, predicted["expected"]) and \
+            re.fullmatch(r"0x[0-9a-fA-F]{40}", shown["actual"]):
+        return {**shown, "actual": SOME_OTHER_SIGNER}
+    return shown
 
 
 @pytest.fixture
@@ -232,8 +324,19 @@ def test_every_single_field_change_is_caught_by_the_check_that_owns_the_field(
         # every scalar of the bundle is changed at least once
         assert {path for _, path, _ in changes} == {path for path, _ in leaves(bundle)}
 
-        actual = {label: outcome(verifier, with_value(bundle, path, value))
-                  for label, path, value in changes}
+        answers = {label: (answer(verifier, with_value(bundle, path, value)),
+                           with_value(bundle, path, value))
+                   for label, path, value in changes}
 
+        actual = {label: failed for label, ((failed, _), _) in answers.items()}
         expected = {label: owner(label, record_type) for label, _, _ in changes}
         assert actual == expected, record_type
+
+        # The first failure shows its words and the claimed and found values exactly.
+        shown, predicted = {}, {}
+        for label, ((_, first), changed) in answers.items():
+            if first is None:
+                continue  # not a readable bundle: its reason was compared above
+            predicted[label] = first_failure_shown(bundle, changed)
+            shown[label] = as_predicted(first, predicted[label])
+        assert shown == predicted, record_type

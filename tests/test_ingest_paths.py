@@ -157,18 +157,27 @@ def test_records_staged_during_an_fsync_share_the_next_one(
         real(fd)
 
     monkeypatch.setattr(os, "fsync", slow)
+    durable: list[int] = []  # the tickets whose wait_durable returned
+
+    def wait(ticket: int) -> None:
+        store.wait_durable(ticket)
+        durable.append(ticket)
+
     _, first = store.stage_record(P1, h(1), h(9), "Binding", "{}")
-    leader = threading.Thread(target=store.wait_durable, args=(first,))
+    leader = threading.Thread(target=wait, args=(first,))
     leader.start()
     assert syncing.wait(5)
     # The connection is free while the leader syncs: others stage (and do not wait for it).
     tickets = [store.stage_record(P1, h(i), h(9), "Binding", "{}")[1] for i in range(2, 6)]
-    waiters = [threading.Thread(target=store.wait_durable, args=(t,)) for t in tickets]
+    waiters = [threading.Thread(target=wait, args=(t,)) for t in tickets]
     for w in waiters:
         w.start()
     release.set()
     for w in [leader, *waiters]:
         w.join(5)
+        # A waiter still blocked would mean its record was never reported durable.
+        assert not w.is_alive(), f"{w.name} still waits for its record to be durable"
+    assert sorted(durable) == sorted([first, *tickets])  # every wait returned, none raised
     assert len(calls) == 2  # one fsync for the first record, one for the four staged after
     store.close()
     assert sqlite3.connect(tmp_path / "s.db").execute("SELECT COUNT(*) FROM records").fetchone() == (5,)

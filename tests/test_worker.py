@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -28,13 +29,45 @@ def anchored_sizes(ledger: Ledger) -> list[int]:
             if h.state is AnchorState.FINAL]
 
 
-def test_a_head_is_anchored_once_n_records_are_pending(ledger_: Ledger) -> None:
+class WorkerLooks:
+    """Counts the worker thread's looks at the pending count (one per wake-up that is not the
+    timer's), so a test can wait until the worker has judged what it was woken for."""
+
+    def __init__(self, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        self._changed = threading.Condition()
+        real = ledger.pending
+
+        def pending(platform: str) -> int:
+            if threading.current_thread().name == "anchor-worker":
+                with self._changed:
+                    self.count += 1
+                    self._changed.notify_all()
+            return real(platform)
+
+        monkeypatch.setattr(ledger, "pending", pending)
+
+    def wait_for(self, count: int) -> None:
+        with self._changed:
+            assert self._changed.wait_for(lambda: self.count >= count, WAIT_LIMIT), (
+                f"the worker looked {self.count} times, not {count}, in {WAIT_LIMIT} s")
+
+
+def test_a_head_is_anchored_once_n_records_are_pending(
+        ledger_: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    looks = WorkerLooks(ledger_, monkeypatch)
     worker = AnchorWorker(ledger_, every_records=4, every_seconds=3600)
     worker.start()
     try:
         write_bindings(ledger_, 3)
-        time.sleep(0.3)
+        # Wake the worker as a fourth record would, while only three are pending: it must look
+        # and decide not to anchor. Its second look follows the end of the first round of the
+        # loop, so the decision after the first has been carried out by then.
+        for wakes in (1, 2):
+            worker._wake.set()
+            looks.wait_for(wakes * len(ledger_.platforms))  # one look per platform a wake
         assert anchored_sizes(ledger_) == []  # three are not enough, and the hour is far
+        assert worker.rounds == 1  # only the start-up round ran
         write_bindings(ledger_, 1, "fourth")
         eventually(lambda: anchored_sizes(ledger_) == [4])
     finally:

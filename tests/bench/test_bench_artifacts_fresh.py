@@ -13,6 +13,8 @@ from types import ModuleType
 
 import pytest
 
+from tests.support.requires import require_node_package
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HINT = "run python scripts/compile_bench_contracts.py and commit bench/build"
 
@@ -20,8 +22,7 @@ HINT = "run python scripts/compile_bench_contracts.py and commit bench/build"
 @pytest.fixture(scope="module")
 def compile_script() -> ModuleType:
     for package in ("solc", "@ethereum-attestation-service/eas-contracts"):
-        if not (REPO_ROOT / "node_modules" / package / "package.json").is_file():
-            pytest.skip(f"node_modules/{package} is not installed (run npm ci)")
+        require_node_package(package)
     path = REPO_ROOT / "scripts" / "compile_bench_contracts.py"
     spec = importlib.util.spec_from_file_location("compile_bench_contracts", path)
     assert spec is not None and spec.loader is not None

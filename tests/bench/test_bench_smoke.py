@@ -9,25 +9,21 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from ledger.bench.common import ANVIL
 from ledger.bench.report import markdown
 from ledger.bench.run import REPORT_FORMAT, Sizes, run_bench
+from tests.support.requires import require_anvil
 
 
 @pytest.mark.parametrize(
     "chain",
     [
         "eth-tester",
-        pytest.param(
-            "anvil",
-            marks=[
-                pytest.mark.anvil,
-                pytest.mark.skipif(not ANVIL.exists(), reason="anvil is not installed (npm ci)"),
-            ],
-        ),
+        pytest.param("anvil", marks=pytest.mark.anvil),
     ],
 )
 def test_the_bench_runs_end_to_end_at_tiny_sizes(chain: str, tmp_path: Path) -> None:
+    if chain == "anvil":
+        require_anvil()
     sizes = Sizes.tiny()
     sizes.chains = [chain]
     with open(tmp_path / "out.txt", "w") as out:

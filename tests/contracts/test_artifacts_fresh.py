@@ -13,6 +13,8 @@ from types import ModuleType
 
 import pytest
 
+from tests.support.requires import require_node_package
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = REPO_ROOT / "contracts" / "build"
 HINT = "run python scripts/compile_contracts.py and commit contracts/build"
@@ -30,8 +32,7 @@ def _load_compile_script() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def compile_script() -> ModuleType:
-    if not (REPO_ROOT / "node_modules" / "solc" / "package.json").is_file():
-        pytest.skip("node_modules/solc is not installed (run npm ci); cannot recompile contracts")
+    require_node_package("solc")  # and OpenZeppelin, which the same `npm ci` installs
     return _load_compile_script()
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from ledger.core.bundle import (
     MAX_BUNDLE_BYTES,
+    MAX_PATH_LENGTH,
     BadFormatError,
     BundleDecodeError,
     FieldValueError,
@@ -135,3 +136,91 @@ def test_an_anchor_address_with_a_wrong_checksum_is_refused() -> None:
     with pytest.raises(FieldValueError, match="EIP-55 checksum"):
         ProofBundle.from_json(changed("anchor.contract", wrong))
 
+
+
+# -- exact reasons, and every limit at its edge and one past it --------------------------------
+
+def refusal_of(doc: object) -> str:
+    with pytest.raises(BundleDecodeError) as refused:
+        ProofBundle.from_json(doc)
+    return str(refused.value)
+
+
+@pytest.mark.parametrize("member", ["recordHash", "leafIndex", "treeSize", "inclusionPath",
+                                    "head", "anchor", "head.treeSize", "head.rootHash",
+                                    "anchor.chainId", "anchor.contract", "anchor.platform",
+                                    "anchor.txHash", "anchor.blockNumber", "anchor.blockHash",
+                                    "anchor.blockTime"])
+def test_a_missing_member_is_named_by_its_full_path(member: str) -> None:
+    assert refusal_of(changed(member, KeyError)) == f"missing member {member}"
+
+
+@pytest.mark.parametrize(("member", "value", "reason"), [
+    ("leafIndex", "0", "leafIndex must be a JSON integer"),
+    ("head.treeSize", "2", "head.treeSize must be a JSON integer"),
+    ("head.treeSize", 2**64, "head.treeSize must be an integer in [0, 2^64)"),
+    ("head.rootHash", 1, "head.rootHash must be a JSON string"),
+    ("head.rootHash", "0x12", "head.rootHash must be 32 bytes, got 1"),
+    ("anchor.chainId", -1, "anchor.chainId must be an integer in [0, 2^64)"),
+    ("anchor.contract", 1, "anchor.contract must be a JSON string"),
+    ("anchor.platform", "0x1234", "anchor.platform must be an Ethereum address"),
+    ("anchor.txHash", "0x" + "cc" * 31, "anchor.txHash must be 32 bytes, got 31"),
+    ("anchor.blockNumber", True, "anchor.blockNumber must be an integer in [0, 2^64)"),
+    ("anchor.blockHash", "dd" * 32, "anchor.blockHash must be 0x-prefixed hex, got '"
+                                    + "dd" * 32 + "'"),
+    ("anchor.blockTime", 1.0, "anchor.blockTime must be a JSON integer"),
+    ("recordHash", None, "recordHash must be a JSON string"),
+    ("inclusionPath", {}, "inclusionPath must be a JSON array"),
+    ("head", "x", "head must be a JSON object"),
+    ("anchor", [], "anchor must be a JSON object"),
+    ("record", [], "record must be a JSON object"),
+])
+def test_a_member_of_the_wrong_shape_is_told_its_exact_reason(member: str, value: Any,
+                                                              reason: str) -> None:
+    assert refusal_of(changed(member, value)) == reason
+
+
+@pytest.mark.parametrize(("member", "reason"), [
+    ("note", "unknown member(s) ['note']"),
+    ("head.note", "unknown member(s) ['head.note']"),
+    ("anchor.note", "unknown member(s) ['anchor.note']"),
+])
+def test_an_unknown_member_is_named_by_its_full_path(member: str, reason: str) -> None:
+    assert refusal_of(changed(member, "trust me")) == reason
+
+
+def test_a_value_that_is_not_an_object_is_not_a_bundle() -> None:
+    assert refusal_of([VALID]) == "a proof bundle must be a JSON object"
+
+
+def test_a_record_that_does_not_decode_is_named_with_its_reason() -> None:
+    assert refusal_of(changed("record.factors", 256)) == (
+        "record: Binding.factors must be an integer in [0, 2^8), got 256")
+
+
+def test_a_path_of_exactly_the_maximum_length_is_read_and_one_more_node_is_refused() -> None:
+    longest = ["0x" + "aa" * 32] * MAX_PATH_LENGTH
+    assert len(ProofBundle.from_json(changed("inclusionPath", longest)).inclusion_path) == 64
+    assert refusal_of(changed("inclusionPath", [*longest, longest[0]])) == (
+        "inclusionPath has more than 64 nodes")
+
+
+def test_a_document_of_exactly_the_maximum_size_is_parsed_and_one_byte_more_is_not() -> None:
+    text = json.dumps(VALID).encode()
+    padded = text + b" " * (MAX_BUNDLE_BYTES - len(text))  # JSON allows trailing space
+    assert ProofBundle.loads(padded) == ProofBundle.from_json(VALID)
+    with pytest.raises(BundleDecodeError) as refused:
+        ProofBundle.loads(padded + b" ")
+    assert str(refused.value) == "document is larger than 65536 bytes"
+
+
+def test_text_that_is_not_json_is_told_where_the_parser_stopped() -> None:
+    with pytest.raises(BundleDecodeError) as refused:
+        ProofBundle.loads(b"{nope")
+    assert str(refused.value) == (
+        "not JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)")
+
+
+def test_a_bundle_is_written_as_indented_json_ending_in_a_newline() -> None:
+    text = ProofBundle.from_json(VALID).dumps()
+    assert text == json.dumps(VALID, indent=2) + "\n"

@@ -935,3 +935,36 @@ def test_complete_subtree_hashes_are_served_by_height() -> None:
     assert log.subtree_hashes(9, 0, 0) == []
     with pytest.raises(ProofShapeError, match="complete subtrees at that height"):
         log.subtree_hashes(8, 0, 2)  # leaves 256..511 are not all there
+
+
+@pytest.mark.parametrize(
+    ("old_size", "new_size", "old_root", "new_root", "proof", "reason"),
+    [
+        pytest.param(2, 1, ROOT_A, ROOT_B, [], "consistency from old size 2 to new size 1; "
+                     "expected 0 <= old_size <= new_size", id="backwards"),
+        pytest.param(1, 1, ROOT_A[:31], ROOT_A, [], "old root must be 32 bytes; got 31 bytes",
+                     id="short old root"),
+        pytest.param(1, 1, ROOT_A, ROOT_A + b"\x00", [],
+                     "new root must be 32 bytes; got 33 bytes", id="long new root"),
+        pytest.param(1, 1, ROOT_A, ROOT_A, [ROOT_B], "consistency proof from old size 1 to new "
+                     "size 1 has 1 nodes; expected 0", id="trivial proof with a node"),
+        pytest.param(1, 1, ROOT_A, ROOT_B, [],
+                     f"root of the same size mismatch: expected 0x{ROOT_B.hex()}, "
+                     f"calculated 0x{ROOT_A.hex()}", id="same size other root"),
+    ],
+)
+def test_consistency_refusals_say_exactly_what_was_expected(
+    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: list[bytes],
+    reason: str,
+) -> None:
+    with pytest.raises(ProofError) as refused:
+        verify_consistency(old_size, new_size, old_root, new_root, proof)
+    assert str(refused.value) == reason
+
+
+def test_a_consistency_proof_to_an_empty_tree_is_refused_for_its_old_size() -> None:
+    # New size 0 is a size the log had; no old size can precede it, and that is the reason.
+    with pytest.raises(ProofShapeError) as refused:
+        MerkleLog(LEAVES).consistency_proof(1, 0)
+    assert str(refused.value) == (
+        "consistency proof from old size 1 requested; expected 0 < old_size <= 0 (the new size)")

@@ -4,7 +4,6 @@ tampered one shows the failing check, and a timeline shows its completeness."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from ledger.store.sqlite import SqliteStore
 from ledger.timeline import export_timeline
 from tests.support.api import ADDRESS_A, ADDRESS_B, TWO_PLATFORMS
 from tests.support.loan_story import served_loan_story
+from tests.support.requires import require_programs
 from tests.support.server import serving
 from tests.test_anchoring import write_bindings
 
@@ -34,8 +34,7 @@ WAIT = 20
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[webdriver.Chrome]:
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.fail("Debian chromium and chromium-driver are missing: `make test` installs them")
+    require_programs(CHROMIUM, CHROMEDRIVER)
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
