@@ -326,7 +326,7 @@ def refusal_of(doc: object, kind: type[Exception] = TimelineDecodeError) -> str:
     (document(chainHead="12"), FieldValueError, "chainHead must be 0x-prefixed hex, got '12'"),
     (document(chainHead="0x" + "00" * 31), FieldValueError, "chainHead must be 32 bytes, got 31"),
     (document(loan="0x"), FieldValueError, "loan must be 32 bytes, got 0"),
-    (document(platform=7), FieldValueError, "platform must be a JSON string"),
+    (document(platform=7), FieldValueError, "platform must be an address, got 7"),
 ])
 def test_a_document_that_is_not_a_timeline_is_told_its_exact_reason(
         doc: object, kind: type[Exception], reason: str) -> None:
