@@ -26,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ledger.bench.common import REPO_ROOT, free_port
 from ledger.bench.throughput import (
     ANCHOR_WAIT_LIMIT,
+    BENCH_CONFIRMATIONS,
     RECORDS_PER_REQUEST,
     SERVER_START_LIMIT,
     Progress,
@@ -96,8 +97,9 @@ def _serve(chain_url: str, database: str, workers: int) -> Iterator[str]:
 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BINDLEDGER_")}
-    # anvil mines a block per transaction only: anchors count at once, as in the other rows.
-    env |= {"BINDLEDGER_CONFIRMATIONS": "0", "BINDLEDGER_ANCHOR_EVERY_RECORDS": "1024",
+    # As in the other rows (BENCH_CONFIRMATIONS): anchors count final in their block.
+    env |= {"BINDLEDGER_CONFIRMATIONS": str(BENCH_CONFIRMATIONS),
+            "BINDLEDGER_ANCHOR_EVERY_RECORDS": "1024",
             "BINDLEDGER_ANCHOR_EVERY_SECONDS": "1"}
     with tempfile.TemporaryDirectory(prefix="bindledger-bench-") as tmp:
         log_path = Path(tmp) / "serve.log"

@@ -13,6 +13,7 @@ import logging
 import uvicorn
 
 from api.main import create_app
+from ledger.bench.throughput import BENCH_CONFIRMATIONS
 from ledger.config import Settings
 from ledger.runtime import open_ledger
 
@@ -32,6 +33,7 @@ def main() -> None:
         contract=None,
         anchor_every_records=args.anchor_every_records,
         anchor_every_seconds=args.anchor_every_seconds,
+        confirmations=BENCH_CONFIRMATIONS,
     )
     ledger = open_ledger(settings)
     uvicorn.run(
