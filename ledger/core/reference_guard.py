@@ -45,18 +45,17 @@ def check_references(record: Record) -> None:
     """Raise RawValueReferenceError naming the first reference member that looks raw."""
     for name in reference_members(type(record)):
         value: bytes = getattr(record, name)
-        if name in ZERO_MEANS_NONE and value == bytes(len(value)):
-            continue
-        reason = raw_value_reason(value)
+        none = name in ZERO_MEANS_NONE and value == bytes(len(value))
+        reason = None if none else raw_value_reason(value)
         if reason is not None:
-            camel = _camel_names(type(record))[name]
             raise RawValueReferenceError(
-                f"{record.TYPE_NAME}.{camel} does not look like a keyed reference: {reason}; "
-                f"{REFERENCE_EXPLANATION}"
+                f"{record.TYPE_NAME}.{_member_name(type(record), name)} does not look like a "
+                f"keyed reference: {reason}; {REFERENCE_EXPLANATION}"
             )
 
 
-def _camel_names(kind: type[Record]) -> dict[str, str]:
-    """Attribute name -> EIP-712 member name (`policy_hash` -> `policyHash`)."""
-    fields = dataclasses.fields(kind)
-    return {f.name: member for f, (member, _sol) in zip(fields, kind.members(), strict=True)}
+def _member_name(kind: type[Record], attribute: str) -> str:
+    """The EIP-712 member name of an attribute (`policy_hash` -> `policyHash`): members are
+    listed in the order of the dataclass fields."""
+    attributes = [f.name for f in dataclasses.fields(kind)]
+    return kind.members()[attributes.index(attribute)][0]

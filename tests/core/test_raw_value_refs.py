@@ -41,6 +41,15 @@ def test_raw_values_squeezed_into_bytes32_are_recognised(value: bytes, reason: s
     assert found is not None and reason in found
 
 
+def test_each_rule_tells_the_platform_exactly_why() -> None:
+    assert raw_value_reason(padded("+8613912345678")) == (
+        "it has a run of 4 or more zero bytes (padding)")
+    assert raw_value_reason(b"ID:320101198001012367 padded out") == "it is printable ASCII text"
+    assert raw_value_reason(bytes.fromhex("8613912345678f" * 4 + "ffffffff")) == (
+        "it has only 8 distinct byte values (an HMAC output has about 30; fewer than 16 is "
+        "refused)")
+
+
 def test_the_edges_of_each_rule() -> None:
     random = bytes(range(100, 132))  # 32 distinct, non-printable bytes
     assert not looks_like_raw_value(random)
