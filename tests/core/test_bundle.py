@@ -224,3 +224,19 @@ def test_text_that_is_not_json_is_told_where_the_parser_stopped() -> None:
 def test_a_bundle_is_written_as_indented_json_ending_in_a_newline() -> None:
     text = ProofBundle.from_json(VALID).dumps()
     assert text == json.dumps(VALID, indent=2) + "\n"
+
+
+def test_an_anchor_contract_with_a_wrong_checksum_is_named_by_its_full_path() -> None:
+    right = VALID["anchor"]["contract"]
+    wrong = right.swapcase().replace("0X", "0x")
+    with pytest.raises(BundleDecodeError) as refused:
+        ProofBundle.from_json(changed("anchor.contract", wrong))
+    assert str(refused.value) == (
+        f"anchor.contract fails its EIP-55 checksum: {wrong} (write {right} or all lowercase)")
+
+
+def test_a_member_named_twice_is_the_only_one_named() -> None:
+    text = json.dumps(VALID)[:-1] + ', "leafIndex": 1}'
+    with pytest.raises(FieldValueError) as refused:
+        ProofBundle.loads(text)
+    assert str(refused.value) == "member(s) ['leafIndex'] given more than once"

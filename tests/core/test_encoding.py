@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.core.encoding import HexDecodeError, from_hex, to_hex
+from ledger.core.encoding import AddressDecodeError, HexDecodeError, from_hex, parse_address, to_hex
 
 
 def test_bytes_round_trip_through_lowercase_hex() -> None:
@@ -30,3 +30,9 @@ def test_a_required_length_is_exact_and_the_member_is_named() -> None:
     with pytest.raises(HexDecodeError) as refused:
         from_hex("0x" + "00" * 33, length=32, what="root")
     assert str(refused.value) == "root must be 32 bytes, got 33"
+
+
+def test_an_address_that_is_not_one_is_named_address_by_default() -> None:
+    with pytest.raises(AddressDecodeError) as refused:
+        parse_address(7)
+    assert str(refused.value) == "address must be an address, got 7"

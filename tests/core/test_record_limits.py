@@ -303,3 +303,36 @@ def test_a_record_of_any_kind_keeps_its_members_through_its_eip712_message() -> 
                        "timestamp": 1, "loan": b"\x05" * 32, "dueTimes": [1, 2],
                        "amounts": [1, 1]}
     assert dataclasses.replace(record, timestamp=2).to_eip712_message()["timestamp"] == 2
+
+
+def test_a_record_built_with_a_bad_address_names_its_member() -> None:
+    with pytest.raises(RecordDecodeError) as refused:
+        Binding(platform="0x12", subject=bytes(range(32)), prev=bytes(32), timestamp=1,
+                action=BindingAction.BIND, phone=bytes(range(1, 33)),
+                account=bytes(range(2, 34)), factors=3)
+    assert str(refused.value) == "Binding.platform must be an address, got '0x12'"
+
+
+def test_the_signer_of_a_record_is_recovered_as_its_twenty_bytes() -> None:
+    from eth_account import Account
+
+    from ledger.core.records import Domain, sign_record, signer_address
+
+    account = Account.from_key(bytes([7]) * 32)
+    domain = Domain(31337, "0x" + "ab" * 20)
+    record = Binding(platform=account.address, subject=bytes(range(32)), prev=bytes(32),
+                     timestamp=1, action=BindingAction.BIND, phone=bytes(range(1, 33)),
+                     account=bytes(range(2, 34)), factors=3)
+    signed = sign_record(record, domain, bytes(account.key))
+    assert signer_address(record.digest(domain), signed.signature) == bytes.fromhex(
+        account.address[2:])
+
+
+def test_a_schedule_of_several_installments_hashes_as_eth_account_does() -> None:
+    # One installment hides how array elements are joined: two or more show it.
+    from tests.core.test_records import eth_account_digest
+
+    record = LoanCreation(platform=PLATFORM, subject=bytes(range(32)), prev=bytes(32),
+                          timestamp=1, loan=bytes(range(3, 35)), due_times=[10, 20, 30],
+                          amounts=[100, 200, 300])
+    assert record.digest(DOMAIN) == eth_account_digest(record, DOMAIN)
