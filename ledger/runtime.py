@@ -78,7 +78,8 @@ def open_ledger(
     chain.fund(relayer.address)
     refs = Referencer(settings.ref_secret.encode())
     ledger = Ledger(store, chain, contract, platforms, refs,
-                    policy=anchor_policy(settings, chain))
+                    policy=anchor_policy(settings, chain),
+                    max_clock_skew=settings.max_clock_skew_seconds)
     attach_rules(ledger, RulesClient(ledger, relayer, settings.regulator_list))
     open_privacy(settings, ledger)
     return ledger
