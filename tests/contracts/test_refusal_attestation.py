@@ -15,6 +15,7 @@ from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3.types import TxReceipt
 
+from ledger.artifacts import load_artifact
 from ledger.core.records import (
     ZERO_HASH,
     BindingAction,
@@ -24,7 +25,9 @@ from ledger.core.records import (
     SignedRecord,
 )
 from ledger.core.timeline import NO_REFUSALS, RefusalChain
+from ledger.rules import REFUSALS
 from tests.helpers.reverts import decode_revert, expect_revert
+from tests.spec.independent import rule_errors
 
 from . import test_risk_rules as spec
 from .test_risk_rules import (
@@ -229,3 +232,17 @@ def test_a_frozen_platforms_refused_loan_creation_is_attested_for_its_subject(
             SUBJECT, built.count, built.head)
     assert refusal_state(rules, platform) == built
     assert refusal_state(rules, platform, ref("another-subject")) == NO_REFUSALS
+
+
+def test_the_specs_rule_errors_are_the_contracts_own() -> None:
+    """verification.md lists, per rule, the errors attestRefusal attests: each is an error of
+    the contract with exactly that signature, and every R1-R8 error of ledger.rules is listed,
+    but for governance's RiskRulesInvalidParameter, which no record call raises."""
+    abi = load_artifact("BindLedger").abi
+    signatures = {f"{e['name']}({','.join(i['type'] for i in e['inputs'])})"
+                  for e in abi if e["type"] == "error"}
+    listed = [sig for errors in rule_errors().values() for sig in errors]
+    assert set(listed) <= signatures, sorted(set(listed) - signatures)
+    named = {sig.split("(")[0] for sig in listed}
+    assert named == {name for name, (rule, _) in REFUSALS.items()
+                     if rule is not None} - {"RiskRulesInvalidParameter"}
