@@ -40,8 +40,8 @@ SETTINGS: dict[str, Any] = {
     "evmVersion": "prague",
     # The IR pipeline: BindLedger's runtime code is 22 105 bytes through it (200 runs), 25 669
     # through the legacy one, over the 24 576-byte limit of EIP-170 since attestRefusal. Fewer
-    # runs do not fit either (25 299 bytes at 1 run, legacy). See README "Gas" for its effect
-    # on anchorHead and the rule operations.
+    # runs do not fit either (25 299 bytes at 1 run, legacy). Its effect on the gas of
+    # anchorHead and of the rule operations is in README.md, "Rules across the consortium".
     "viaIR": True,
     "optimizer": {"enabled": True, "runs": 200},
     "outputSelection": {
