@@ -68,7 +68,8 @@ class SqliteStore(Store):
                     f"file:{Path(path).resolve()}?mode=ro", uri=True, check_same_thread=False,
                     isolation_level=None,
                 )
-                self._read_only_setup()
+                self.applied_migrations = []
+                self._start_group_commit(wal=None)
                 return
             self._conn = sqlite3.connect(
                 str(path), check_same_thread=False, isolation_level=None
@@ -85,27 +86,20 @@ class SqliteStore(Store):
         except BaseException:
             self._unlock()
             raise
-        self._lock = threading.Lock()  # guards the connection and the counters below
-        self._wal = _open_wal(self._conn) if wal else None
+        self._start_group_commit(wal=_open_wal(self._conn) if wal else None)
         if self._wal is not None:
             self._conn.execute("PRAGMA synchronous=NORMAL")
+
+    def _start_group_commit(self, wal: int | None) -> None:
+        """Nothing staged yet; `wal` is the WAL file's descriptor the store syncs itself (None
+        when SQLite syncs on commit, or when the store only reads)."""
+        self._lock = threading.Lock()  # guards the connection and the counters below
+        self._wal = wal
         self._open = False  # a transaction holds staged records
         self._staged = 0  # ticket of the last staged record
         self._written = 0  # every ticket up to this one is committed, maybe not yet synced
         self._durable = 0  # every ticket up to this one is committed and synced
         self._lost: list[tuple[int, int]] = []  # ticket ranges whose commit or sync failed
-        self._first_in_transaction = 1
-        self._committed = threading.Condition()
-        self._committing = False
-
-    def _read_only_setup(self) -> None:
-        """The state a reader needs: no WAL descriptor, nothing staged."""
-        self.applied_migrations = []
-        self._lock = threading.Lock()
-        self._wal = None
-        self._open = False
-        self._staged = self._written = self._durable = 0
-        self._lost = []
         self._first_in_transaction = 1
         self._committed = threading.Condition()
         self._committing = False
