@@ -90,6 +90,13 @@ def static_site() -> Iterator[str]:
         proc.wait(10)
 
 
+def rpc(node: str, method: str, *params: Any) -> Any:
+    answer = requests.post(node, json={"jsonrpc": "2.0", "id": 1, "method": method,
+                                       "params": list(params)}, timeout=10).json()
+    assert "error" not in answer, answer
+    return answer["result"]
+
+
 def python_rows(text: str, node: str) -> Rows:
     """The checks `ledger.verify` reports for the document, in the page's order."""
     chain = RpcChain(node)
@@ -148,6 +155,10 @@ def test_a_valid_bundle_is_verified_from_disk_against_the_node_alone(
      "record hash: the record's EIP-712 hash under the anchor's domain differs from recordHash"),
     ("a path node", lambda d: d["inclusionPath"].__setitem__(0, "0x" + "00" * 32),
      "inclusion: the inclusion path does not lead to the head's root"),
+    ("the head's root", lambda d: d["head"].update(rootHash="0x" + "cd" * 32),
+     "inclusion: the inclusion path does not lead to the head's root"),
+    ("the anchor's contract", lambda d: d["anchor"].update(contract=d["record"]["platform"]),
+     "record hash: the record's EIP-712 hash under the anchor's domain differs from recordHash"),
     ("the anchor's block hash", lambda d: d["anchor"].update(blockHash="0x" + "ab" * 32),
      "anchor transaction: the block hash differs (reorganised chain or altered bundle)"),
 ])
@@ -159,6 +170,26 @@ def test_a_tampered_bundle_is_not_verified_and_names_the_failing_check(
     assert verdict == "NOT VERIFIED", what
     assert reason.startswith(failing)
     assert rows == python_rows(text, evidence.node)
+
+
+def test_a_contract_whose_code_is_no_known_release_fails_the_head_on_chain_check(
+        browser: webdriver.Chrome, evidence: Evidence) -> None:  # noqa: F811
+    text = evidence.bundles["Repayment"]
+    contract = json.loads(text)["anchor"]["contract"]
+    code = rpc(evidence.node, "eth_getCode", contract, "latest")
+    snapshot = rpc(evidence.node, "evm_snapshot")
+    try:  # one byte of the dispatcher changed, the length kept: another program
+        rpc(evidence.node, "anvil_setCode", contract, code[:4] + ("00" if code[4:6] != "00"
+                                                                   else "01") + code[6:])
+        verdict, reason, rows = verify_in_browser(browser, STANDALONE, text, evidence.node)
+        python = python_rows(text, evidence.node)
+    finally:
+        assert rpc(evidence.node, "evm_revert", snapshot) is True
+    assert verdict == "NOT VERIFIED"
+    assert reason.startswith(f"head on chain: the contract at {contract} on chain 31337 is not "
+                             "a released BindLedger version")
+    assert rows[3:] == [("head on chain", "failed"), ("anchor transaction", "skipped")]
+    assert rows == python
 
 
 def test_a_loan_timeline_is_verified_with_its_completeness_loan_and_refusal(
