@@ -23,9 +23,10 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from ledger.chain.client import RpcChain
+from api.main import create_app
+from ledger.chain.client import EmbeddedChain, RpcChain
 from ledger.config import Settings
-from ledger.core.bundle import ProofBundle
+from ledger.core.bundle import BundleDecodeError, ProofBundle
 from ledger.core.timeline import Timeline
 from ledger.runtime import open_ledger
 from ledger.store.sqlite import SqliteStore
@@ -34,6 +35,7 @@ from ledger.verify import verify_bundle
 from tests.support.anvil import free_port, running_anvil
 from tests.support.loan_story import SUBJECT, tell_story
 from tests.support.requires import require_anvil
+from tests.support.server import serving
 from tests.web.test_verify_page import WAIT, browser  # noqa: F401 - the shared Chromium
 
 STATIC = Path(__file__).resolve().parents[2] / "api" / "static"
@@ -259,6 +261,12 @@ def test_integers_beyond_2_53_are_hashed_exactly(
      "record.amount must be an integer in [0, 2^128)"),
     (lambda d: d.update(extra=1), "unknown member(s) extra"),
     (lambda d: d["anchor"].pop("txHash"), "missing member anchor.txHash"),
+    (lambda d: d["record"].update(signature=d["record"]["signature"][:-2]),
+     "record.signature must be 0x and 130 hex digits (65 bytes)"),
+    (lambda d: d["record"].update(platform=d["record"]["platform"].upper().replace("0X", "0x")),
+     "record.platform is neither EIP-55 checksummed nor all lowercase"),
+    (lambda d: d.update(format="bindledger.proof/2"),
+     "format must be bindledger.proof/1, got bindledger.proof/2"),
 ])
 def test_a_malformed_document_cannot_be_read(
         browser: webdriver.Chrome, evidence: Evidence,  # noqa: F811
@@ -266,6 +274,8 @@ def test_a_malformed_document_cannot_be_read(
     text = tampered(evidence.bundles["Repayment"], change)
     assert verify_in_browser(browser, STANDALONE, text, evidence.node)[:2] == (
         "Cannot be read", reason)
+    with pytest.raises(BundleDecodeError):  # and `bindledger verify` cannot read it either
+        ProofBundle.loads(text)
 
 
 def test_a_member_named_twice_cannot_be_read(
@@ -273,6 +283,8 @@ def test_a_member_named_twice_cannot_be_read(
     text = evidence.bundles["Binding"].replace('"leafIndex": ', '"leafIndex": 0, "leafIndex": ', 1)
     verdict, reason, _ = verify_in_browser(browser, STANDALONE, text, evidence.node)
     assert (verdict, reason) == ("Cannot be read", 'member "leafIndex" appears twice')
+    with pytest.raises(BundleDecodeError):
+        ProofBundle.loads(text)
 
 
 def test_the_page_from_a_plain_static_server_verifies_against_the_node(
@@ -284,6 +296,29 @@ def test_the_page_from_a_plain_static_server_verifies_against_the_node(
     sources = browser.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)")
     assert sources and all(s.startswith((static_site, evidence.node)) for s in sources)
+
+
+@pytest.fixture(scope="module")
+def bindledger_site() -> Iterator[str]:
+    """BindLedger's own server (on its embedded chain, which holds none of the evidence)."""
+    ledger = open_ledger(Settings(), chain=EmbeddedChain(), store=SqliteStore())
+    with serving(create_app(Settings(), ledger, run_worker=False)) as url:
+        yield url
+
+
+def test_the_served_page_verifies_against_the_users_node_under_its_csp(
+        browser: webdriver.Chrome, evidence: Evidence, bindledger_site: str) -> None:  # noqa: F811
+    # The server's chain knows nothing of the evidence: "verified" can only come from the node.
+    text = evidence.bundles["Refusal"]
+    verdict, _, rows = verify_in_browser(browser, bindledger_site + "/verify", text,
+                                         evidence.node)
+    assert verdict == "VERIFIED"
+    assert rows == python_rows(text, evidence.node)
+    sources = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")
+    assert all(s.startswith((bindledger_site, evidence.node)) for s in sources)
+    assert any(s.startswith(evidence.node) for s in sources)
+    assert not any(s.startswith(bindledger_site + "/v1/verify") for s in sources)
 
 
 def test_the_standalone_page_offers_only_the_node_and_loads_nothing(

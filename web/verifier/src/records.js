@@ -142,7 +142,7 @@ export function readRecord(doc) {
   const values = {};
   for (const member of type.members) values[member.name] = readMember(type.name, member, doc[member.name]);
   const signature = fromHex(doc.signature);
-  if (!signature) throw new CannotReadError("record.signature must be 0x and an even number of hex digits");
+  if (!signature || signature.length !== 65) throw new CannotReadError("record.signature must be 0x and 130 hex digits (65 bytes)");
   return { type: type.name, values, signature };
 }
 
