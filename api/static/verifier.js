@@ -3451,7 +3451,7 @@
           signal: AbortSignal.timeout(RPC_TIMEOUT_MS)
         });
       } catch (err) {
-        throw new NodeUnreachableError(`the node does not answer (${err.name})`);
+        throw new NodeUnreachableError(`the node does not answer (${err.name}): check the URL, and that the node accepts requests from this page's origin (CORS)`);
       }
       let answer;
       try {

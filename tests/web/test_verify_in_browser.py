@@ -148,8 +148,11 @@ def test_a_valid_bundle_is_verified_from_disk_against_the_node_alone(
     assert rows == [("record hash", "passed"), ("signature", "passed"), ("inclusion", "passed"),
                     ("head on chain", "passed"), ("anchor transaction", "passed")]
     assert rows == python_rows(text, evidence.node)
+    # Confirmations count the anchor's own block as the first: tip - block + 1.
+    block = json.loads(text)["anchor"]["blockNumber"]
+    confirmations = int(rpc(evidence.node, "eth_blockNumber"), 16) - block + 1
     detail = browser.find_element(By.CSS_SELECTOR, "tr[data-check='anchor transaction']").text
-    assert "confirmation" in detail
+    assert f"anchored in block {block} ({confirmations} confirmation" in detail
 
 
 @pytest.mark.parametrize(("what", "change", "failing"), [

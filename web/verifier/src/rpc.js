@@ -33,7 +33,9 @@ export class Rpc {
       });
     } catch (err) {
       // The URL is not repeated: its path or query may hold the provider's key.
-      throw new NodeUnreachableError(`the node does not answer (${err.name})`);
+      // A browser tells a refused cross-origin answer from no answer at all only in its console.
+      throw new NodeUnreachableError(`the node does not answer (${err.name}): check the URL, and that `
+        + "the node accepts requests from this page's origin (CORS)");
     }
     let answer;
     try {
