@@ -14,6 +14,8 @@
     }
   };
   var WS = /* @__PURE__ */ new Set([" ", "	", "\n", "\r"]);
+  var PLAIN = /"([^"\\\u0000-\u001f]*)"/y;
+  var NUMBER = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
   function parseJson(text) {
     let i = 0;
     const fail = (what) => {
@@ -30,6 +32,12 @@
       return fail("unexpected token");
     };
     function string() {
+      PLAIN.lastIndex = i;
+      const plain = PLAIN.exec(text);
+      if (plain) {
+        i = PLAIN.lastIndex;
+        return plain[1];
+      }
       i++;
       let out = "";
       for (; ; ) {
@@ -59,9 +67,10 @@
       }
     }
     function number() {
-      const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400));
-      if (!m || m[0] === "-") fail("bad number");
-      i += m[0].length;
+      NUMBER.lastIndex = i;
+      const m = NUMBER.exec(text);
+      if (!m) fail("bad number");
+      i = NUMBER.lastIndex;
       return m[2] || m[3] ? new JsonFraction(m[0]) : BigInt(m[0]);
     }
     function value(depth) {

@@ -19,6 +19,23 @@ VECTORS = ROOT / "tests" / "vectors"
 HARNESS = ROOT / "web" / "verifier" / "test" / "known_answers.mjs"
 
 
+# How the page's JSON reader reads a text: integers exact as BigInt, fractions kept apart (an
+# integer member refuses them), a member named twice and deep nesting refused.
+JSON_CASES = [
+    ("12000000000000001", "bigint 12000000000000001"),
+    ("340282366920938463463374607431768211455", "bigint 340282366920938463463374607431768211455"),
+    ("12.0", "fraction 12.0"),
+    ("1.2e1", "fraction 1.2e1"),
+    ('"a\\u0041\\n"', '"aA\\n"'),
+    ('{"a": 1, "a": 2}', 'refused: member "a" appears twice'),
+    ("[" * 33 + "]" * 33, "refused: document nests deeper than 32 levels"),
+    ("[" * 32 + "]" * 32, "[" * 31 + "[]" + "]" * 31),
+    ("01", "refused: not JSON: trailing characters at character 1"),
+    ("[1,]", "refused: not JSON: unexpected token at character 3"),
+    ("{} x", "refused: not JSON: trailing characters at character 3"),
+]
+
+
 @pytest.fixture(scope="module")
 def computed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     require_node_package("esbuild")
@@ -28,6 +45,7 @@ def computed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                     "--log-level=warning"], cwd=ROOT, check=True)
     out = subprocess.run(["node", str(script), str(VECTORS / "records_eip712.json"),
                           str(VECTORS / "merkle_rfc9162.json")],
+                         input=json.dumps([text for text, _ in JSON_CASES]),
                          capture_output=True, text=True, check=True).stdout
     result: dict[str, Any] = json.loads(out)
     return result
@@ -51,3 +69,8 @@ def test_every_inclusion_proof_leads_to_its_known_root(computed: dict[str, Any])
     merkle = json.loads((VECTORS / "merkle_rfc9162.json").read_text())
     expected = [merkle["roots"][str(p["tree_size"])] for p in merkle["inclusion_proofs"]]
     assert computed["inclusion"] == expected and len(expected) == 5
+
+
+def test_the_json_reader_keeps_integers_exact_and_refuses_what_the_specification_refuses(
+        computed: dict[str, Any]) -> None:
+    assert computed["json"] == [expected for _, expected in JSON_CASES]

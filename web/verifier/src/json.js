@@ -20,6 +20,8 @@ export class JsonFraction {
 }
 
 const WS = new Set([" ", "\t", "\n", "\r"]);
+const PLAIN = /"([^"\\\u0000-\u001f]*)"/y;
+const NUMBER = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 
 /** Parse `text`; integers become BigInt, other numbers JsonFraction. Throws CannotReadError. */
 export function parseJson(text) {
@@ -38,6 +40,12 @@ export function parseJson(text) {
     return fail("unexpected token");
   };
   function string() {
+    PLAIN.lastIndex = i;
+    const plain = PLAIN.exec(text); // most strings (hex, names) have no escapes: one step
+    if (plain) {
+      i = PLAIN.lastIndex;
+      return plain[1];
+    }
     i++; // the opening quote
     let out = "";
     for (;;) {
@@ -67,9 +75,10 @@ export function parseJson(text) {
     }
   }
   function number() {
-    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400));
-    if (!m || m[0] === "-") fail("bad number");
-    i += m[0].length;
+    NUMBER.lastIndex = i;
+    const m = NUMBER.exec(text);
+    if (!m) fail("bad number");
+    i = NUMBER.lastIndex;
     return m[2] || m[3] ? new JsonFraction(m[0]) : BigInt(m[0]);
   }
   function value(depth) {

@@ -3,7 +3,7 @@
 // Usage: node known_answers.mjs records_eip712.json merkle_rfc9162.json
 import { readFileSync } from "node:fs";
 import { fromHex, toHex } from "../src/bytes.js";
-import { parseJson } from "../src/json.js";
+import { JsonFraction, parseJson } from "../src/json.js";
 import { leafHash, rootFromInclusion } from "../src/merkle.js";
 import { readRecord, recordHash, recoverSigner } from "../src/records.js";
 
@@ -25,4 +25,14 @@ const out = {
     return toHex(rootFromInclusion(leaf, BigInt(index), BigInt(size), path)).slice(2);
   }),
 };
+// How the strict reader reads a few texts: the value's shape, or the reason it refuses.
+const shape = (v) => (typeof v === "bigint" ? `bigint ${v}` : v instanceof JsonFraction ? `fraction ${v.text}`
+  : JSON.stringify(v));
+out.json = JSON.parse(readFileSync(0, "utf8")).map((text) => {
+  try {
+    return shape(parseJson(text));
+  } catch (err) {
+    return `refused: ${err.message}`;
+  }
+});
 console.log(JSON.stringify(out));
