@@ -97,8 +97,10 @@ def _csp_hash(text: str) -> str:
 def standalone(script: str) -> str:
     html = (STATIC / "verify.html").read_text()
     style = "\n" + (STATIC / "verify.css").read_text()
-    if "</script" in script.lower():
-        raise SystemExit("verifier.js contains '</script': it cannot be inlined as it is")
+    # Inside <script>, these would end the element early or change how the HTML parser reads it.
+    for sequence in ("</script", "<script", "<!--"):
+        if sequence in script.lower():
+            raise SystemExit(f"verifier.js contains {sequence!r}: it cannot be inlined as it is")
     csp = STANDALONE_CSP.format(script=_csp_hash(script), style=_csp_hash(style))
     replacements = {
         '<link rel="stylesheet" href="/static/verify.css">':
