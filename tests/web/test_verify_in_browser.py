@@ -36,6 +36,7 @@ from tests.support.anvil import free_port, running_anvil
 from tests.support.loan_story import SUBJECT, tell_story
 from tests.support.requires import require_anvil
 from tests.support.server import serving
+from tests.test_anchoring import write_bindings
 from tests.web.test_verify_page import WAIT, browser  # noqa: F401 - the shared Chromium
 
 STATIC = Path(__file__).resolve().parents[2] / "api" / "static"
@@ -51,6 +52,7 @@ class Evidence:
     node: str  # the anvil node's JSON-RPC URL
     bundles: dict[str, str]  # by record type: each record's proof bundle, as served
     timeline: str  # the loan's timeline
+    latest_size: int  # the platform's latest head on chain, later than the evidence's
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +69,13 @@ def evidence() -> Iterator[Evidence]:
         bundles = {ledger.read(row).record.record.TYPE_NAME: ledger.proof_bundle(row.id).dumps()
                    for row in rows}
         timeline = export_loan_timeline(ledger, story.loan_id).dumps()
+        # Another subject's record, anchored after: the evidence is under an earlier head than
+        # the platform's latest, as most evidence is.
+        write_bindings(ledger, 1, "later")
+        ledger.seal_and_anchor()
+        latest = ledger.contract.latest_head(platform).size
         store.close()
-        yield Evidence(node, bundles, timeline)
+        yield Evidence(node, bundles, timeline, latest)
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +147,7 @@ def tampered(text: str, change: Any) -> str:
     return json.dumps(doc)
 
 
-def test_a_valid_bundle_is_verified_from_disk_against_the_node_alone(
+def test_a_valid_bundle_under_an_earlier_head_is_verified_from_disk_against_the_node_alone(
         browser: webdriver.Chrome, evidence: Evidence) -> None:  # noqa: F811
     text = evidence.bundles["Repayment"]
     verdict, reason, rows = verify_in_browser(browser, STANDALONE, text, evidence.node)
@@ -148,6 +155,7 @@ def test_a_valid_bundle_is_verified_from_disk_against_the_node_alone(
     assert rows == [("record hash", "passed"), ("signature", "passed"), ("inclusion", "passed"),
                     ("head on chain", "passed"), ("anchor transaction", "passed")]
     assert rows == python_rows(text, evidence.node)
+    assert json.loads(text)["head"]["treeSize"] < evidence.latest_size
     # Confirmations count the anchor's own block as the first: tip - block + 1.
     block = json.loads(text)["anchor"]["blockNumber"]
     confirmations = int(rpc(evidence.node, "eth_blockNumber"), 16) - block + 1
