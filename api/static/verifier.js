@@ -3969,6 +3969,7 @@
     $("result").scrollIntoView();
     const body = $("checks").querySelector("tbody");
     body.replaceChildren();
+    $("checks").hidden = !(result.checks || result.entries);
     if (result.error || result.cannotRead) {
       const detail = result.cannotRead || result.detail;
       verdictLine("Cannot be read", "bad", typeof detail === "string" ? detail : JSON.stringify(detail));

@@ -34,6 +34,7 @@ function show(result) {
   $("result").scrollIntoView();
   const body = $("checks").querySelector("tbody");
   body.replaceChildren();
+  $("checks").hidden = !(result.checks || result.entries); // no table when nothing was checked
   if (result.error || result.cannotRead) {
     const detail = result.cannotRead || result.detail;
     verdictLine("Cannot be read", "bad", typeof detail === "string" ? detail : JSON.stringify(detail));
