@@ -3949,7 +3949,7 @@
     const tr = document.createElement("tr");
     let detail = check.detail || "";
     if (check.expected !== void 0) detail += ` — expected ${check.expected}, got ${check.actual}`;
-    for (const [text, cls] of [[record, ""], [check.check, ""], [check.outcome, check.outcome.replace(" ", "-")], [detail, ""]]) {
+    for (const [text, cls] of [[record, ""], [check.check, ""], [check.outcome, check.outcome], [detail, ""]]) {
       const td = document.createElement("td");
       td.textContent = text;
       if (cls) td.className = cls;

@@ -12,7 +12,7 @@ function row(record, check) {
   const tr = document.createElement("tr");
   let detail = check.detail || "";
   if (check.expected !== undefined) detail += ` — expected ${check.expected}, got ${check.actual}`;
-  for (const [text, cls] of [[record, ""], [check.check, ""], [check.outcome, check.outcome.replace(" ", "-")], [detail, ""]]) {
+  for (const [text, cls] of [[record, ""], [check.check, ""], [check.outcome, check.outcome], [detail, ""]]) {
     const td = document.createElement("td");
     td.textContent = text;
     if (cls) td.className = cls;

@@ -14,8 +14,6 @@ export const CHECK = {
 
 export const passed = (check, detail) => ({ check, outcome: "passed", detail });
 export const skipped = (check, detail) => ({ check, outcome: "skipped", detail });
-// A check the browser does not run: never reported as passed, and the document not verified.
-export const notChecked = (check, detail) => ({ check, outcome: "not checked", detail });
 
 export function failed(check, detail, expected, actual) {
   const out = { check, outcome: "failed", detail };
