@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -244,6 +246,57 @@ def test_a_refusal_whose_revert_is_not_its_rules_error_fails_the_refusal_check(
     assert verdict == "NOT VERIFIED"
     assert rows[-1] == ("refusal", "failed")
     assert rows == python_rows(text, evidence.node)
+
+
+class RangeLimitedNode(BaseHTTPRequestHandler):
+    """A JSON-RPC provider in front of anvil that, as public providers do, refuses eth_getLogs
+    over more than one block (and allows any origin, as they do)."""
+
+    node = ""
+
+    def _send(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Allow-Headers", "Content-Type")
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_OPTIONS(self) -> None:  # the CORS preflight
+        self._send(204, b"")
+
+    def do_POST(self) -> None:
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if request["method"] == "eth_getLogs" and (
+                request["params"][0]["fromBlock"] != request["params"][0]["toBlock"]):
+            answer = {"jsonrpc": "2.0", "id": request["id"],
+                      "error": {"code": -32005, "message": "query exceeds max block range 1"}}
+            self._send(200, json.dumps(answer).encode())
+            return
+        self._send(200, requests.post(self.node, json=request, timeout=10).content)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def range_limited(evidence: Evidence) -> Iterator[str]:
+    handler = type("Handler", (RangeLimitedNode,), {"node": evidence.node})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_node_that_limits_log_ranges_is_asked_for_the_anchors_block(
+        browser: webdriver.Chrome, evidence: Evidence, range_limited: str) -> None:  # noqa: F811
+    verdict, _, rows = verify_in_browser(browser, STANDALONE, evidence.timeline, range_limited)
+    assert verdict == "VERIFIED"
+    assert rows == python_rows(evidence.timeline, evidence.node)
 
 
 def test_an_unreachable_node_is_cannot_check_never_invalid(
