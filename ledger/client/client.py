@@ -156,6 +156,7 @@ class LedgerClient:
         except ClientRejected as exc:
             stored = self._stored_before(exc, [signed])
             if stored is None:
+                self._forget([signed])
                 raise self._conflict(exc, signed) from None
             return stored[0]
         with _answer_of(f"POST {path}"):
@@ -173,6 +174,7 @@ class LedgerClient:
             except ClientRejected as exc:
                 before = self._stored_before(exc, part)
                 if before is None:
+                    self._forget(part)
                     raise self._conflict(exc, None) from None
                 stored += before
                 continue
@@ -234,6 +236,15 @@ class LedgerClient:
         domain = self.domain()
         found = [self.find(signed.record.digest(domain)) for signed in sent]
         return None if any(f is None for f in found) else [f for f in found if f is not None]
+
+    def _forget(self, refused: Sequence[SignedRecord]) -> None:
+        """Refused records are no subject's head: the head goes back to what each one named
+        as `prev`, latest first, so the next record signed chains on what is stored."""
+        domain = self.domain()
+        for signed in reversed(refused):
+            record = signed.record
+            if self._heads.get(record.subject) == record.digest(domain):
+                self._heads[record.subject] = record.prev
 
     def _conflict(self, exc: ClientRejected, signed: SignedRecord | None) -> ClientRejected:
         """ChainConflict naming the head the server expects, which the client then takes as

@@ -178,3 +178,19 @@ def test_a_record_on_a_stale_prev_is_a_chain_conflict_naming_the_subjects_head(
 
         again = other.submit(other.sign(verification("writes-conflict")))  # built on it
     assert not again.already_stored
+
+
+def test_a_refused_record_is_not_the_head_the_next_record_chains_on(
+        client: LedgerClient) -> None:
+    first = client.submit(client.sign(consent("writes-refused-head")))
+    refused = client.sign({"type": "Disbursement", "subject": "writes-refused-head",
+                           "loan": "LOAN-NONE", "amount": 100})  # no such loan: the rules refuse
+    with pytest.raises(ClientRejected) as rule:
+        client.submit(refused, rules=True)
+    assert (rule.value.status, rule.value.error) == (404, "UnknownLoanError")
+    assert "RiskRulesUnknownLoan" in rule.value.detail
+
+    after = client.sign(verification("writes-refused-head"))
+
+    assert after.record.prev == first.record_hash
+    assert not client.submit(after).already_stored
