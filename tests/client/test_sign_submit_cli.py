@@ -16,8 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from ledger.cli import app
 from ledger.client import LedgerClient, References
