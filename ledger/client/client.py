@@ -103,7 +103,8 @@ class LedgerClient:
     def domain(self) -> Domain:
         """The deployment's EIP-712 domain: chain id and contract as the server reports them
         (`GET /healthz`, which answers with them when degraded too); name and version are
-        fixed by the specification."""
+        fixed by the specification. A platform that would not sign for whatever domain a
+        server names pins its own with `use_domain`."""
         if self._domain is None:
             response = self.transport.request("GET", "/healthz", accept=frozenset({503}))
             with _answer_of("GET /healthz"):

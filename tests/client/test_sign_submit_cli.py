@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -152,3 +153,16 @@ def test_submit_exits_1_when_refused_2_without_an_api_key_and_3_when_unreachable
     assert unreachable.exit_code == 3
     assert "ConnectError" in unreachable.stderr
     assert DEV_PLATFORM_API_KEY not in refused.stderr + unreachable.stderr
+
+
+def test_no_option_takes_a_key_or_secret_itself_only_where_to_read_it() -> None:
+    sign_help = in_process("sign", "--help").stdout
+    submit_help = in_process("submit", "--help").stdout
+
+    for option in ("--key-env", "--key-file", "--secret-env", "--secret-file", "--api",
+                   "--chain-id", "--contract"):
+        assert option in sign_help
+    for option in ("--api", "--api-key-env", "--rules"):
+        assert option in submit_help
+    offered = set(re.findall(r"--[a-z-]+", sign_help + submit_help))
+    assert not offered & {"--key", "--private-key", "--secret", "--ref-secret", "--api-key"}
