@@ -37,7 +37,8 @@ _EXPECTED_PREV = re.compile(r"prev must be (0x[0-9a-fA-F]{64})")
 @dataclass(frozen=True)
 class Stored:
     """A record as the API stored it. `already_stored` is true when it was stored before (the
-    answer to a resent record: 200, nothing new written)."""
+    answer to a resent record: 200, nothing new written); in a batch, when every record of its
+    request was (the API answers for the request as a whole)."""
 
     id: int
     record_hash: bytes

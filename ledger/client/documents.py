@@ -4,7 +4,9 @@ A document is a record's JSON form (docs/spec/records.md) with three allowances:
 may be left out (the signing key's address is used), `prev` and `timestamp` may be left out
 (the caller supplies them), and each reference member (`subject`, `phone`, `account`, `loan`,
 `channel`) may hold either a 0x reference of 32 bytes or the raw value, which is turned into its
-reference here. A binding's `factors` may also be a list of method names.
+reference here, as may the draft API's names for them (`subjectId`, `accountId`, `loanId`), so a
+draft written for `POST /v1/records` signs as it stands. A binding's `factors` may also be a
+list of method names.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from ledger.core.records import (
 from ledger.core.reference_guard import check_references, reference_members
 
 _REFERENCE = re.compile(r"0x[0-9a-fA-F]{64}")
+# The draft API's names of reference members (api: POST /v1/records, /v1/loans).
+_DRAFT_NAMES = {"subjectId": "subject", "accountId": "account", "loanId": "loan"}
 
 
 def record_from_document(
@@ -53,6 +57,13 @@ def record_from_document(
     if "signature" in doc:
         raise RecordDecodeError(f"{kind.TYPE_NAME}: the document is signed already")
     out: dict[str, Any] = dict(doc)
+    for draft_name, member in _DRAFT_NAMES.items():
+        if draft_name in out:
+            if member in out:
+                raise RecordDecodeError(
+                    f"{kind.TYPE_NAME}: give {member} or {draft_name}, not both"
+                )
+            out[member] = out.pop(draft_name)
     try:
         named = parse_address(out.setdefault("platform", platform), f"{kind.TYPE_NAME}.platform")
     except HexDecodeError as exc:

@@ -115,6 +115,19 @@ def test_raw_values_become_the_references_the_servers_drafts_make() -> None:
     assert (loan.prev, loan.timestamp, loan.platform) == (ZERO_HASH, 1_700_000_000, ADDRESS)
 
 
+def test_a_draft_written_for_the_draft_api_signs_as_it_stands() -> None:
+    draft = {"type": "Binding", "subjectId": "110105199001011234", "action": "BIND",
+             "phone": "138 0013 8000", "accountId": "LOAN-0001",
+             "factors": ["SMS_OTP", "LIVENESS"]}
+    record = build(draft)
+
+    assert isinstance(record, Binding)
+    assert record.subject == REFS.subject("110105199001011234")
+    assert record.account == REFS.account("LOAN-0001")
+    with pytest.raises(RecordDecodeError, match="give subject or subjectId, not both"):
+        build({**draft, "subject": "110105199001011234"})
+
+
 def test_references_given_as_references_are_kept() -> None:
     subject = REFS.subject("S-9")
     record = build({"type": "Binding", "subject": "0x" + subject.hex(), "action": "BIND",
