@@ -23,7 +23,7 @@ START_TIMEOUT = 120.0
 
 
 def clean_env(**settings: str) -> dict[str, str]:
-    """The environment of a process: no BINDLEDGER_* setting of this session's but `settings`
+    """The environment of a process: no BINDLEDGER_* setting of the test run's but `settings`
     (so the development platform, regulator and reference secret are the server's)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BINDLEDGER_")}
     env["PYTHONPATH"] = str(REPO)

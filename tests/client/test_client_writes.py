@@ -160,7 +160,6 @@ def test_a_record_the_server_refuses_is_raised_at_once_with_its_reason(
         client.submit(signed)
 
     assert refused.value.status == 422
-    assert refused.value.error == "RawValueReferenceError"
     assert "Consent.subject does not look like a keyed reference" in refused.value.detail
     assert client.transport.attempts_made == 2  # the domain, and the record once
 
@@ -187,7 +186,7 @@ def test_a_refused_record_is_not_the_head_the_next_record_chains_on(
                            "loan": "LOAN-NONE", "amount": 100})  # no such loan: the rules refuse
     with pytest.raises(ClientRejected) as rule:
         client.submit(refused, rules=True)
-    assert (rule.value.status, rule.value.error) == (404, "UnknownLoanError")
+    assert rule.value.status == 404
     assert "RiskRulesUnknownLoan" in rule.value.detail
 
     after = client.sign(verification("writes-refused-head"))

@@ -1,6 +1,6 @@
 """The README's "Integrating a platform" section works as written, against a served ledger:
 its Python example prints True (a proof verified on the chain), and its shell block signs and
-submits a record. Only the URLs (a free port, this session's anvil) and the binaries' paths
+submits a record. Only the URLs (a free port, the test run's anvil) and the binaries' paths
 (this checkout's code) are replaced."""
 
 from __future__ import annotations
