@@ -3,7 +3,8 @@
 Keys and secrets come from environment variables or files, never from arguments (which `ps`
 shows every user of the machine), and are never printed. Exit codes: 0 done, 1 the server
 refused a record (its reason printed), 2 the input, key or secret cannot be read or the
-record is malformed, 3 the server cannot be reached (after retries).
+record is malformed, 3 the server cannot be reached (after retries) or does not answer as
+BindLedger's API does.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ledger.client.client import LedgerClient, Stored
-from ledger.client.errors import ClientRejected, ServerUnavailable
+from ledger.client.errors import ClientRejected, ServerUnavailable, UnexpectedAnswer
 from ledger.client.references import References
 from ledger.client.signing import PlatformKey
 from ledger.core.encoding import HexDecodeError, parse_address, to_hex
@@ -24,8 +25,6 @@ from ledger.core.records import Domain, SignedRecord
 from ledger.errors import LedgerError
 
 EXIT_DONE, EXIT_REFUSED, EXIT_UNREADABLE, EXIT_UNAVAILABLE = 0, 1, 2, 3
-SECRET_ENV = "BINDLEDGER_REF_SECRET"
-API_KEY_ENV = "BINDLEDGER_API_KEY"
 STDIN = "-"
 
 
@@ -63,7 +62,7 @@ def sign_command(options: SignOptions, out: TextIO) -> None:
         for index, document in enumerate(documents):
             try:
                 signed.append(client.sign(document).to_json())
-            except ServerUnavailable as exc:
+            except (ServerUnavailable, UnexpectedAnswer) as exc:
                 raise CommandFailed(f"cannot read the deployment's domain: {exc}",
                                     EXIT_UNAVAILABLE) from None
             except ClientRejected as exc:
@@ -108,7 +107,7 @@ def submit_command(options: SubmitOptions, out: TextIO) -> None:
                 _print_stored(out, client.submit_batch(records))
         except ClientRejected as exc:
             raise CommandFailed(str(exc), EXIT_REFUSED) from None
-        except ServerUnavailable as exc:
+        except (ServerUnavailable, UnexpectedAnswer) as exc:
             raise CommandFailed(str(exc), EXIT_UNAVAILABLE) from None
 
 

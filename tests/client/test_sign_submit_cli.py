@@ -15,6 +15,8 @@ import os
 import re
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from typer.testing import CliRunner, Result
@@ -166,3 +168,39 @@ def test_no_option_takes_a_key_or_secret_itself_only_where_to_read_it() -> None:
         assert option in submit_help
     offered = set(re.findall(r"--[a-z-]+", sign_help + submit_help))
     assert not offered & {"--key", "--private-key", "--secret", "--ref-secret", "--api-key"}
+
+
+class _NotBindLedger(BaseHTTPRequestHandler):
+    """Some other HTTP service: answers 200 with JSON of its own to everything."""
+
+    def _answer(self) -> None:
+        body = b'{"hello": "world"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_an_api_that_is_not_bindledgers_exits_3_saying_so() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotBindLedger)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        signed = in_process("sign", "--api", url, stdin=json.dumps(documents("x")[1]), **ENV)
+        submitted = in_process("submit", "--api", url, stdin=json.dumps(
+            {**documents("x")[1], "subject": "0x" + "5a" * 32, "phone": "0x" + "5b" * 32,
+             "platform": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "prev": "0x" + "00" * 32,
+             "timestamp": 1, "signature": "0x" + "11" * 65}), **ENV)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert (signed.exit_code, submitted.exit_code) == (3, 3)
+    assert "GET /healthz: the answer is not BindLedger's" in " ".join(signed.stderr.split())
+    assert "the answer is not BindLedger's" in " ".join(submitted.stderr.split())
