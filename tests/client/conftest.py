@@ -16,7 +16,7 @@ import pytest
 
 from ledger.client import LedgerClient, PlatformKey, References
 from ledger.config import DEV_PLATFORM_API_KEY, DEV_PLATFORM_KEY, DEV_REF_SECRET
-from tests.support.anvil import free_port
+from tests.support.anvil import free_port, running_anvil
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 120.0
@@ -70,10 +70,19 @@ def _answers(api: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def api(anvil_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One server for the client's tests, anchors final at once (0 confirmations)."""
-    with serving(anvil_url, tmp_path_factory.mktemp("client-server") / "ledger.sqlite3") as url:
+@pytest.fixture(scope="package")
+def chain_url() -> Iterator[str]:
+    """A chain of the client's tests alone: the server anchors on it with the development
+    accounts, which tests elsewhere use on the shared node, so it must not share theirs."""
+    with running_anvil() as url:
+        yield url
+
+
+@pytest.fixture(scope="package")
+def api(chain_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One server for the client's tests, anchors final at once (0 confirmations); it stops
+    with the last of them."""
+    with serving(chain_url, tmp_path_factory.mktemp("client-server") / "ledger.sqlite3") as url:
         yield url
 
 

@@ -32,21 +32,21 @@ def verification(subject: str) -> dict[str, object]:
 
 
 def test_a_proof_fetched_by_the_client_verifies_on_the_chain_and_on_no_other(
-        client: LedgerClient, anvil_url: str) -> None:
+        client: LedgerClient, chain_url: str) -> None:
     stored = client.submit(client.sign(verification("reads-proof")))
     client.anchor()
 
     bundle = client.proof(stored.id, wait=30)
 
     assert bundle.record_hash == stored.record_hash
-    verdict = verify_proof(bundle, anvil_url)
+    verdict = verify_proof(bundle, chain_url)
     assert verdict.verified, verdict.to_json()
     with running_anvil() as elsewhere:  # a chain that never saw the anchor
         assert not verify_proof(bundle, elsewhere).verified
 
 
 def test_rule_records_go_through_the_contract_and_the_timeline_verifies(
-        client: LedgerClient, references: References, anvil_url: str) -> None:
+        client: LedgerClient, references: References, chain_url: str) -> None:
     bound = client.submit(client.sign(binding("reads-rules")), rules=True)
     verified = client.submit(client.sign(verification("reads-rules")), rules=True)
     client.anchor()
@@ -55,7 +55,7 @@ def test_rule_records_go_through_the_contract_and_the_timeline_verifies(
 
     assert [e.record_hash for e in timeline.entries] == [bound.record_hash, verified.record_hash]
     assert [e.record.record.TYPE_NAME for e in timeline.entries] == ["Binding", "Verification"]
-    verdict = verify_timeline_on(timeline, anvil_url)
+    verdict = verify_timeline_on(timeline, chain_url)
     assert verdict.verified, verdict.to_json()
 
 

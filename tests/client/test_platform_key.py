@@ -116,9 +116,9 @@ def test_raw_values_become_the_references_the_servers_drafts_make() -> None:
 
 
 def test_a_draft_written_for_the_draft_api_signs_as_it_stands() -> None:
-    draft = {"type": "Binding", "subjectId": "110105199001011234", "action": "BIND",
-             "phone": "138 0013 8000", "accountId": "LOAN-0001",
-             "factors": ["SMS_OTP", "LIVENESS"]}
+    draft: dict[str, object] = {
+        "type": "Binding", "subjectId": "110105199001011234", "action": "BIND",
+        "phone": "138 0013 8000", "accountId": "LOAN-0001", "factors": ["SMS_OTP", "LIVENESS"]}
     record = build(draft)
 
     assert isinstance(record, Binding)

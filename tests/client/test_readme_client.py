@@ -26,9 +26,9 @@ def section_blocks(language: str) -> list[str]:
     return re.findall(rf"^```{language}\n(.*?)^```", section, re.DOTALL | re.MULTILINE)
 
 
-def test_the_readme_python_example_verifies_a_proof(api: str, anvil_url: str) -> None:
+def test_the_readme_python_example_verifies_a_proof(api: str, chain_url: str) -> None:
     [example] = section_blocks("python")
-    code = example.replace(README_API, api).replace(README_CHAIN, anvil_url)
+    code = example.replace(README_API, api).replace(README_CHAIN, chain_url)
 
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=clean_env(**ENV),
                           capture_output=True, text=True, timeout=180, check=False)
