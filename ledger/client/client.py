@@ -14,7 +14,13 @@ import httpx
 
 from ledger.chain.client import connect_chain
 from ledger.client.documents import record_from_document
-from ledger.client.errors import ChainConflict, ClientRejected, NotFinalYet, UnexpectedAnswer
+from ledger.client.errors import (
+    ChainConflict,
+    ClientRejected,
+    KeyUnreadableError,
+    NotFinalYet,
+    UnexpectedAnswer,
+)
 from ledger.client.references import References
 from ledger.client.signing import PlatformKey
 from ledger.client.transport import RetryPolicy, Transport, error_of, retry_after_seconds
@@ -129,7 +135,7 @@ class LedgerClient:
         """The record a document describes (ledger.client.documents), raw values made into
         references, `prev` this client's head of the subject, `timestamp` now."""
         if self.key is None:
-            raise ValueError("a client that builds records needs the platform key")
+            raise KeyUnreadableError("a client that builds records needs the platform key")
         return record_from_document(
             document, self.key.address, self.references, self.head, int(self._clock())
         )
@@ -138,7 +144,7 @@ class LedgerClient:
         """Sign a record (or a document, built with `record`) with the platform's key, and
         take it as the subject's head for the next record this client builds."""
         if self.key is None:
-            raise ValueError("a client that signs needs the platform key")
+            raise KeyUnreadableError("a client that signs needs the platform key")
         built = record if isinstance(record, Record) else self.record(record)
         signed = self.key.sign(built, self.domain())
         if built.EXTENDS_CHAIN:
