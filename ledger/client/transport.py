@@ -19,12 +19,17 @@ import httpx
 
 from ledger.chain.redact import redact_url
 from ledger.client.errors import ClientRejected, ServerUnavailable
+from ledger.errors import LedgerValueError
 
 API_KEY_HEADER = "X-API-Key"
 # A request's whole answer, a batch of 100 records included, comes well within this.
 DEFAULT_TIMEOUT_SECONDS = 30.0
 # The longest a server's reason is kept in an exception: enough for any of BindLedger's.
 MAX_DETAIL_CHARS = 2000
+
+
+class RetryPolicyError(LedgerValueError):
+    """A retry policy that could never send, or waits less than it may wait at first."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.attempts < 1 or not 0 <= self.base_delay <= self.max_delay:
-            raise ValueError("RetryPolicy needs attempts >= 1 and 0 <= base_delay <= max_delay")
+            raise RetryPolicyError("RetryPolicy needs attempts >= 1 and 0 <= base_delay <= max_delay")
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
