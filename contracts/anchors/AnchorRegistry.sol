@@ -40,7 +40,11 @@ abstract contract AnchorRegistry is IAnchorRegistry, AccessControlDefaultAdminRu
      */
     constructor(address predecessor_) {
         if (predecessor_ != address(0)) {
-            // A wrong address would refuse every platform's first head here, forever.
+            // A wrong address would refuse every platform's first head here, forever. An
+            // account without code is refused first: a call to it returns no data to decode.
+            if (predecessor_.code.length == 0) {
+                revert AnchorRegistryInvalidPredecessor(predecessor_);
+            }
             try IAnchorRegistry(predecessor_).latestHead(address(0)) returns (TreeHead memory) {} catch {
                 revert AnchorRegistryInvalidPredecessor(predecessor_);
             }

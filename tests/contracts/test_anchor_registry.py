@@ -364,3 +364,78 @@ def test_anchor_gas(ledger: Contract, accounts: Accounts) -> None:
     assert gas[0, first, 0] > gas[first, seven, 7] + 20_000
     assert gas[first, seven, 7] <= ANCHOR_GAS_LIMIT_7_NODES
     assert gas[seven, twelve, 12] <= ANCHOR_GAS_LIMIT_12_NODES
+
+
+# --- Takeover of a log from a predecessor --------------------------------------------------------
+
+
+def deploy_release_1(w3: Web3, admin: str) -> Contract:
+    """The frozen version 1 release (contracts/releases/v1), as consortia deployed it."""
+    from ledger.artifacts import load_release_artifact
+
+    artifact = load_release_artifact(1)
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    receipt = transact(factory.constructor(admin), admin)
+    return w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
+
+
+def test_first_head_on_a_successor_must_extend_the_predecessors_latest_head(
+    w3: Web3, deploy: Deploy, accounts: Accounts
+) -> None:
+    platform = accounts.platform_a
+    log = make_log(b"takeover", 40)
+    v1 = deploy_release_1(w3, accounts.admin)
+    transact(v1.functions.grantRole(PLATFORM_ROLE, platform), accounts.admin)
+    anchor(v1, platform, log, 0, 10)
+    anchor(v1, platform, log, 10, 17)
+
+    v2 = deploy("BindLedger", accounts.admin, v1.address, sender=accounts.admin)
+    transact(v2.functions.grantRole(PLATFORM_ROLE, platform), accounts.admin)
+    assert v2.functions.predecessor().call() == v1.address
+    # Until its first head here, the platform's latest head is the predecessor's.
+    assert head(v2, "latestHead", platform) == head(v1, "latestHead", platform)
+
+    forked = MerkleLog([*(b"takeover" + i.to_bytes(4, "big") for i in range(16)), b"rewritten",
+                        *(b"takeover" + i.to_bytes(4, "big") for i in range(17, 40))])
+    refused: list[tuple[str, int, bytes, list[bytes], tuple[str, tuple[Any, ...]]]] = [
+        ("a fresh log, as if none were anchored", 30, log.root(30), [],
+         ("AnchorRegistryInconsistentHead", (17, log.root(17), 30, log.root(30)))),
+        ("a proof from the predecessor's older head", 30, log.root(30),
+         log.consistency_proof(10, 30),
+         ("AnchorRegistryInconsistentHead", (17, log.root(17), 30, log.root(30)))),
+        ("a rewritten history", 30, forked.root(30), forked.consistency_proof(17, 30),
+         ("AnchorRegistryInconsistentHead", (17, log.root(17), 30, forked.root(30)))),
+        ("a wrong root", 30, log.root(29), log.consistency_proof(17, 30),
+         ("AnchorRegistryInconsistentHead", (17, log.root(17), 30, log.root(29)))),
+        ("a head no larger than the predecessor's", 17, log.root(17), [],
+         ("AnchorRegistryHeadNotGrowing", (17, 17))),
+    ]
+    for what, size, root, proof, error in refused:
+        assert revert_of(v2, v2.functions.anchorHead(size, root, proof), platform) == error, what
+
+    receipt = anchor(v2, platform, log, 17, 30)
+    (event,) = v2.events.HeadAnchored().process_receipt(receipt)
+    assert (event["args"]["index"], event["args"]["size"]) == (0, 30)
+    assert head(v2, "latestHead", platform)[:2] == (log.root(30), 30)
+    anchor(v2, platform, log, 30, 40)  # later heads extend the successor's own latest head
+    # The predecessor keeps its history; a platform with no head there starts from size 0.
+    assert head(v1, "latestHead", platform)[:2] == (log.root(17), 17)
+    transact(v2.functions.grantRole(PLATFORM_ROLE, accounts.platform_b), accounts.admin)
+    anchor(v2, accounts.platform_b, make_log(b"newcomer", 3), 0, 3)
+
+
+def test_a_predecessor_must_be_a_bindledger(w3: Web3, accounts: Accounts) -> None:
+    from ledger.artifacts import load_artifact
+
+    artifact = load_artifact("BindLedger")
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    not_a_ledger = transact(
+        w3.eth.contract(abi=[], bytecode=load_artifact("ConsistencyProofHarness").bytecode
+                        ).constructor(), accounts.admin)["contractAddress"]
+    for predecessor in (accounts.outsider, not_a_ledger):
+        error = expect_revert(
+            artifact.abi,
+            lambda p=predecessor: factory.constructor(accounts.admin, p).transact(
+                {"from": accounts.admin}),
+        )
+        assert error == ("AnchorRegistryInvalidPredecessor", (predecessor,))
