@@ -173,13 +173,15 @@ class AnchorContract:
         """The platform's HeadAnchored events in blocks [from_block, to_block], oldest first,
         read with eth_getLogs in windows of LOG_WINDOW_BLOCKS."""
         heads: list[AnchoredHead] = []
-        topic = HexBytes(bytes(12) + bytes(HexBytes(Web3.to_checksum_address(platform))))
+        # Topics as hex text: eth-tester matches no log against HexBytes topics.
+        topics = [to_hex(HEAD_ANCHORED_TOPIC),
+                  to_hex(bytes(12) + bytes(HexBytes(Web3.to_checksum_address(platform))))]
         for start in range(from_block, to_block + 1, LOG_WINDOW_BLOCKS):
             logs = self.chain.web3.eth.get_logs({
                 "address": self.address,
                 "fromBlock": start,
                 "toBlock": min(to_block, start + LOG_WINDOW_BLOCKS - 1),
-                "topics": [HexBytes(HEAD_ANCHORED_TOPIC), topic],
+                "topics": topics,
             })
             heads += self._heads_in(logs)
         return heads

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.anchors import AnchorContract, ForeignContractError
+from ledger.anchors import AnchorContract, ChainHead, ForeignContractError
 from ledger.chain.client import ChainClient, SentTransaction
 from ledger.config import Settings
 from ledger.core.bundle import ProofBundle
@@ -37,13 +37,23 @@ def platform_of(ledger: Ledger) -> str:
     return next(iter(ledger.platforms))
 
 
+def heads_on_chain(ledger: Ledger) -> int:
+    """How many heads the platform anchored, counted from the contract's HeadAnchored events."""
+    chain = ledger.chain
+    return len(ledger.contract.heads_anchored(platform_of(ledger), 0, chain.block_number()))
+
+
 def test_pending_records_are_sealed_and_anchored_in_one_transaction(ledger_: Ledger) -> None:
     ids = write_bindings(ledger_, 5)
     heads = ledger_.seal_and_anchor()
     assert [h.tree_size for h in heads] == [5]
     head = heads[0]
     assert head.state is AnchorState.FINAL and head.tx_hash and head.block_hash
-    assert ledger_.contract.is_head(platform_of(ledger_), 5, head.root_hash)
+    assert ledger_.contract.latest_head(platform_of(ledger_)) == ChainHead(
+        head.root_hash, 5, head.block_time)
+    receipt = ledger_.chain.receipt(head.tx_hash)
+    assert ledger_.contract.anchoring_problem(
+        receipt, head.tx_hash, platform_of(ledger_), 5, head.root_hash) is None
     for record_id in ids:
         assert verify_bundle(ledger_.proof_bundle(record_id), ledger_.chain).verified
 
@@ -97,7 +107,7 @@ def test_crash_after_storing_the_transaction_before_sending_it_is_recovered(
                        policy=ledger_.anchorer.policy)
     (head,) = restarted.anchor_unfinished()
     assert head.tx_hash == unfinished.tx_hash  # the stored transaction, not a second one
-    assert restarted.contract.contract.functions.headCount(platform_of(ledger_)).call() == 1
+    assert heads_on_chain(restarted) == 1
 
 
 def test_crash_after_sending_before_the_receipt_is_recovered(
@@ -124,7 +134,7 @@ def test_crash_after_sending_before_the_receipt_is_recovered(
                        policy=ledger_.anchorer.policy)
     (head,) = restarted.anchor_unfinished()
     assert head.tx_hash == sent.tx_hash and head.state is AnchorState.FINAL
-    assert restarted.contract.contract.functions.headCount(platform_of(ledger_)).call() == 1
+    assert heads_on_chain(restarted) == 1
     assert restarted.anchor_unfinished() == []
 
 

@@ -105,7 +105,7 @@ TAMPERINGS = [
     pytest.param(("inclusionPath", 0), _flip_last_digit, "inclusion", id="inclusionPath[0]"),
     pytest.param(("head", "rootHash"), _flip_last_digit, "inclusion", id="head.rootHash"),
     pytest.param(("anchor", "chainId"), lambda v: v + 1, "record hash", id="anchor.chainId"),
-    pytest.param(("anchor", "txHash"), _flip_last_digit, "anchor transaction",
+    pytest.param(("anchor", "txHash"), _flip_last_digit, "head on chain",
                  id="anchor.txHash"),
     pytest.param(("anchor", "blockTime"), lambda v: v + 1, "anchor transaction",
                  id="anchor.blockTime"),
