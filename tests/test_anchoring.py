@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ledger.anchoring.lookup import find_anchoring
 from ledger.anchors import AnchorContract, ChainHead, ForeignContractError
 from ledger.chain.client import ChainClient, SentTransaction
 from ledger.config import Settings
@@ -220,3 +221,22 @@ def test_bundles_of_one_head_share_its_chain_reads_but_failures_are_reread(
                                    "head": {"treeSize": 3, "rootHash": "0x" + "00" * 32}})
     for _ in range(2):
         assert not verify_bundle(moved, ledger_.chain, cache=cache).verified
+
+
+def test_the_anchor_of_any_head_is_found_from_the_contracts_events(ledger_: Ledger) -> None:
+    """Adoption looks a head up by its HeadAnchored event: the contract stores only the latest."""
+    platform = platform_of(ledger_)
+    heads = []
+    for batch in ("a", "b", "c"):
+        write_bindings(ledger_, 2, batch)
+        heads += ledger_.seal_and_anchor()
+    assert [h.tree_size for h in heads] == [2, 4, 6]
+    for head in heads:  # the latest by its block time, the older ones by the events after block 0
+        receipt = find_anchoring(ledger_.contract, platform, head.tree_size, head.root_hash)
+        assert receipt is not None and receipt.tx_hash == head.tx_hash
+    older = heads[0]
+    assert find_anchoring(ledger_.contract, platform, older.tree_size, older.root_hash,
+                          from_block=heads[1].block_number or 0) is None  # searched too late
+    assert find_anchoring(ledger_.contract, platform, 4, heads[0].root_hash) is None
+    assert find_anchoring(ledger_.contract, platform, 6, heads[1].root_hash) is None
+    assert find_anchoring(ledger_.contract, platform, 7, heads[2].root_hash) is None
