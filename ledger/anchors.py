@@ -110,8 +110,8 @@ class AnchorContract:
         if release is None:
             raise ForeignContractError(
                 f"the contract at {self.address} on chain {self.chain.chain_id} is not "
-                "BindLedger (its code is none of the released versions: contracts/build, "
-                "contracts/releases)"
+                "a released BindLedger version (its code differs from every known release: "
+                "contracts/build, contracts/releases)"
             )
         self._release = release
         return release
