@@ -39,6 +39,7 @@ from ledger.errors import (
     LedgerStateError,
     LedgerValueError,
 )
+from ledger.privacy.consent import ConsentNotGivenError
 from ledger.privacy.setup import lenders
 from ledger.rules import rules_for
 from ledger.runtime import open_ledger
@@ -102,6 +103,8 @@ def keyring_of(ledger: Ledger, admins: list[Admin]) -> Keyring:
 
 
 def _status_of(exc: LedgerError) -> int:
+    if isinstance(exc, PermissionError):
+        return status.HTTP_403_FORBIDDEN
     if isinstance(exc, NotAnchoredError | LedgerStateError):
         return status.HTTP_409_CONFLICT
     if isinstance(exc, LedgerGoneError):
@@ -124,9 +127,10 @@ async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
     headers = None
     if isinstance(exc, ChainUnreachableError):
         headers = {"Retry-After": str(CHAIN_RETRY_AFTER_SECONDS)}
-    return JSONResponse(
-        {"detail": detail, "error": type(exc).__name__}, status_code=code, headers=headers
-    )
+    body = {"detail": detail, "error": type(exc).__name__}
+    if isinstance(exc, ConsentNotGivenError):
+        body |= {"purpose": exc.status.purpose.name, "consentState": exc.status.state.value}
+    return JSONResponse(body, status_code=code, headers=headers)
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
