@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,6 +41,7 @@ from ledger.errors import (
     LedgerValueError,
 )
 from ledger.privacy.consent import ConsentNotGivenError
+from ledger.privacy.retention import erase_expired
 from ledger.privacy.setup import lenders
 from ledger.rules import rules_for
 from ledger.runtime import open_ledger
@@ -68,6 +70,8 @@ def create_app(
                 settings.anchor_every_records,
                 settings.anchor_every_seconds,
                 degraded_after=settings.health_degraded_after_seconds,
+                housekeeping=functools.partial(
+                    erase_expired, app.state.ledger, settings.retention),
             )
             worker.start()
         app.state.worker = worker

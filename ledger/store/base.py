@@ -380,6 +380,11 @@ class Store(ABC):
     def vault_keys_not_under(self, kek_id: str) -> list[WrappedKey]:
         """Every wrapped data key wrapped by another key-encryption key than `kek_id`."""
 
+    def vault_keys(self) -> list[WrappedKey]:
+        """Every wrapped data key: the subjects whose evidence is readable."""
+        # No key-encryption key has an empty id (ledger.privacy.keys refuses one).
+        return self.vault_keys_not_under("")
+
     @abstractmethod
     def rewrap_vault_key(self, old: WrappedKey, new: WrappedKey) -> bool:
         """Replace `old` by `new` (same platform and subject) if `old` is still stored as it
