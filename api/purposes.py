@@ -13,7 +13,7 @@ Only a platform's key is checked: a regulator reads under the regulator's legal 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated
 
@@ -129,19 +129,24 @@ def purpose_of(route: str, record_type: str | None = None) -> Purpose | None:
 
 @dataclass(frozen=True)
 class Consents:
-    """The consent check of one request: who calls, through which route."""
+    """The consent check of one request: who calls, through which route. Each subject's
+    consent for a purpose is read once a request (a batch names a subject many times)."""
 
     ledger: Ledger
     caller: Caller
     route: str
+    _checked: set[tuple[str, bytes, Purpose]] = field(default_factory=set)
 
     def check(self, platform: str, subject: bytes, record_type: str | None = None) -> None:
         """Raises ConsentNotGivenError (403) when the route's purpose (for a record of
         `record_type` on routes taking any) needs consent and the subject's consent at
         `platform` is withdrawn, refused or expired."""
         purpose = purpose_of(self.route, record_type)
-        if purpose is not None and self.caller.role is Role.PLATFORM:
+        if purpose is None or self.caller.role is not Role.PLATFORM:
+            return
+        if (platform, subject, purpose) not in self._checked:
             require_consent(self.ledger, platform, subject, purpose)
+            self._checked.add((platform, subject, purpose))
 
 
 async def consents(request: Request, caller: AuthenticatedDep, ledger: LedgerDep) -> Consents:

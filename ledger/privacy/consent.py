@@ -85,11 +85,10 @@ def consent_status(consents: Iterable[Consent], purpose: Purpose, now: int) -> C
 def consents_of(ledger: Ledger, platform: str, subject: bytes) -> list[Consent]:
     """The subject's Consent records at `platform`, in chain order."""
     found = []
-    for row in ledger.store.records_of_subject(platform, subject):
-        if row.record_type == Consent.TYPE_NAME:
-            record = ledger.read(row).record.record
-            assert isinstance(record, Consent)
-            found.append(record)
+    for row in ledger.store.records_of_subject(platform, subject, Consent.TYPE_NAME):
+        record = ledger.read(row).record.record
+        assert isinstance(record, Consent)
+        found.append(record)
     return found
 
 

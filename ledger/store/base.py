@@ -210,8 +210,11 @@ class Store(ABC):
     def get_record_by_hash(self, record_hash: bytes) -> RecordRow | None: ...
 
     @abstractmethod
-    def records_of_subject(self, platform: str, subject: bytes) -> list[RecordRow]:
-        """The subject's records at this platform, in log order."""
+    def records_of_subject(
+        self, platform: str, subject: bytes, record_type: str | None = None
+    ) -> list[RecordRow]:
+        """The subject's records at this platform (only those of `record_type`, if named), in
+        log order."""
 
     @abstractmethod
     def last_record_of_subject(

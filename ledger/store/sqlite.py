@@ -282,7 +282,18 @@ class SqliteStore(Store):
         )
         return RecordRow(*rows[0]) if rows else None
 
-    def records_of_subject(self, platform: str, subject: bytes) -> list[RecordRow]:
+    def records_of_subject(
+        self, platform: str, subject: bytes, record_type: str | None = None
+    ) -> list[RecordRow]:
+        if record_type is not None:
+            rows = self._query(
+                f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = ? AND subject = ?"
+                " AND record_type = ? ORDER BY leaf_index",
+                platform,
+                subject,
+                record_type,
+            )
+            return [RecordRow(*row) for row in rows]
         rows = self._query(
             f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = ? AND subject = ?"
             " ORDER BY leaf_index",
