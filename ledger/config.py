@@ -212,6 +212,12 @@ class Settings(BaseSettings):
         description="private key of the account that signs and anchors BindLedger's access "
         "log (who read which subject's data)",
     )
+    consent_first: list[str] = Field(
+        default_factory=list,
+        description='purposes whose consent must be recorded before any processing, as JSON, '
+        'e.g. ["IDENTITY_VERIFICATION", "RISK_SHARING"]: a route of such a purpose stops a '
+        "subject with no consent for it as it stops a withdrawn one",
+    )
     retention_days: dict[str, int] = Field(
         default_factory=dict,
         description='days a subject\'s evidence is kept once each purpose it served ended, as '
@@ -242,6 +248,17 @@ class Settings(BaseSettings):
         description="/healthz says degraded (503) once anchoring has failed, or a head has "
         "waited for a final anchor, this long",
     )
+
+    @field_validator("consent_first")
+    @classmethod
+    def _consent_first_names_purposes(cls, value: list[str]) -> list[str]:
+        names = {p.name for p in Purpose}
+        if unknown := [v for v in value if v not in names]:
+            raise ValueError(
+                f"BINDLEDGER_CONSENT_FIRST: {unknown} are not purposes; expected some of "
+                f"{sorted(names)}"
+            )
+        return value
 
     @field_validator("retention_days")
     @classmethod

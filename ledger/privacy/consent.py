@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from ledger.core.records import Consent, ConsentAction, Purpose
 from ledger.errors import LedgerError
+from ledger.privacy.setup import privacy_for
 from ledger.service import Ledger
 
 
@@ -94,9 +95,10 @@ def consents_of(ledger: Ledger, platform: str, subject: bytes) -> list[Consent]:
 
 def require_consent(ledger: Ledger, platform: str, subject: bytes, purpose: Purpose) -> None:
     """Raises ConsentNotGivenError when the subject's consent at `platform` for `purpose` is
-    withdrawn, refused or expired now. A subject with no Consent record for the purpose is let
-    through: the contract refuses lending and contact without consent (R3), and a platform
-    records consent before its first processing (README, "Privacy")."""
+    withdrawn, refused or expired now, or not recorded at all for a purpose of
+    BINDLEDGER_CONSENT_FIRST. Otherwise a subject with no Consent record for the purpose is let
+    through: the contract refuses lending and contact without consent (R3)."""
     status = consent_status(consents_of(ledger, platform, subject), purpose, ledger.now())
-    if status.state in STOPPED:
+    if status.state in STOPPED or (
+            status.state is ConsentState.UNKNOWN and purpose in privacy_for(ledger).consent_first):
         raise ConsentNotGivenError(status)
