@@ -75,9 +75,14 @@ class AnchorWorker:
     def start(self) -> None:
         self._thread.start()
 
+    def wake(self) -> None:
+        """Start a round now rather than at the next timer: it looks at every platform's pending
+        records and anchors those due, as when the record that reaches `every_records` arrives."""
+        self._wake.set()
+
     def stop(self, timeout: float = 30.0) -> None:
         self._stopping.set()
-        self._wake.set()
+        self.wake()
         self._thread.join(timeout)
         if self.leader:
             try:
@@ -93,7 +98,7 @@ class AnchorWorker:
 
     def _record_added(self, platform: str, pending: int) -> None:
         if pending >= self.every_records:
-            self._wake.set()
+            self.wake()
 
     def _run(self) -> None:
         # Heads left unfinished by a previous process are finished first.

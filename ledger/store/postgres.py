@@ -29,23 +29,18 @@ from ledger.store.base import (
     RecordNotStoredError,
     RecordRow,
     StagedRecord,
-    Store,
     StoreConflictError,
     SubjectErasedError,
     WrappedKey,
     check_chain,
 )
 from ledger.store.migrations import SchemaOutdatedError
+from ledger.store.sql import (
+    EVIDENCE_COLUMNS,
+    RECORD_COLUMNS,
+    SqlStore,
+)
 
-_RECORD_COLUMNS = "id, platform, leaf_index, record_hash, subject, record_type, body"
-_EVIDENCE_COLUMNS = (
-    "record_id, evidence_record_id, platform, subject, media_type, size, salt, commitment, "
-    "nonce, ciphertext, stored_at"
-)
-_HEAD_COLUMNS = (
-    "platform, tree_size, root_hash, sealed_at, state, chain_id, contract, tx_hash, raw_tx, "
-    "block_number, block_hash, block_time, nonce"
-)
 # Writer connections kept open between transactions (more are opened while commits overlap).
 IDLE_WRITERS = 2
 # Serialises `bindledger db upgrade` runs on one database (pg_advisory_xact_lock's key).
@@ -118,7 +113,7 @@ class _Transaction:
     begun: bool = True  # BEGIN was sent
 
 
-class PostgresStore(Store):
+class PostgresStore(SqlStore):
     """A store in a PostgreSQL database that several processes share (`shared` is True).
 
     Group commit as in SqliteStore: `stage_records` writes into an open transaction and
@@ -140,6 +135,7 @@ class PostgresStore(Store):
     raises SchemaOutdatedError rather than changing a database other processes are using.
     """
 
+    placeholder = "%s"
     shared = True
 
     def __init__(self, url: str, pool_size: int = 8) -> None:
@@ -398,7 +394,7 @@ class PostgresStore(Store):
         excluding: Collection[str],
     ) -> RecordRow | None:
         row = conn.execute(
-            f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = %s AND subject = %s"
+            f"SELECT {RECORD_COLUMNS} FROM records WHERE platform = %s AND subject = %s"
             " AND record_type <> ALL(%s) ORDER BY leaf_index DESC LIMIT 1",
             (platform, subject, sorted(excluding)),
         ).fetchone()
@@ -450,60 +446,11 @@ class PostgresStore(Store):
                 f"{describe(self._url)} is unavailable: {type(exc).__name__}"
             ) from exc
 
-    def get_record(self, record_id: int) -> RecordRow | None:
-        rows = self._query(f"SELECT {_RECORD_COLUMNS} FROM records WHERE id = %s", record_id)
-        return RecordRow(*rows[0]) if rows else None
-
-    def get_record_by_hash(self, record_hash: bytes) -> RecordRow | None:
-        rows = self._query(
-            f"SELECT {_RECORD_COLUMNS} FROM records WHERE record_hash = %s", record_hash
-        )
-        return RecordRow(*rows[0]) if rows else None
-
-    def records_of_subject(
-        self, platform: str, subject: bytes, record_type: str | None = None
-    ) -> list[RecordRow]:
-        if record_type is not None:
-            rows = self._query(
-                f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = %s AND subject = %s"
-                " AND record_type = %s ORDER BY leaf_index",
-                platform,
-                subject,
-                record_type,
-            )
-            return [RecordRow(*row) for row in rows]
-        rows = self._query(
-            f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = %s AND subject = %s"
-            " ORDER BY leaf_index",
-            platform,
-            subject,
-        )
-        return [RecordRow(*row) for row in rows]
-
     def last_record_of_subject(
         self, platform: str, subject: bytes, excluding: Collection[str] = ()
     ) -> RecordRow | None:
         with self._unavailable_as_ledger_error(), self._pool.connection() as conn:
             return self._last_of(conn, platform, subject, excluding)
-
-    def record_hashes(self, platform: str, start: int = 0) -> list[bytes]:
-        rows = self._query(
-            "SELECT record_hash FROM records WHERE platform = %s AND leaf_index >= %s"
-            " ORDER BY leaf_index",
-            platform,
-            start,
-        )
-        return [row[0] for row in rows]
-
-    def records_in_range(self, platform: str, start: int, end: int) -> list[RecordRow]:
-        rows = self._query(
-            f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = %s AND leaf_index >= %s"
-            " AND leaf_index < %s ORDER BY leaf_index",
-            platform,
-            start,
-            end,
-        )
-        return [RecordRow(*row) for row in rows]
 
     def platforms(self) -> list[str]:
         rows = self._query(
@@ -555,57 +502,6 @@ class PostgresStore(Store):
                 (platform, tree_size, root_hash, sealed_at, AnchorState.SEALED.value),
             )
         return HeadRow(platform, tree_size, root_hash, sealed_at, AnchorState.SEALED)
-
-    def heads(self, platform: str) -> list[HeadRow]:
-        rows = self._query(
-            f"SELECT {_HEAD_COLUMNS} FROM heads WHERE platform = %s ORDER BY tree_size", platform
-        )
-        return [_head(row) for row in rows]
-
-    def latest_head(self, platform: str, state: AnchorState | None = None) -> HeadRow | None:
-        if state is None:
-            rows = self._query(
-                f"SELECT {_HEAD_COLUMNS} FROM heads WHERE platform = %s"
-                " ORDER BY tree_size DESC LIMIT 1",
-                platform,
-            )
-        else:
-            rows = self._query(
-                f"SELECT {_HEAD_COLUMNS} FROM heads WHERE platform = %s AND state = %s"
-                " ORDER BY tree_size DESC LIMIT 1",
-                platform,
-                state.value,
-            )
-        return _head(rows[0]) if rows else None
-
-    def covering_head(
-        self, platform: str, leaf_index: int, state: AnchorState = AnchorState.FINAL
-    ) -> HeadRow | None:
-        rows = self._query(
-            f"SELECT {_HEAD_COLUMNS} FROM heads WHERE platform = %s AND tree_size > %s"
-            " AND state = %s ORDER BY tree_size LIMIT 1",
-            platform,
-            leaf_index,
-            state.value,
-        )
-        return _head(rows[0]) if rows else None
-
-    def unfinished_heads(self) -> list[HeadRow]:
-        rows = self._query(
-            f"SELECT {_HEAD_COLUMNS} FROM heads WHERE state <> %s ORDER BY platform, tree_size",
-            AnchorState.FINAL.value,
-        )
-        return [_head(row) for row in rows]
-
-    def heads_included_since(self, block_number: int) -> list[HeadRow]:
-        rows = self._query(
-            f"SELECT {_HEAD_COLUMNS} FROM heads WHERE state IN (%s, %s) AND block_number >= %s"
-            " ORDER BY platform, tree_size",
-            AnchorState.INCLUDED.value,
-            AnchorState.FINAL.value,
-            block_number,
-        )
-        return [_head(row) for row in rows]
 
     def mark_sent(
         self,
@@ -756,15 +652,6 @@ class PostgresStore(Store):
 
     # -- idempotency keys ----------------------------------------------------------------------
 
-    def idempotency_key(self, platform: str, key: bytes) -> tuple[bytes, int] | None:
-        rows = self._query(
-            "SELECT fingerprint, record_id FROM idempotency_keys"
-            " WHERE platform = %s AND key_hash = %s",
-            platform,
-            key,
-        )
-        return (bytes(rows[0][0]), int(rows[0][1])) if rows else None
-
     def remember_idempotency_key(
         self, platform: str, key: bytes, fingerprint: bytes, record_id: int
     ) -> None:
@@ -811,14 +698,6 @@ class PostgresStore(Store):
 
     # -- the evidence vault --------------------------------------------------------------------
 
-    def vault_key(self, platform: str, subject: bytes) -> WrappedKey | None:
-        rows = self._query(
-            "SELECT kek_id, wrapped FROM vault_keys WHERE platform = %s AND subject = %s",
-            platform,
-            subject,
-        )
-        return WrappedKey(platform, subject, rows[0][0], bytes(rows[0][1])) if rows else None
-
     def add_vault_key(self, key: WrappedKey) -> WrappedKey:
         with self._transaction() as conn:
             conn.execute(
@@ -856,28 +735,13 @@ class PostgresStore(Store):
         try:
             with self._transaction() as conn:
                 conn.execute(
-                    f"INSERT INTO evidence ({_EVIDENCE_COLUMNS})"
+                    f"INSERT INTO evidence ({EVIDENCE_COLUMNS})"
                     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     (e.record_id, e.evidence_record_id, e.platform, e.subject, e.media_type,
                      e.size, e.salt, e.commitment, e.nonce, e.ciphertext, e.stored_at),
                 )
         except pg_errors.UniqueViolation:
             raise StoreConflictError(f"record {e.record_id} has evidence already") from None
-
-    def evidence_of_record(self, record_id: int) -> EvidenceRow | None:
-        rows = self._query(
-            f"SELECT {_EVIDENCE_COLUMNS} FROM evidence WHERE record_id = %s", record_id
-        )
-        return _evidence(rows[0]) if rows else None
-
-    def evidence_of_subject(self, platform: str, subject: bytes) -> list[EvidenceRow]:
-        rows = self._query(
-            f"SELECT {_EVIDENCE_COLUMNS} FROM evidence WHERE platform = %s AND subject = %s"
-            " ORDER BY record_id",
-            platform,
-            subject,
-        )
-        return [_evidence(row) for row in rows]
 
     def erase_subject(
         self, platform: str, subject: bytes, record_id: int, erased_at: int
@@ -935,10 +799,6 @@ class PostgresStore(Store):
                 f"({type(exc).__name__}): nothing of it is stored; ask for it again"
             ) from exc
 
-    def erasure(self, platform: str, subject: bytes) -> ErasureRow | None:
-        with self._unavailable_as_ledger_error(), self._pool.connection() as conn:
-            return _erasure_of(conn, platform, subject)
-
     def close(self) -> None:
         with self._lock:
             try:
@@ -969,24 +829,6 @@ def _one(cursor: psycopg.Cursor[Any]) -> tuple[Any, ...]:
     row = cursor.fetchone()
     assert row is not None
     return tuple(row)
-
-
-def _head(row: tuple[Any, ...]) -> HeadRow:
-    values = list(row)
-    values[4] = AnchorState(values[4])
-    return HeadRow(*values)
-
-
-def _evidence(row: tuple[Any, ...]) -> EvidenceRow:
-    (record_id, evidence_record_id, platform, subject, media_type, size, salt, commitment,
-     nonce, ciphertext, stored_at) = row
-    return EvidenceRow(
-        int(record_id), int(evidence_record_id), platform, bytes(subject), media_type,
-        int(size), bytes(salt), bytes(commitment),
-        None if nonce is None else bytes(nonce),
-        None if ciphertext is None else bytes(ciphertext),
-        int(stored_at),
-    )
 
 
 def _erasure_of(conn: psycopg.Connection[Any], platform: str, subject: bytes) -> ErasureRow | None:
