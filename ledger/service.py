@@ -70,10 +70,10 @@ NOTIFIER_LINGER_SECONDS = 1.0
 # json.dumps with options builds a new one per call.
 _CANONICAL_JSON = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
 
-# A coroutine's wait for a ticket, and then how it ended (None: durable).
 # Stages a batch of records (with their prevs when the store checks them): the store's
 # stage_records, or a write that stages more in the same transaction (an erasure).
 _Stage = Callable[[list[StagedRecord], list[bytes] | None], tuple[list[RecordRow], int]]
+# A coroutine's wait for a ticket, and then how it ended (None: durable).
 _Waiter = tuple[int, "asyncio.Future[None]"]
 _Outcome = tuple["asyncio.Future[None]", Exception | None]
 
