@@ -100,6 +100,7 @@ def release_relayer(store: Store) -> None:
     """Give up the relayer account taken for `store` (a process that stops relaying)."""
     lease = _RELAYER_LEASES.pop(store, None)
     if lease is not None:
+        atexit.unregister(lease.release)  # released now: not again at exit, store closed
         lease.release()
 
 
