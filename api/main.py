@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -39,6 +40,8 @@ from ledger.errors import (
     LedgerStateError,
     LedgerValueError,
 )
+from ledger.privacy.consent import ConsentNotGivenError
+from ledger.privacy.retention import erase_expired
 from ledger.privacy.setup import lenders
 from ledger.rules import rules_for
 from ledger.runtime import open_ledger
@@ -67,6 +70,8 @@ def create_app(
                 settings.anchor_every_records,
                 settings.anchor_every_seconds,
                 degraded_after=settings.health_degraded_after_seconds,
+                housekeeping=functools.partial(
+                    erase_expired, app.state.ledger, settings.retention),
             )
             worker.start()
         app.state.worker = worker
@@ -102,6 +107,8 @@ def keyring_of(ledger: Ledger, admins: list[Admin]) -> Keyring:
 
 
 def _status_of(exc: LedgerError) -> int:
+    if isinstance(exc, PermissionError):
+        return status.HTTP_403_FORBIDDEN
     if isinstance(exc, NotAnchoredError | LedgerStateError):
         return status.HTTP_409_CONFLICT
     if isinstance(exc, LedgerGoneError):
@@ -124,9 +131,10 @@ async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
     headers = None
     if isinstance(exc, ChainUnreachableError):
         headers = {"Retry-After": str(CHAIN_RETRY_AFTER_SECONDS)}
-    return JSONResponse(
-        {"detail": detail, "error": type(exc).__name__}, status_code=code, headers=headers
-    )
+    body = {"detail": detail, "error": type(exc).__name__}
+    if isinstance(exc, ConsentNotGivenError):
+        body |= {"purpose": exc.status.purpose.name, "consentState": exc.status.state.value}
+    return JSONResponse(body, status_code=code, headers=headers)
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from web3 import Web3
 
 from ledger.anchors import AnchorContract
 from ledger.chain.client import ChainError, ChainUnreachableError, connect_chain
@@ -202,13 +203,28 @@ def db_upgrade(
         console.print("the database is up to date")
 
 
+def _address_option(value: str | None) -> str | None:
+    if value is not None and not Web3.is_address(value):
+        raise typer.BadParameter(f"{value!r} is not an address (0x and 40 hex digits)")
+    return None if value is None else Web3.to_checksum_address(value)
+
+
 @app.command()
-def deploy(chain: ChainOption = None) -> None:
+def deploy(
+    chain: ChainOption = None,
+    predecessor: Annotated[
+        str | None,
+        typer.Option("--predecessor", metavar="ADDRESS", callback=_address_option,
+                     help="an earlier BindLedger deployment whose logs the new one continues: "
+                          "each platform's first head must extend its latest head there",
+                     show_default=False),
+    ] = None,
+) -> None:
     """Deploy a new BindLedger contract and print its address."""
     settings = Settings(chain=chain or "embedded")
     try:
         client = connect_chain(settings.chain)
-        contract = AnchorContract.deploy(client, settings.admin_account)
+        contract = AnchorContract.deploy(client, settings.admin_account, predecessor)
     except (LedgerError, OSError) as exc:
         raise _fail(str(exc), 1) from None
     if client.embedded:

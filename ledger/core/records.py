@@ -74,13 +74,25 @@ class VerificationMethod(IntEnum):
 
 
 class ConsentAction(IntEnum):
+    """What the subject did about a purpose (ISO/IEC TS 27560, W3C DPV ConsentStatus): gave
+    consent, withdrew it, or refused it when asked. An expired consent is a GIVEN one whose
+    `expiresAt` has passed (ledger.privacy.consent)."""
+
     GIVEN = 0
     WITHDRAWN = 1
+    REFUSED = 2
 
 
 class Purpose(IntEnum):
-    LENDING = 0
-    CONTACT = 1
+    """Why a subject's data is processed, in the lending process: each needs its own consent
+    (or another legal basis, api/purposes.py); consent to one never covers another."""
+
+    LENDING = 0  # the credit decision, the loan and its disbursement
+    CONTACT = 1  # collection contact about an overdue loan (rule R3)
+    IDENTITY_VERIFICATION = 2  # before the loan: OTP, liveness, carrier match, phone binding
+    RISK_SHARING = 3  # the consortium's shared signals about the subject's phone and loans
+    REPAYMENT_NOTICE = 4  # reminders of installments due: not part of lending consent
+    MARKETING = 5  # offers of further credit: never implied by any other consent
 
 
 class DisputeAction(IntEnum):

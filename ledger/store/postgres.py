@@ -19,6 +19,7 @@ from ledger.errors import LedgerError
 from ledger.store import migrations
 from ledger.store.base import (
     AnchorState,
+    ErasureNotStoredError,
     ErasureRow,
     EvidenceRow,
     Fence,
@@ -29,6 +30,7 @@ from ledger.store.base import (
     RecordRow,
     StagedRecord,
     StoreConflictError,
+    SubjectErasedError,
     WrappedKey,
     check_chain,
 )
@@ -747,27 +749,55 @@ class PostgresStore(SqlStore):
         # PostgreSQL leaves deleted row versions in the table until VACUUM reclaims them and in
         # the WAL until it is recycled: the wrapped key is only as gone as those are (README).
         with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO erasures (platform, subject, record_id, erased_at)"
-                " VALUES (%s, %s, %s, %s) ON CONFLICT (platform, subject) DO NOTHING",
-                (platform, subject, record_id, erased_at),
-            )
-            known = _one(
-                conn.execute(
-                    "SELECT record_id, erased_at FROM erasures WHERE platform = %s"
-                    " AND subject = %s",
-                    (platform, subject),
-                )
-            )
-            conn.execute(
-                "DELETE FROM vault_keys WHERE platform = %s AND subject = %s", (platform, subject)
-            )
-            conn.execute(
-                "UPDATE evidence SET nonce = NULL, ciphertext = NULL"
-                " WHERE platform = %s AND subject = %s",
-                (platform, subject),
-            )
-        return ErasureRow(platform, subject, int(known[0]), int(known[1]))
+            return _erase(conn, platform, subject, record_id, erased_at)
+
+    def stage_erasure(
+        self,
+        record: StagedRecord,
+        erased_at: int,
+        prev: bytes | None = None,
+        side_types: Collection[str] = (),
+    ) -> tuple[RecordRow, ErasureRow, int]:
+        platform, _hash, subject, _type, _body = record
+        try:
+            self._create_logs([platform])
+            with self._lock:
+                try:
+                    txn = self._hold_logs([platform])
+                except psycopg.Error:
+                    self._abandon_open()
+                    raise
+                conn = txn.conn
+                held = dict(txn.next_index)
+                # A savepoint: a failure undoes the record and the erasure together (and the
+                # leaf index the record took), never what other threads staged meanwhile.
+                conn.execute("SAVEPOINT erase")
+                try:
+                    if _erasure_of(conn, platform, subject) is not None:
+                        raise SubjectErasedError("the subject was erased before")
+                    (row,) = self._stage(txn, [record], None if prev is None else [prev],
+                                         side_types)
+                    erased = _erase(conn, platform, subject, row.id, erased_at)
+                    conn.execute("RELEASE SAVEPOINT erase")
+                except BaseException as exc:
+                    txn.next_index = held
+                    try:
+                        conn.execute("ROLLBACK TO SAVEPOINT erase")
+                        conn.execute("RELEASE SAVEPOINT erase")
+                    except psycopg.Error:
+                        self._abandon_open()  # the transaction's state is unknown
+                        raise exc from None
+                    if txn.last < txn.first:
+                        self._finish_open()  # nothing is staged: let go of the platform's row
+                    raise
+                self._staged += 1
+                txn.last = self._staged
+                return row, erased, self._staged
+        except psycopg.Error as exc:
+            raise ErasureNotStoredError(
+                f"the erasure could not be written in {describe(self._url)} "
+                f"({type(exc).__name__}): nothing of it is stored; ask for it again"
+            ) from exc
 
     def close(self) -> None:
         with self._lock:
@@ -801,3 +831,32 @@ def _one(cursor: psycopg.Cursor[Any]) -> tuple[Any, ...]:
     return tuple(row)
 
 
+def _erasure_of(conn: psycopg.Connection[Any], platform: str, subject: bytes) -> ErasureRow | None:
+    row = conn.execute(
+        "SELECT record_id, erased_at FROM erasures WHERE platform = %s AND subject = %s",
+        (platform, subject),
+    ).fetchone()
+    return ErasureRow(platform, subject, int(row[0]), int(row[1])) if row else None
+
+
+def _erase(
+    conn: psycopg.Connection[Any], platform: str, subject: bytes, record_id: int, erased_at: int
+) -> ErasureRow:
+    """Requires an open transaction. Deletes the subject's wrapped data key, drops its
+    evidence's ciphertexts and remembers the erasure, unless one is remembered: that one is
+    returned."""
+    conn.execute(
+        "INSERT INTO erasures (platform, subject, record_id, erased_at)"
+        " VALUES (%s, %s, %s, %s) ON CONFLICT (platform, subject) DO NOTHING",
+        (platform, subject, record_id, erased_at),
+    )
+    known = _erasure_of(conn, platform, subject)
+    assert known is not None  # inserted above, or there before
+    conn.execute(
+        "DELETE FROM vault_keys WHERE platform = %s AND subject = %s", (platform, subject)
+    )
+    conn.execute(
+        "UPDATE evidence SET nonce = NULL, ciphertext = NULL WHERE platform = %s AND subject = %s",
+        (platform, subject),
+    )
+    return known

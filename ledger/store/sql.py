@@ -56,13 +56,24 @@ class SqlStore(Store):
         )
         return RecordRow(*rows[0]) if rows else None
 
-    def records_of_subject(self, platform: str, subject: bytes) -> list[RecordRow]:
-        rows = self._read(
-            f"SELECT {RECORD_COLUMNS} FROM records WHERE platform = ? AND subject = ?"
-            " ORDER BY leaf_index",
-            platform,
-            subject,
-        )
+    def records_of_subject(
+        self, platform: str, subject: bytes, record_type: str | None = None
+    ) -> list[RecordRow]:
+        if record_type is not None:
+            rows = self._read(
+                f"SELECT {RECORD_COLUMNS} FROM records WHERE platform = ? AND subject = ?"
+                " AND record_type = ? ORDER BY leaf_index",
+                platform,
+                subject,
+                record_type,
+            )
+        else:
+            rows = self._read(
+                f"SELECT {RECORD_COLUMNS} FROM records WHERE platform = ? AND subject = ?"
+                " ORDER BY leaf_index",
+                platform,
+                subject,
+            )
         return [RecordRow(*row) for row in rows]
 
     def record_hashes(self, platform: str, start: int = 0) -> list[bytes]:

@@ -13,6 +13,7 @@ from typing import Any
 from ledger.store import migrations
 from ledger.store.base import (
     AnchorState,
+    ErasureNotStoredError,
     ErasureRow,
     EvidenceRow,
     Fence,
@@ -23,6 +24,7 @@ from ledger.store.base import (
     RecordRow,
     StagedRecord,
     StoreConflictError,
+    SubjectErasedError,
     WrappedKey,
     check_chain,
 )
@@ -521,27 +523,47 @@ class SqliteStore(SqlStore):
         self, platform: str, subject: bytes, record_id: int, erased_at: int
     ) -> ErasureRow:
         with self._write() as conn:
-            known = conn.execute(
-                "SELECT record_id, erased_at FROM erasures WHERE platform = ? AND subject = ?",
-                (platform, subject),
-            ).fetchone()
-            if known is None:
-                conn.execute(
-                    "INSERT INTO erasures (platform, subject, record_id, erased_at)"
-                    " VALUES (?, ?, ?, ?)",
-                    (platform, subject, record_id, erased_at),
-                )
-                known = (record_id, erased_at)
-            conn.execute(
-                "DELETE FROM vault_keys WHERE platform = ? AND subject = ?", (platform, subject)
-            )
-            conn.execute(
-                "UPDATE evidence SET nonce = NULL, ciphertext = NULL"
-                " WHERE platform = ? AND subject = ?",
-                (platform, subject),
-            )
+            known = _erase(conn, platform, subject, record_id, erased_at)
         self._scrub_wal()
-        return ErasureRow(platform, subject, int(known[0]), int(known[1]))
+        return known
+
+    def stage_erasure(
+        self,
+        record: StagedRecord,
+        erased_at: int,
+        prev: bytes | None = None,
+        side_types: Collection[str] = (),
+    ) -> tuple[RecordRow, ErasureRow, int]:
+        platform, _hash, subject, _type, _body = record
+        with self._lock:
+            self._begin()
+            # A savepoint: a failure undoes the record and the erasure together, never the
+            # records other writers staged in the same transaction.
+            self._conn.execute("SAVEPOINT erase")
+            try:
+                if _erasure_of(self._conn, platform, subject) is not None:
+                    raise SubjectErasedError("the subject was erased before")
+                if prev is not None:
+                    check_chain([record], [prev], side_types, self._last_record_of_subject)
+                row = self._insert_record(*record)
+                erased = _erase(self._conn, platform, subject, row.id, erased_at)
+            except BaseException as exc:
+                self._conn.execute("ROLLBACK TO erase")
+                self._conn.execute("RELEASE erase")
+                if self._first_in_transaction > self._staged:
+                    self._commit()  # nothing else staged: do not hold the write lock
+                if isinstance(exc, sqlite3.Error):
+                    raise ErasureNotStoredError(
+                        f"the erasure could not be written ({type(exc).__name__}): nothing of "
+                        "it is stored; ask for it again"
+                    ) from exc
+                raise
+            self._conn.execute("RELEASE erase")
+            self._staged += 1
+            return row, erased, self._staged
+
+    def scrub(self) -> None:
+        self._scrub_wal()
 
     def _scrub_wal(self) -> None:
         """Copy the WAL into the database and truncate it: the WAL still holds the pages as
@@ -653,4 +675,32 @@ def _check_fence(conn: sqlite3.Connection, fence: Fence | None) -> None:
             f"lease {fence.name!r} was taken over (fencing token {fence.token} is stale)"
         )
 
+
+def _erasure_of(conn: sqlite3.Connection, platform: str, subject: bytes) -> ErasureRow | None:
+    row = conn.execute(
+        "SELECT record_id, erased_at FROM erasures WHERE platform = ? AND subject = ?",
+        (platform, subject),
+    ).fetchone()
+    return ErasureRow(platform, subject, int(row[0]), int(row[1])) if row else None
+
+
+def _erase(
+    conn: sqlite3.Connection, platform: str, subject: bytes, record_id: int, erased_at: int
+) -> ErasureRow:
+    """Requires an open transaction. Deletes the subject's wrapped data key, drops its
+    evidence's ciphertexts and remembers the erasure, unless one is remembered: that one is
+    returned."""
+    known = _erasure_of(conn, platform, subject)
+    if known is None:
+        conn.execute(
+            "INSERT INTO erasures (platform, subject, record_id, erased_at) VALUES (?, ?, ?, ?)",
+            (platform, subject, record_id, erased_at),
+        )
+        known = ErasureRow(platform, subject, record_id, erased_at)
+    conn.execute("DELETE FROM vault_keys WHERE platform = ? AND subject = ?", (platform, subject))
+    conn.execute(
+        "UPDATE evidence SET nonce = NULL, ciphertext = NULL WHERE platform = ? AND subject = ?",
+        (platform, subject),
+    )
+    return known
 

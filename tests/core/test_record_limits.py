@@ -129,7 +129,7 @@ def test_a_byte_string_in_json_is_hex_and_named_when_it_is_not() -> None:
      "method", VerificationMethod, 4),
     (lambda **m: Consent(**{**BASE, "action": 0, "purpose": 0, "policy_hash": bytes(32),
                             "expires_at": 0, **m}),
-     "purpose", Purpose, 2),
+     "purpose", Purpose, 6),
 ])
 def test_an_enum_member_takes_its_last_value_and_refuses_one_past_it(
         make: Any, member: str, enum: Any, past: int) -> None:
