@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.anchors import AnchorContract
+from ledger.anchors import AnchorContract, ForeignContractError
 from ledger.chain.client import ChainClient, ChainUnreachableError
 from ledger.chain.redact import redact_text
 from ledger.core.encoding import to_hex
@@ -69,8 +69,20 @@ def subject_head_on_chain(contract: AnchorContract, platform: str, subject: byte
     return bytes(state[0])
 
 
-def refusals_on_chain(contract: AnchorContract, platform: str, subject: bytes) -> RefusalChain:
-    """The subject's refusal chain as the contract holds it: the refusals it attested."""
+# The first release that attests refusals (attestRefusal, refusalState).
+REFUSALS_ATTESTED_FROM_VERSION = 2
+
+
+def refusals_on_chain(
+    contract: AnchorContract, platform: str, subject: bytes
+) -> RefusalChain | None:
+    """The subject's refusal chain as the contract holds it: the refusals it attested; None
+    for a release that attests none (version 1: its timelines are complete without)."""
+    try:
+        if contract.version < REFUSALS_ATTESTED_FROM_VERSION:
+            return None
+    except ForeignContractError:
+        pass  # no release: its entries' "head on chain" checks say so; read it as the current
     head, count = contract.contract.functions.refusalState(platform, subject).call()
     return RefusalChain(bytes(head), int(count))
 

@@ -152,10 +152,13 @@ def refusal_chain(timeline: Timeline) -> RefusalChain:
 
 
 def check_completeness(
-    timeline: Timeline, head_on_chain: bytes, refusals_on_chain: RefusalChain = NO_REFUSALS
+    timeline: Timeline,
+    head_on_chain: bytes,
+    refusals_on_chain: RefusalChain | None = NO_REFUSALS,
 ) -> Check:
     """The entries form the subject's hash chain from its first record to `head_on_chain`,
-    and their refusals rebuild the refusal chain the contract attested, `refusals_on_chain`.
+    and their refusals rebuild the refusal chain the contract attested, `refusals_on_chain`
+    (None: a contract release that attests no refusals, whose refusals are not counted).
 
     `head_on_chain` is the subject's head as the contract holds it now (zero if the subject
     has no rule records on chain). Records written after it (not submitted to the contract)
@@ -207,7 +210,7 @@ def check_completeness(
             expected=to_hex(head_on_chain),
             actual=to_hex(prev),
         )
-    refusals = _check_refusals(timeline, refusals_on_chain)
+    refusals = None if refusals_on_chain is None else _check_refusals(timeline, refusals_on_chain)
     if refusals is not None:
         return refusals
     on_chain = (
@@ -216,12 +219,12 @@ def check_completeness(
         else f"the contract's head of the subject, {to_hex(head_on_chain)}, is among them"
     )
     beside = len(timeline.entries) - sum(e.record.record.EXTENDS_CHAIN for e in timeline.entries)
-    attested = (
-        f" (and {beside} refusal{'s' * (beside > 1)} beside the chain, "
-        f"{'all' if beside > 1 else 'the one'} the contract attested)"
-        if beside
-        else ""
+    which = (
+        "a contract release that attests none"
+        if refusals_on_chain is None
+        else f"{'all' if beside > 1 else 'the one'} the contract attested"
     )
+    attested = f" (and {beside} refusal{'s' * (beside > 1)} beside the chain, {which})" if beside else ""
     return passed(
         name,
         f"{len(timeline.entries) - beside} records chained from the first to {to_hex(prev)}"

@@ -440,3 +440,12 @@ def test_text_that_is_not_a_timeline_document_is_told_why(text: bytes, reason: s
     with pytest.raises(TimelineDecodeError) as refused:
         Timeline.loads(text)
     assert str(refused.value) == reason
+
+
+def test_refusals_under_a_release_that_attests_none_are_not_counted() -> None:
+    # Version 1 of the contract had no attestRefusal: its timelines stay complete without.
+    entries, _ = refused_twice()
+    check = check_completeness(timeline(entries), entries[-1].record_hash, None)
+    assert check.outcome is Outcome.PASSED
+    assert "(and 2 refusals beside the chain, a contract release that attests none)" in (
+        check.detail)
