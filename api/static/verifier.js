@@ -3724,7 +3724,8 @@
           21473,
           32
         ]
-      ]
+      ],
+      attestsRefusals: true
     }
   ];
 
@@ -3944,7 +3945,13 @@
     }
     return failed(CHECK.COMPLETENESS, what, expected, actual);
   }
-  function checkCompleteness(timeline, head, refusalsOnChain = { head: ZERO, count: 0n }) {
+  async function refusalsOnChain(rpc, contract, timeline) {
+    const release = matchingRelease(fromHex(await rpc.call("eth_getCode", contract, "latest")) || new Uint8Array());
+    if (release && !release.attestsRefusals) return null;
+    const attested = await view(rpc, contract, concat(REFUSAL_STATE, addressWord(timeline.platform), timeline.subject));
+    return { head: attested.slice(0, 32), count: toBigInt(attested.slice(32, 64)) };
+  }
+  function checkCompleteness(timeline, head, refusalsOnChain2 = { head: ZERO, count: 0n }) {
     const name = CHECK.COMPLETENESS;
     if (!timeline.entries.length) return failed(name, "the timeline has no records");
     let prev = ZERO;
@@ -3983,11 +3990,12 @@
         toHex(prev)
       );
     }
-    const refusalFailure = checkRefusals(timeline, refusalsOnChain);
+    const refusalFailure = refusalsOnChain2 ? checkRefusals(timeline, refusalsOnChain2) : null;
     if (refusalFailure) return refusalFailure;
     const beside = timeline.entries.filter((e) => BESIDE_CHAIN.has(e.record.type)).length;
     const onChain = equalBytes(head, ZERO) ? "no record of the subject is held by the contract yet" : `the contract's head of the subject, ${toHex(head)}, is among them`;
-    const refusals = beside ? ` (and ${beside} refusal${beside > 1 ? "s" : ""} beside the chain, ${beside > 1 ? "all" : "the one"} the contract attested)` : "";
+    const which = refusalsOnChain2 ? `${beside > 1 ? "all" : "the one"} the contract attested` : "a contract release that attests none";
+    const refusals = beside ? ` (and ${beside} refusal${beside > 1 ? "s" : ""} beside the chain, ${which})` : "";
     return passed(name, `${timeline.entries.length - beside} records chained from the first to ${toHex(prev)}${refusals}; ${onChain}`);
   }
   function checkLoan(timeline, held, head) {
@@ -4027,8 +4035,7 @@
       try {
         const state = await view(rpc, contract, concat(SUBJECT_STATE, addressWord(timeline.platform), timeline.subject));
         const head = state.slice(0, 32);
-        const attested = await view(rpc, contract, concat(REFUSAL_STATE, addressWord(timeline.platform), timeline.subject));
-        completeness = checkCompleteness(timeline, head, { head: attested.slice(0, 32), count: toBigInt(attested.slice(32, 64)) });
+        completeness = checkCompleteness(timeline, head, await refusalsOnChain(rpc, contract, timeline));
         if (timeline.loan) {
           const held = await view(rpc, contract, concat(LOAN_STATE, addressWord(timeline.platform), timeline.subject, timeline.loan));
           const phase = toBigInt(held.slice(0, 32));

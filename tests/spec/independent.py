@@ -444,9 +444,9 @@ def refusal_chain(timeline: TimelineDoc) -> tuple[bytes, int]:
 
 
 def completeness(timeline: TimelineDoc, head: bytes,
-                 refusals: tuple[bytes, int] = (ZERO, 0)) -> None:
-    """timeline.md, "Completeness", with `refusals` the (head, count) of refusalState; raises
-    Failed."""
+                 refusals: tuple[bytes, int] | None = (ZERO, 0)) -> None:
+    """timeline.md, "Completeness", with `refusals` the (head, count) of refusalState (None
+    under version 1, which attests none); raises Failed."""
     if not timeline.entries:
         raise Failed("no entries")
     prev, last_index, heads = ZERO, -1, {ZERO}
@@ -464,7 +464,7 @@ def completeness(timeline: TimelineDoc, head: bytes,
             heads.add(prev)
     if head not in heads:
         raise Failed("records missing at the end")
-    if refusal_chain(timeline) != refusals:
+    if refusals is not None and refusal_chain(timeline) != refusals:
         raise Failed("refusals missing, altered or never attested")
 
 

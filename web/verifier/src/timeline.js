@@ -3,6 +3,7 @@
 import { concat, equalBytes, fromHex, keccak, toBigInt, toHex, utf8 } from "./bytes.js";
 import { verifyBundle } from "./bundle.js";
 import { BESIDE_CHAIN } from "./records.js";
+import { matchingRelease } from "./releases.js";
 import { RpcError } from "./rpc.js";
 import { CHECK, failed, passed, reasonOf } from "./verdict.js";
 
@@ -53,6 +54,15 @@ function checkRefusals(timeline, onChain) {
   return failed(CHECK.COMPLETENESS, what, expected, actual);
 }
 
+/** The subject's refusal chain as the contract holds it; null for a release that attests none. */
+async function refusalsOnChain(rpc, contract, timeline) {
+  const release = matchingRelease(fromHex(await rpc.call("eth_getCode", contract, "latest")) || new Uint8Array());
+  // No release at all: the entries' "head on chain" checks say so; read it as the current one.
+  if (release && !release.attestsRefusals) return null;
+  const attested = await view(rpc, contract, concat(REFUSAL_STATE, addressWord(timeline.platform), timeline.subject));
+  return { head: attested.slice(0, 32), count: toBigInt(attested.slice(32, 64)) };
+}
+
 export function checkCompleteness(timeline, head, refusalsOnChain = { head: ZERO, count: 0n }) {
   const name = CHECK.COMPLETENESS;
   if (!timeline.entries.length) return failed(name, "the timeline has no records");
@@ -85,13 +95,13 @@ export function checkCompleteness(timeline, head, refusalsOnChain = { head: ZERO
     return failed(name, "the chain holds a later record of this subject than the timeline shows: records are missing at the end",
       toHex(head), toHex(prev));
   }
-  const refusalFailure = checkRefusals(timeline, refusalsOnChain);
+  const refusalFailure = refusalsOnChain ? checkRefusals(timeline, refusalsOnChain) : null;
   if (refusalFailure) return refusalFailure;
   const beside = timeline.entries.filter((e) => BESIDE_CHAIN.has(e.record.type)).length;
   const onChain = equalBytes(head, ZERO) ? "no record of the subject is held by the contract yet"
     : `the contract's head of the subject, ${toHex(head)}, is among them`;
-  const refusals = beside
-    ? ` (and ${beside} refusal${beside > 1 ? "s" : ""} beside the chain, ${beside > 1 ? "all" : "the one"} the contract attested)` : "";
+  const which = refusalsOnChain ? `${beside > 1 ? "all" : "the one"} the contract attested` : "a contract release that attests none";
+  const refusals = beside ? ` (and ${beside} refusal${beside > 1 ? "s" : ""} beside the chain, ${which})` : "";
   return passed(name, `${timeline.entries.length - beside} records chained from the first to ${toHex(prev)}${refusals}; ${onChain}`);
 }
 
@@ -133,8 +143,7 @@ export async function verifyTimeline(timeline, rpc) {
     try {
       const state = await view(rpc, contract, concat(SUBJECT_STATE, addressWord(timeline.platform), timeline.subject));
       const head = state.slice(0, 32);
-      const attested = await view(rpc, contract, concat(REFUSAL_STATE, addressWord(timeline.platform), timeline.subject));
-      completeness = checkCompleteness(timeline, head, { head: attested.slice(0, 32), count: toBigInt(attested.slice(32, 64)) });
+      completeness = checkCompleteness(timeline, head, await refusalsOnChain(rpc, contract, timeline));
       if (timeline.loan) {
         const held = await view(rpc, contract, concat(LOAN_STATE, addressWord(timeline.platform), timeline.subject, timeline.loan));
         const phase = toBigInt(held.slice(0, 32));
