@@ -73,15 +73,19 @@ def rules_refusal(records: Sequence[Record], phones: PhoneIndex, at: int) -> str
 def r9_refuses(records: Sequence[Record], at: int) -> RiskWarning | None:
     """The warning that stops a disbursement at `at` under R9: the subject's latest
     RiskWarning before `at` when no passed liveness check and no passed SIM-swap check have
-    both followed it; None when R9 allows the disbursement."""
-    warnings = [r for r in records if isinstance(r, RiskWarning) and r.timestamp < at]
-    if not warnings:
+    both followed it; None when R9 allows the disbursement. Requires `records` in the order
+    they were logged: a check follows the warning when it was logged after it, even in the same
+    second."""
+    current = [r for r in records if r.timestamp < at]
+    positions = [i for i, r in enumerate(current) if isinstance(r, RiskWarning)]
+    if not positions:
         return None
-    warning = max(warnings, key=lambda r: r.timestamp)
+    warning = current[positions[-1]]
+    assert isinstance(warning, RiskWarning)
     cleared = {
         r.method
-        for r in records
-        if isinstance(r, Verification) and r.passed and warning.timestamp < r.timestamp < at
+        for r in current[positions[-1] + 1:]
+        if isinstance(r, Verification) and r.passed
     }
     needed = {VerificationMethod.LIVENESS, VerificationMethod.SIM_SWAP_CHECK}
     return None if needed <= cleared else warning

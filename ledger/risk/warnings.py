@@ -25,8 +25,9 @@ from ledger.core.records import (
     SignedRecord,
 )
 from ledger.errors import LedgerStateError
-from ledger.risk.features import PhoneIndex, feature_list_hash, features_at
+from ledger.risk.features import FEATURE_NAMES, PhoneIndex, feature_list_hash, features_at
 from ledger.risk.model import RiskModel, Score
+from ledger.risk.rules_model import r9_refuses
 from ledger.service import Accepted, Ledger
 
 # Rows read at a time when the logs are scanned for bindings.
@@ -70,12 +71,36 @@ def releases(ledger: Ledger, platform: str) -> list[ModelRelease]:
     return [r for r in found if isinstance(r, ModelRelease)]
 
 
-def warnings_of(ledger: Ledger, platform: str, subject: bytes) -> list[RiskWarning]:
+@dataclass(frozen=True)
+class LoggedWarning:
+    """A RiskWarning in the log: the record, its hash and its id."""
+
+    record: RiskWarning
+    record_hash: bytes
+    record_id: int
+
+    @property
+    def top_names(self) -> list[str]:
+        return top_feature_names(self.record)
+
+
+def warnings_of(ledger: Ledger, platform: str, subject: bytes) -> list[LoggedWarning]:
     """The subject's risk warnings at the platform, oldest first."""
-    rows = ledger.store.records_of_subject(platform, subject)
-    found = [ledger.read(row).record.record for row in rows
-             if row.record_type == RiskWarning.TYPE_NAME]
-    return [r for r in found if isinstance(r, RiskWarning)]
+    out = []
+    for row in ledger.store.records_of_subject(platform, subject):
+        if row.record_type == RiskWarning.TYPE_NAME:
+            record = ledger.read(row).record.record
+            if isinstance(record, RiskWarning):
+                out.append(LoggedWarning(record, row.record_hash, row.id))
+    return out
+
+
+def top_feature_names(warning: RiskWarning) -> list[str]:
+    """The names of the warning's top features; `#id` when the warning's feature list is not
+    the one this BindLedger computes (a model of another version)."""
+    if warning.features != feature_list_hash(FEATURE_NAMES):
+        return [f"#{i}" for i in warning.top]
+    return [FEATURE_NAMES[i] if i < len(FEATURE_NAMES) else f"#{i}" for i in warning.top]
 
 
 def subject_records(ledger: Ledger, subject: bytes) -> list[Record]:
@@ -117,7 +142,9 @@ def assess(ledger: Ledger, platform: Platform, subject: bytes, model: RiskModel)
         )
     release = released[-1]
     now = ledger.now()
-    score = model.score(features_at(subject_records(ledger, subject), phone_index(ledger), now))
+    # Every record logged so far counts, those of the current second too.
+    at = now + 1
+    score = model.score(features_at(subject_records(ledger, subject), phone_index(ledger), at))
     if score.basis_points < release.threshold:
         return Assessment(score, release.threshold, None)
     warning = RiskWarning(
@@ -132,3 +159,11 @@ def assess(ledger: Ledger, platform: Platform, subject: bytes, model: RiskModel)
         top=tuple(c.feature for c in score.top),
     )
     return Assessment(score, release.threshold, ledger.write_beside_chain(platform, warning))
+
+
+def warning_open(ledger: Ledger, platform: str, subject: bytes) -> bool:
+    """R9 as the log tells it: the subject's latest warning at the platform still awaits a
+    passed liveness check and a passed SIM-swap check after it."""
+    records = [ledger.read(row).record.record
+               for row in ledger.store.records_of_subject(platform, subject)]
+    return r9_refuses(records, ledger.now() + 1) is not None
