@@ -183,3 +183,19 @@ def test_the_binding_route_shows_the_warning_and_r9_until_fresh_checks_pass(
         assert body["riskWarningOpen"] is False and len(body["riskWarnings"]) == 1
         calm = httpx.get(f"{url}/v1/subjects/0x{CALM.hex()}/binding", headers=headers).json()
         assert calm["riskWarnings"] == [] and calm["riskWarningOpen"] is False
+
+
+def test_the_specifications_verifier_reads_a_timeline_with_a_warning_as_complete(
+        world: World, model: RiskModel) -> None:
+    from tests.spec import independent as spec
+
+    release_model(world.ledger, world.platform, model)
+    takeover_signals(world)
+    assert assess(world.ledger, world.platform, RISKY, model).warning is not None
+    verify(world, RISKY, keccak(text="risky phone"), VerificationMethod.LIVENESS, True)
+    world.ledger.seal_and_anchor()
+    exported = export_timeline(world.ledger, world.platform.address, RISKY)
+    kinds = [e.record.record.TYPE_NAME for e in exported.entries]
+    assert kinds[-2:] == ["RiskWarning", "Verification"]
+    head = world.ledger.subject_head(world.platform.address, RISKY)
+    spec.completeness(spec.read_timeline(spec.parse_document(exported.dumps())), head)
