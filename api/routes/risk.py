@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, status
 from pydantic import BaseModel, Field
@@ -59,8 +59,14 @@ class RiskAssessed(BaseModel):
         description="the RiskWarning written, when the score reached the threshold")
 
 
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "no risk model configured here, or (scoring) not released at the "
+          "platform"},
+}
+
+
 @router.post("/risk/releases", status_code=status.HTTP_201_CREATED,
-             response_model=ModelReleased, response_model_by_alias=True)
+             response_model=ModelReleased, response_model_by_alias=True, responses=CONFLICT)
 def post_release(ledger: LedgerDep, platform: PlatformDep, model: RiskModelDep) -> ModelReleased:
     """Put the configured risk model into service at the caller's platform: a ModelRelease
     record (the model file's SHA-256, its feature list, training seed and threshold), anchored
@@ -73,7 +79,8 @@ def post_release(ledger: LedgerDep, platform: PlatformDep, model: RiskModelDep) 
                          seed=record.seed, threshold=record.threshold)
 
 
-@router.post("/subjects/{ref}/risk", response_model=RiskAssessed, response_model_by_alias=True)
+@router.post("/subjects/{ref}/risk", response_model=RiskAssessed, response_model_by_alias=True,
+             responses=CONFLICT)
 def post_assessment(ref: SubjectRef, ledger: LedgerDep, platform: PlatformDep,
                     model: RiskModelDep, reads: ReadsDep) -> RiskAssessed:
     """Score the subject with the configured model over the records this deployment holds of it
