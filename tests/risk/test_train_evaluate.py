@@ -99,3 +99,23 @@ def test_a_model_of_another_feature_list_is_refused(model_file: Path) -> None:
     doc["scaler"]["scale"][0] = 0
     with pytest.raises(ModelFileError, match="scales must be positive"):
         RiskModel.from_bytes(json.dumps(doc).encode())
+
+
+def test_a_warning_stops_a_takeover_through_r9_but_only_delays_a_genuine_borrower(
+        model_file: Path) -> None:
+    from dataclasses import replace
+
+    from ledger.risk.evaluate import evaluate
+
+    model = load_model(model_file)
+    loose = evaluate(replace(model, threshold=1), 300, seed=103).results
+    everyone = loose[-1]
+    # Warned, every takeover fails the fresh liveness check; every genuine borrower is asked.
+    assert everyone.takeovers_stopped == 1.0 and everyone.genuine_flagged == 1.0
+    assert everyone.recall == 1.0
+    strict = evaluate(replace(model, threshold=10_000), 300, seed=103).results
+    assert strict[0] == loose[0]  # the rules alone do not depend on the model's threshold
+    # A higher threshold warns fewer: no more recall, no more takeovers stopped.
+    assert strict[-1].recall <= everyone.recall
+    assert strict[-1].takeovers_stopped <= everyone.takeovers_stopped
+    assert strict[-1].genuine_flagged < everyone.genuine_flagged
