@@ -242,6 +242,11 @@ class Settings(BaseSettings):
         gt=0,
         description="an anchor transaction unmined this long is replaced: same nonce, higher fees",
     )
+    risk_model: str | None = Field(
+        None,
+        description="risk model file (`bindledger risk train`) that POST /v1/risk/releases "
+        "releases and POST /v1/subjects/{ref}/risk scores with",
+    )
     health_degraded_after_seconds: float = Field(
         30.0,
         gt=0,

@@ -3040,7 +3040,9 @@
     "Refusal(address platform,bytes32 subject,bytes32 prev,uint64 timestamp,bytes32 refused,uint8 rule,bytes call,bytes revert,uint64 block)",
     "Evidence(address platform,bytes32 subject,bytes32 prev,uint64 timestamp,bytes32 record,bytes32 commitment)",
     "Erasure(address platform,bytes32 subject,bytes32 prev,uint64 timestamp,uint8 reason,uint32 items)",
-    "Access(address platform,bytes32 subject,bytes32 prev,uint64 timestamp,uint8 role,bytes holder,uint8 purpose,bytes route,address owner,bytes32 target)"
+    "Access(address platform,bytes32 subject,bytes32 prev,uint64 timestamp,uint8 role,bytes holder,uint8 purpose,bytes route,address owner,bytes32 target)",
+    "ModelRelease(address platform,bytes32 subject,bytes32 prev,uint64 timestamp,bytes32 model,bytes32 features,uint64 seed,uint16 threshold)",
+    "RiskWarning(address platform,bytes32 subject,bytes32 prev,uint64 timestamp,bytes32 model,bytes32 features,uint16 score,uint16 threshold,uint8[] top)"
   ];
   var RECORD_TYPES = Object.fromEntries(
     TYPE_STRINGS.map((typeString) => {
@@ -3072,7 +3074,7 @@
     "Access.role": "AccessRole",
     "Access.purpose": "AccessPurpose"
   };
-  var BESIDE_CHAIN = /* @__PURE__ */ new Set(["Refusal", "Evidence", "Erasure"]);
+  var BESIDE_CHAIN = /* @__PURE__ */ new Set(["Refusal", "Evidence", "Erasure", "ModelRelease", "RiskWarning"]);
   var MAX_ARRAY = 36;
   var MAX_BYTES = 8192;
   var SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -3121,6 +3123,7 @@
       case "bool":
         if (typeof value !== "boolean") throw new CannotReadError(`${what} must be true or false`);
         return value;
+      case "uint8[]":
       case "uint64[]":
       case "uint128[]": {
         if (!Array.isArray(value)) throw new CannotReadError(`${what} must be a JSON array`);
@@ -3161,6 +3164,7 @@
         return keccak(value);
       case "bool":
         return word(value ? 1n : 0n);
+      case "uint8[]":
       case "uint64[]":
       case "uint128[]":
         return keccak(concat(...value.map(word)));
