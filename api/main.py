@@ -6,6 +6,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request, status
@@ -25,6 +26,7 @@ from api.routes import (
     logs,
     pages,
     records,
+    risk,
     subjects,
     timelines,
     verify,
@@ -43,6 +45,7 @@ from ledger.errors import (
 from ledger.privacy.consent import ConsentNotGivenError
 from ledger.privacy.retention import erase_expired
 from ledger.privacy.setup import lenders
+from ledger.risk.model import load_model
 from ledger.rules import rules_for
 from ledger.runtime import open_ledger
 from ledger.service import Ledger, NotAnchoredError
@@ -88,11 +91,16 @@ def create_app(
         dependencies=[Depends(identify)],
     )
     app.state.anchor_checks = AnchorCheckCache()
+    # Read now: a model file that cannot be read fails here, not at the first request.
+    app.state.risk_model = (
+        None if settings.risk_model is None else load_model(Path(settings.risk_model))
+    )
     for router in (evidence.router, records.router, anchors.router, verify.router, timelines.router,
                    health.router, pages.router):
         app.include_router(router)
     for router in (subjects.router, subjects.phones, timelines.subjects, timelines.loans,
-                   loans.router, disputes.router, freezes.router, admin.router, logs.router):
+                   loans.router, disputes.router, freezes.router, admin.router, logs.router,
+                   risk.router):
         app.include_router(router)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(LedgerError, _ledger_error)

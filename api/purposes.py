@@ -68,6 +68,11 @@ RECORD_TYPES: dict[str, Basis] = {
     "Evidence": LEGAL_DUTY,
     "Erasure": LEGAL_DUTY,
     "Access": LEGAL_DUTY,
+    # Fraud monitoring is a lender's duty (Anti-Telecom and Online Fraud Law, art. 18: monitor
+    # and act on abnormal accounts), so the risk model's warnings need no consent of their own.
+    "RiskWarning": LEGAL_DUTY,
+    # The model put into service: about no subject.
+    "ModelRelease": NO_SUBJECT,
 }
 
 ROUTES: dict[str, Basis] = {
@@ -102,6 +107,10 @@ ROUTES: dict[str, Basis] = {
     "POST /v1/subjects/{ref}/erasure": SUBJECT_RIGHT,
     "POST /v1/disputes": SUBJECT_RIGHT,
     "POST /v1/disputes/{dispute_id}/close": SUBJECT_RIGHT,
+    # The early warning: releasing a model (no subject's data) and scoring a subject with it,
+    # under the lender's duty to monitor for fraud (see "RiskWarning" above).
+    "POST /v1/risk/releases": NO_SUBJECT,
+    "POST /v1/subjects/{ref}/risk": LEGAL_DUTY,
     # Supervision: a regulator freezes a platform.
     "POST /v1/freezes": LEGAL_DUTY,
     # Logs, heads, proofs checked by anyone, health: hashes and counts, no subject's data.

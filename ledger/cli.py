@@ -24,6 +24,7 @@ from ledger.core.records import LoanCreation
 from ledger.core.timeline import Timeline
 from ledger.core.verdict import Outcome, Verdict
 from ledger.errors import LedgerError
+from ledger.risk.cli import risk_app
 from ledger.store.sqlite import SqliteStore
 from ledger.timeline import TimelineVerdict, verify_timeline
 
@@ -605,6 +606,7 @@ if __name__ == "__main__":
 
 vault_app = typer.Typer(help="The evidence vault's keys.", no_args_is_help=True)
 app.add_typer(vault_app, name="vault")
+app.add_typer(risk_app, name="risk")
 
 
 @vault_app.command("rotate")

@@ -251,6 +251,11 @@ class Settings(BaseSettings):
         "after the ledger's clock (422 beyond it; rule records are judged by the contract's "
         "record time window instead)",
     )
+    risk_model: str | None = Field(
+        None,
+        description="risk model file (`bindledger risk train`) that POST /v1/risk/releases "
+        "releases and POST /v1/subjects/{ref}/risk scores with",
+    )
     health_degraded_after_seconds: float = Field(
         30.0,
         gt=0,

@@ -12,12 +12,19 @@ from api.auth import Caller, PlatformDep, ReaderDep, Role, caller_in
 from api.deps import LedgerDep, PlatformQuery, platform_read_by
 from api.models import CHAIN_UNREACHABLE
 from api.purposes import ConsentsDep
-from api.rule_models import PhoneSignals, RefusalBody, RuleRecordCreated, SubjectBinding
+from api.rule_models import (
+    PhoneSignals,
+    RefusalBody,
+    RiskWarningView,
+    RuleRecordCreated,
+    SubjectBinding,
+)
 from api.rules import RulesDep, RulesRoute
 from ledger.core.encoding import from_hex
 from ledger.core.records import SignedRecord
 from ledger.core.reference_guard import check_references
 from ledger.drafts import RecordDraft, prepare
+from ledger.risk.warnings import warning_open, warnings_of
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 SubjectRef = Annotated[str, Path(pattern=HEX32, description="the subject's keyed reference")]
@@ -40,15 +47,22 @@ def get_binding(
     consents: ConsentsDep, platform_address: PlatformQuery = None,
 ) -> SubjectBinding:
     """The subject's binding at a platform as the contract holds it: factors, cooling period
-    (R4), consent (R3), and the head of its hash chain. A platform's key reads its own; a
-    regulator's or an admin's any platform's, named by `?platform=`."""
+    (R4), consent (R3), and the head of its hash chain; with the risk model's warnings about
+    the subject there, from the log, and whether the latest still holds disbursement (R9). A
+    platform's key reads its own; a regulator's or an admin's any platform's, named by
+    `?platform=`."""
     platform = platform_read_by(caller, ledger, platform_address)
     subject = from_hex(ref, length=32, what="subject")
     consents.check(platform.address, subject)
     state = rules.subject_state(platform.address, subject)
     reads.of_subject(platform.address, subject)
-    return SubjectBinding.of(subject, platform.address, state, rules.parameters().min_factors,
-                             rules.is_platform_frozen(platform.address))
+    binding = SubjectBinding.of(subject, platform.address, state,
+                                rules.parameters().min_factors,
+                                rules.is_platform_frozen(platform.address))
+    warnings = warnings_of(ledger, platform.address, subject)
+    binding.risk_warnings = [RiskWarningView.of(w) for w in warnings]
+    binding.risk_warning_open = bool(warnings) and warning_open(ledger, platform.address, subject)
+    return binding
 
 
 @router.post(

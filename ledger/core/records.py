@@ -356,6 +356,52 @@ class Refusal(Record):
     PLATFORM_WRITES: ClassVar[bool] = False
 
 
+@dataclass(frozen=True)
+class ModelRelease(Record):
+    """A risk model put into service: the SHA-256 of its file, of its feature list, the seed of
+    the synthetic population it was trained on, and the warning threshold it is governed by.
+
+    BindLedger writes it, signed with the platform's key, under the fixed subject
+    RISK_MODEL_SUBJECT and beside that subject's (empty) chain, so a platform's releases are
+    all in one timeline. A RiskWarning names the model it came from by the same hash.
+    """
+
+    model: bytes = _sol("bytes32")  # SHA-256 of the model file's bytes
+    features: bytes = _sol("bytes32")  # SHA-256 of the feature names, one per line, UTF-8
+    seed: int = _sol("uint64")
+    threshold: int = _sol("uint16")  # basis points of the calibrated probability
+
+    TYPE_NAME: ClassVar[str] = "ModelRelease"
+    EXTENDS_CHAIN: ClassVar[bool] = False
+    PLATFORM_WRITES: ClassVar[bool] = False
+
+
+# The subject under which a platform's model releases are logged: no keyed reference of a
+# person (an HMAC output) can be expected to equal it.
+RISK_MODEL_SUBJECT = keccak(b"bindledger.risk.model-releases")
+
+
+@dataclass(frozen=True)
+class RiskWarning(Record):
+    """The risk model scored the subject at or above its threshold (rule R9 applies).
+
+    `score` and `threshold` are basis points of the model's calibrated probability; `top` are
+    the ids (positions in the model's feature list, whose hash is `features`) of the features
+    that contributed most to the score, largest first. Written by BindLedger beside the
+    subject's chain, signed with the platform's key.
+    """
+
+    model: bytes = _sol("bytes32")  # SHA-256 of the model file, as in its ModelRelease
+    features: bytes = _sol("bytes32")
+    score: int = _sol("uint16")
+    threshold: int = _sol("uint16")
+    top: tuple[int, ...] = _sol("uint8[]")
+
+    TYPE_NAME: ClassVar[str] = "RiskWarning"
+    EXTENDS_CHAIN: ClassVar[bool] = False
+    PLATFORM_WRITES: ClassVar[bool] = False
+
+
 class ErasureReason(IntEnum):
     REQUEST = 0  # the subject (through its platform) or a regulator asked for it
     RETENTION = 1  # the retention period of the data's purpose ended
@@ -447,6 +493,8 @@ RECORD_TYPES: dict[str, type[Record]] = {
         Evidence,
         Erasure,
         Access,
+        ModelRelease,
+        RiskWarning,
     )
 }
 

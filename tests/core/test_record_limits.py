@@ -188,8 +188,8 @@ def test_a_record_without_a_type_name_is_named_record_in_its_reasons() -> None:
     ([], "record must be a JSON object"),
     ({"type": "Loan"}, ("unknown record type 'Loan'; expected one of ['Access', 'Binding', "
                        "'ChannelChange', 'CollectionContact', 'Consent', 'Disbursement', "
-                       "'Dispute', 'Erasure', 'Evidence', 'LoanCreation', 'Refusal', "
-                       "'Repayment', 'Verification']")),
+                       "'Dispute', 'Erasure', 'Evidence', 'LoanCreation', 'ModelRelease', "
+                       "'Refusal', 'Repayment', 'RiskWarning', 'Verification']")),
     ({"type": "Binding"}, "record has no signature"),
 ])
 def test_a_document_that_is_not_a_signed_record_is_told_why(doc: object, reason: str) -> None:

@@ -27,6 +27,8 @@ SPEC = Path(__file__).resolve().parents[2] / "docs" / "spec"
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 ZERO = bytes(32)
+# records.md: the types that do not extend their subject's chain.
+BESIDE_THE_CHAIN = frozenset({"Refusal", "Evidence", "Erasure", "ModelRelease", "RiskWarning"})
 
 
 class Unreadable(ValueError):
@@ -459,7 +461,7 @@ def completeness(timeline: TimelineDoc, head: bytes,
         if entry.leaf_index <= last_index:
             raise Failed("out of log order")
         last_index = entry.leaf_index
-        if entry.record.type != "Refusal":
+        if entry.record.type not in BESIDE_THE_CHAIN:
             prev = entry.record_hash
             heads.add(prev)
     if head not in heads:

@@ -19,6 +19,8 @@ export const TYPE_STRINGS = [
   "Evidence(address platform,bytes32 subject,bytes32 prev,uint64 timestamp,bytes32 record,bytes32 commitment)",
   "Erasure(address platform,bytes32 subject,bytes32 prev,uint64 timestamp,uint8 reason,uint32 items)",
   "Access(address platform,bytes32 subject,bytes32 prev,uint64 timestamp,uint8 role,bytes holder,uint8 purpose,bytes route,address owner,bytes32 target)",
+  "ModelRelease(address platform,bytes32 subject,bytes32 prev,uint64 timestamp,bytes32 model,bytes32 features,uint64 seed,uint16 threshold)",
+  "RiskWarning(address platform,bytes32 subject,bytes32 prev,uint64 timestamp,bytes32 model,bytes32 features,uint16 score,uint16 threshold,uint8[] top)",
 ];
 
 export const RECORD_TYPES = Object.fromEntries(
@@ -54,8 +56,9 @@ export const ENUM_MEMBERS = {
   "Access.purpose": "AccessPurpose",
 };
 
-// Refusals, evidence and erasures sit beside the subject's chain (docs/spec/records.md).
-export const BESIDE_CHAIN = new Set(["Refusal", "Evidence", "Erasure"]);
+// Refusals, evidence, erasures, model releases and risk warnings sit beside the subject's chain
+// (docs/spec/records.md).
+export const BESIDE_CHAIN = new Set(["Refusal", "Evidence", "Erasure", "ModelRelease", "RiskWarning"]);
 
 export const MAX_ARRAY = 36; // installments of a schedule
 export const MAX_BYTES = 8192; // a bytes member
@@ -116,6 +119,7 @@ function readMember(typeName, member, value) {
     case "bool":
       if (typeof value !== "boolean") throw new CannotReadError(`${what} must be true or false`);
       return value;
+    case "uint8[]":
     case "uint64[]":
     case "uint128[]": {
       if (!Array.isArray(value)) throw new CannotReadError(`${what} must be a JSON array`);
@@ -160,6 +164,7 @@ function encodeMember(member, value) {
       return keccak(value);
     case "bool":
       return word(value ? 1n : 0n);
+    case "uint8[]":
     case "uint64[]":
     case "uint128[]":
       return keccak(concat(...value.map(word)));
