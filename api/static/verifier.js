@@ -4044,7 +4044,8 @@
     if (refusalFailure) return refusalFailure;
     const beside = timeline.entries.filter((e) => BESIDE_CHAIN.has(e.record.type)).length;
     const onChain = equalBytes(head, ZERO) ? "no record of the subject is held by the contract yet" : `the contract's head of the subject, ${toHex(head)}, is among them`;
-    const which = refusalsOnChain2 ? `${beside > 1 ? "all" : "the one"} the contract attested` : "a contract release that attests none";
+    const refused = timeline.entries.filter((e) => e.record.type === "Refusal").length;
+    const which = !refusalsOnChain2 ? "a contract release that attests none" : refused === beside ? `${beside > 1 ? "all" : "the one"} the contract attested` : `${refused} of them refusals the contract attested`;
     const refusals = beside ? ` (and ${beside} refusal${beside > 1 ? "s" : ""} beside the chain, ${which})` : "";
     return passed(name, `${timeline.entries.length - beside} records chained from the first to ${toHex(prev)}${refusals}; ${onChain}`);
   }

@@ -219,11 +219,13 @@ def check_completeness(
         else f"the contract's head of the subject, {to_hex(head_on_chain)}, is among them"
     )
     beside = len(timeline.entries) - sum(e.record.record.EXTENDS_CHAIN for e in timeline.entries)
-    which = (
-        "a contract release that attests none"
-        if refusals_on_chain is None
-        else f"{'all' if beside > 1 else 'the one'} the contract attested"
-    )
+    refused = sum(isinstance(e.record.record, Refusal) for e in timeline.entries)
+    if refusals_on_chain is None:
+        which = "a contract release that attests none"
+    elif refused == beside:
+        which = f"{'all' if beside > 1 else 'the one'} the contract attested"
+    else:  # evidence, erasures and the like sit beside the chain too; only refusals are attested
+        which = f"{refused} of them refusals the contract attested"
     attested = f" (and {beside} refusal{'s' * (beside > 1)} beside the chain, {which})" if beside else ""
     return passed(
         name,

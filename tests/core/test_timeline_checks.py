@@ -22,6 +22,7 @@ from ledger.core.records import (
     ZERO_HASH,
     Binding,
     BindingAction,
+    Evidence,
     LoanCreation,
     Record,
     Refusal,
@@ -448,4 +449,16 @@ def test_refusals_under_a_release_that_attests_none_are_not_counted() -> None:
     check = check_completeness(timeline(entries), entries[-1].record_hash, None)
     assert check.outcome is Outcome.PASSED
     assert "(and 2 refusals beside the chain, a contract release that attests none)" in (
+        check.detail)
+
+
+def test_only_refusals_are_said_to_be_attested_among_the_records_beside_the_chain() -> None:
+    entries, attested = refused_twice()
+    evidence = entry(Evidence(platform=PLATFORM, subject=SUBJECT, prev=entries[0].record_hash,
+                              timestamp=9, record=entries[0].record_hash,
+                              commitment=b"\x07" * 32), 7)
+    with_evidence = [*entries[:3], evidence, entries[3]]
+    check = check_completeness(timeline(with_evidence), entries[-1].record_hash, attested)
+    assert check.outcome is Outcome.PASSED
+    assert "(and 3 refusals beside the chain, 2 of them refusals the contract attested)" in (
         check.detail)

@@ -100,7 +100,11 @@ export function checkCompleteness(timeline, head, refusalsOnChain = { head: ZERO
   const beside = timeline.entries.filter((e) => BESIDE_CHAIN.has(e.record.type)).length;
   const onChain = equalBytes(head, ZERO) ? "no record of the subject is held by the contract yet"
     : `the contract's head of the subject, ${toHex(head)}, is among them`;
-  const which = refusalsOnChain ? `${beside > 1 ? "all" : "the one"} the contract attested` : "a contract release that attests none";
+  const refused = timeline.entries.filter((e) => e.record.type === "Refusal").length;
+  // Evidence, erasures and the like sit beside the chain too; only refusals are attested.
+  const which = !refusalsOnChain ? "a contract release that attests none"
+    : refused === beside ? `${beside > 1 ? "all" : "the one"} the contract attested`
+      : `${refused} of them refusals the contract attested`;
   const refusals = beside ? ` (and ${beside} refusal${beside > 1 ? "s" : ""} beside the chain, ${which})` : "";
   return passed(name, `${timeline.entries.length - beside} records chained from the first to ${toHex(prev)}${refusals}; ${onChain}`);
 }
