@@ -8,6 +8,7 @@ from api.auth import AnchorerDep
 from api.deps import LedgerDep
 from api.limits import GuardedRoute
 from api.models import HeadPublic, HeadsPublic
+from api.problems import problems
 from ledger.core.encoding import to_hex
 from ledger.store.base import AnchorState, HeadRow
 
@@ -27,7 +28,8 @@ def _public(head: HeadRow) -> HeadPublic:
     )
 
 
-@router.post("/anchor", response_model=HeadsPublic, response_model_by_alias=True)
+@router.post("/anchor", response_model=HeadsPublic, response_model_by_alias=True,
+             responses=problems(403))
 def anchor_now(ledger: LedgerDep, caller: AnchorerDep) -> HeadsPublic:
     """Seal pending records into a head and anchor unfinished heads now, without waiting for
     the worker: a platform's key its own log, an admin's key every platform's."""
@@ -40,7 +42,10 @@ def anchor_now(ledger: LedgerDep, caller: AnchorerDep) -> HeadsPublic:
 
 @router.get("/heads/latest", response_model=HeadsPublic, response_model_by_alias=True)
 def latest_heads(
-    ledger: LedgerDep, platform: str | None = Query(None, description="only this platform")
+    ledger: LedgerDep,
+    # An empty filter is no filter, as it always was.
+    platform: str | None = Query(None, pattern=r"^(0x[0-9a-fA-F]{40})?$",
+                                 description="only this platform (its address)"),
 ) -> HeadsPublic:
     """The latest anchored head of each platform (public: heads reveal nothing personal)."""
     platforms = [ledger.platform(platform).address] if platform else list(ledger.platforms)
