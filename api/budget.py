@@ -95,7 +95,8 @@ class VerifyBudget:
             wait = math.ceil((checks - bucket.tokens) / self.rate)
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            f"verification budget spent: this request needs {checks} checks, this client has "
+            f"verification budget spent: this request needs {checks} "
+            f"check{'' if checks == 1 else 's'}, this client has "
             f"{int(bucket.tokens)} of {self.burst} (refilled at {self.rate:g} a second); retry "
             f"after {wait} s, or verify offline with `bindledger verify`",
             {"Retry-After": str(wait)},

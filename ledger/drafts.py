@@ -23,7 +23,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from ledger.core.encoding import from_hex
+from ledger.core.encoding import from_hex, to_hex
 from ledger.core.records import (
     MAX_INSTALLMENTS,
     Binding,
@@ -72,7 +72,10 @@ def _bytes32(value: Any) -> bytes:
     return from_hex(value, length=32, what="value")
 
 
+# In JSON as it was sent, 0x-hex: pydantic would write the bytes as UTF-8 text, which most
+# hashes are not (the fingerprint of an idempotent write reads the draft as JSON).
 Hex32 = Annotated[bytes, BeforeValidator(_bytes32),
+                  PlainSerializer(to_hex, return_type=str, when_used="json"),
                   WithJsonSchema({"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"})]
 UInt64 = Annotated[StrictInt, Field(ge=0, lt=1 << 64)]
 UInt128 = Annotated[StrictInt, Field(ge=0, lt=1 << 128)]
