@@ -1,13 +1,15 @@
-"""The budget of the public verification routes: what a caller without an API key may make
-this server do.
+"""The budget of the public verification routes (bundles, timelines, the latest heads): what
+a caller without an API key may make this server do. /healthz is not metered: a monitor's
+probe must always be answered, and it reads only what the worker holds.
 
 Anyone may verify a proof bundle or a timeline, and each check costs CPU (a signature, a Merkle
 path) and chain reads. Two bounds keep one client from taking the server from the others:
 - per request, a timeline of at most `max_timeline_entries` entries (413 beyond), on top of
   the body size (api/limits.py) and proof path length (ledger/core/bundle.py) limits;
 - per client (its IP address), a token bucket of checks: `burst` at once, refilled at `rate`
-  a second. A bundle costs one check, a timeline one per entry. A request the bucket cannot
-  pay is refused with 429 and a Retry-After header, and does no work.
+  a second. A bundle costs one check, a timeline one per entry, the latest heads one. A
+  request the bucket cannot pay is refused with 429 and a Retry-After header, and does no
+  verification.
 
 A caller with a valid key is a known party (a platform, a regulator, an operator) and is not
 metered here. Behind a reverse proxy, run uvicorn with --forwarded-allow-ips so that the
@@ -16,6 +18,7 @@ client's address, not the proxy's, names its bucket.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -30,8 +33,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.auth import Caller, identify
 
-# Buckets kept at once: beyond, full buckets (clients idle long enough) are forgotten first,
-# so a flood of addresses costs bounded memory and an idle client loses nothing.
+# Buckets kept at once: beyond, the tenth least recently seen are forgotten (most are full
+# again by then), so a flood of addresses costs bounded memory and constant time a request.
 MAX_CLIENTS = 10_000
 
 
@@ -114,12 +117,14 @@ class VerifyBudget:
 
     def _keep(self, client: str, bucket: _Bucket) -> None:
         if len(self._buckets) >= MAX_CLIENTS:
-            now = bucket.at
-            idle = [c for c, b in self._buckets.items()
-                    if b.tokens + (now - b.at) * self.rate >= self.burst]
-            for c in idle or list(self._buckets)[: MAX_CLIENTS // 10]:
-                del self._buckets[c]
+            for forgotten in list(itertools.islice(self._buckets, MAX_CLIENTS // 10)):
+                del self._buckets[forgotten]
         self._buckets[client] = bucket  # last in the dict: the most recently seen
+
+    @property
+    def clients(self) -> int:
+        """How many clients' buckets are kept."""
+        return len(self._buckets)
 
 
 @dataclass(frozen=True)

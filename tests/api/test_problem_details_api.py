@@ -206,10 +206,10 @@ def test_every_operation_with_a_body_names_its_400_413_415_and_422(shared: Share
             assert {"400", "413", "415", "422"} <= operation["responses"].keys(), name
 
 
-def test_only_the_verification_routes_name_a_429(shared: Shared) -> None:
+def test_only_the_public_verification_routes_name_a_429(shared: Shared) -> None:
     named = {name for name, operation in operations(document(shared))
              if "429" in operation["responses"]}
-    assert named == {"POST /v1/verify", "POST /v1/verify/timeline"}
+    assert named == {"POST /v1/verify", "POST /v1/verify/timeline", "GET /v1/heads/latest"}
 
 
 def test_every_error_answer_is_a_problem_but_the_health_report(shared: Shared) -> None:

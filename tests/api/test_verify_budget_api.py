@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi import HTTPException
 
-from api.budget import VerifyBudget, VerifyBudgetSettings
+from api.budget import MAX_CLIENTS, VerifyBudget, VerifyBudgetSettings
 from api.main import create_app
 from ledger.core.bundle import MAX_PATH_LENGTH
 from tests.api.conftest import Shared, chain_independent, settings_for
@@ -177,6 +177,16 @@ def test_a_request_the_bucket_cannot_pay_takes_nothing_from_it() -> None:
         budget.spend("192.0.2.1", 3)
     assert refused.value.headers == {"Retry-After": "1"}
     budget.spend("192.0.2.1", 2)  # the two left are still there
+
+
+def test_a_flood_of_addresses_keeps_a_bounded_number_of_buckets() -> None:
+    budget = VerifyBudget(rate=1.0, burst=2, max_timeline_entries=2, clock=Clock())
+    for i in range(MAX_CLIENTS + 1):
+        budget.spend(f"10.0.{i // 256}.{i % 256}", 1)
+    assert budget.clients == MAX_CLIENTS - MAX_CLIENTS // 10 + 1
+    budget.spend(f"10.0.{MAX_CLIENTS // 256}.{MAX_CLIENTS % 256}", 1)  # the latest is kept
+    with pytest.raises(HTTPException):
+        budget.spend(f"10.0.{MAX_CLIENTS // 256}.{MAX_CLIENTS % 256}", 1)
 
 
 @pytest.mark.parametrize("limits", [
