@@ -4,15 +4,13 @@ with its body, and the document and its viewer behind an API key.
 Routes declare the errors particular to them (`responses=problems(404, 409)`); the errors
 every route of a kind shares by construction are added here, so that no route can forget
 them: 401 (an unknown key is refused on every route, api/auth.py), 503 (the database or the
-chain failed), 422 (a parameter or body
-that does not match), 400, 413 and 415 (a route with a
-body, api/limits.py) and 429 (the budget of
-the public verification routes, api/budget.py). Every error body is a problem details object
-(api/problems.py) served as `application/problem+json`.
+chain failed), 422 (a parameter or body that does not match), 400, 413 and 415 (a route with a
+body, api/limits.py) and 429 (the metered public routes, api/budget.py). Every error body is
+a problem details object (api/problems.py) served as `application/problem+json`.
 
 `/openapi.json` and `/docs` need a key of any role (platform, regulator or admin), like
 every route that is not public: the document lists every route a key may call, which is of
-use to key holders only.
+use to key holders only. The viewer loads Swagger UI from its CDN, as FastAPI's own does.
 """
 
 from __future__ import annotations

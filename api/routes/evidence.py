@@ -72,7 +72,7 @@ def _own_record(ledger: Ledger, caller: Caller, record_id: int) -> Accepted:
 
 
 @router.post(
-    "/v1/records/{record_id:int}/evidence",
+    "/v1/records/{record_id:record_id}/evidence",
     status_code=status.HTTP_201_CREATED,
     response_model=EvidenceStored,
     response_model_by_alias=True,
@@ -97,7 +97,7 @@ async def attach_evidence(
 
 
 @router.get(
-    "/v1/records/{record_id:int}/evidence",
+    "/v1/records/{record_id:record_id}/evidence",
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}},
                      "description": "the evidence, as attached, with its media type"},

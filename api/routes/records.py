@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Response, status
+from starlette.convertors import Convertor, register_url_convertor
 
 from api.access import ReadsDep
 from api.auth import Caller, PlatformDep, ReaderDep
@@ -24,9 +25,26 @@ from ledger.service import Accepted, RecordNotFoundError
 # many records, and (at about 500 bytes a record) inside api.limits.MAX_REQUEST_BYTES.
 MAX_BATCH_RECORDS = 100
 
-# SQLite row ids are signed 64-bit integers. Routes name it `{record_id:int}`, so that a path
-# such as /v1/records/signed is no record's (405 for GET, not 422 "not an integer").
+# SQLite row ids are signed 64-bit integers.
 RecordId = Annotated[int, Path(ge=1, lt=2**63, description="the record's id")]
+
+
+class RecordIdSegment(Convertor[str]):
+    """A path segment taken as a record id: any but `signed`, whose path is its own route's.
+    OpenAPI matches a concrete path before a templated one, so GET /v1/records/signed is the
+    405 of POST /v1/records/signed, not a record id that is not an integer (422). Any other
+    segment is the id's to refuse (`abc`, `-1`: 422)."""
+
+    regex = r"(?!signed(?:/|$))[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return str(value)
+
+
+register_url_convertor("record_id", RecordIdSegment())
 
 router = APIRouter(prefix="/v1/records", tags=["records"], route_class=GuardedRoute)
 
@@ -191,7 +209,7 @@ def find_record(
     return _public(ledger, accepted)
 
 
-@router.get("/{record_id:int}", response_model=RecordPublic, response_model_by_alias=True,
+@router.get("/{record_id:record_id}", response_model=RecordPublic, response_model_by_alias=True,
             responses=problems(404))
 def get_record(
     record_id: RecordId, ledger: LedgerDep, caller: ReaderDep, reads: ReadsDep
@@ -202,7 +220,7 @@ def get_record(
     return _public(ledger, accepted)
 
 
-@router.get("/{record_id:int}/proof", responses=problems(404, 409, d409="not anchored yet"))
+@router.get("/{record_id:record_id}/proof", responses=problems(404, 409, d409="not anchored yet"))
 def get_proof(
     record_id: RecordId, ledger: LedgerDep, caller: ReaderDep, reads: ReadsDep
 ) -> dict[str, Any]:

@@ -49,13 +49,13 @@ ACCESS: dict[tuple[str, str], set[Role] | str] = {
     ("POST", "/v1/records/signed"): {PLATFORM},
     ("POST", "/v1/records/signed/batch"): {PLATFORM},
     ("GET", "/v1/records"): READERS,
-    ("GET", "/v1/records/{record_id:int}"): READERS,
-    ("GET", "/v1/records/{record_id:int}/proof"): READERS,
+    ("GET", "/v1/records/{record_id:record_id}"): READERS,
+    ("GET", "/v1/records/{record_id:record_id}/proof"): READERS,
     ("GET", "/v1/subjects/{ref}/timeline"): READERS,
     ("GET", "/v1/loans/{loan_id}/timeline"): READERS,
     # The evidence vault: a platform attaches; the platform and regulators read and erase.
-    ("POST", "/v1/records/{record_id:int}/evidence"): {PLATFORM},
-    ("GET", "/v1/records/{record_id:int}/evidence"): {PLATFORM, REGULATOR},
+    ("POST", "/v1/records/{record_id:record_id}/evidence"): {PLATFORM},
+    ("GET", "/v1/records/{record_id:record_id}/evidence"): {PLATFORM, REGULATOR},
     ("POST", "/v1/subjects/{ref}/erasure"): {PLATFORM, REGULATOR},
     ("GET", "/v1/subjects/{ref}/export"): {PLATFORM, REGULATOR},
     ("GET", "/v1/logs/{platform}/checkpoint"): READERS,
@@ -129,7 +129,7 @@ def served_routes(app: FastAPI) -> set[tuple[str, str]]:
 
 # Evidence is attached to record 1 by the POST case: the GET case reads record 2, which has
 # none, so that neither answer depends on the order the cases run in.
-PATH_VALUES_OF = {("GET", "/v1/records/{record_id:int}/evidence"): {"record_id": "2"}}
+PATH_VALUES_OF = {("GET", "/v1/records/{record_id:record_id}/evidence"): {"record_id": "2"}}
 
 
 def send(url: str, route: tuple[str, str], key: str | None) -> httpx.Response:
@@ -186,11 +186,11 @@ ADMITTED_ANSWERS: dict[tuple[str, str], Answer | dict[Role, Answer]] = {
     ("POST", "/v1/records"): (422, NO_DISCRIMINATOR),
     ("POST", "/v1/records/signed"): (422, UNKNOWN_TYPE),
     ("POST", "/v1/records/signed/batch"): (422, 'with 1 to 100 records'),
-    ("GET", "/v1/records/{record_id:int}"): (200, '"id":1,'),
-    ("GET", "/v1/records/{record_id:int}/proof"): (200, '"format":"bindledger.proof/1"'),
+    ("GET", "/v1/records/{record_id:record_id}"): (200, '"id":1,'),
+    ("GET", "/v1/records/{record_id:record_id}/proof"): (200, '"format":"bindledger.proof/1"'),
     ("GET", "/v1/records"): (422, '"loc":["query","hash"],"msg":"Field required"'),
-    ("POST", "/v1/records/{record_id:int}/evidence"): (201, '"mediaType":"application/json","size":2'),
-    ("GET", "/v1/records/{record_id:int}/evidence"): {
+    ("POST", "/v1/records/{record_id:record_id}/evidence"): (201, '"mediaType":"application/json","size":2'),
+    ("GET", "/v1/records/{record_id:record_id}/evidence"): {
         PLATFORM: (404, "record 2 has no evidence"), REGULATOR: (404, "record 2 has no evidence")},
     ("POST", "/v1/subjects/{ref}/erasure"): {
         PLATFORM: (404, '"error":"NothingToEraseError"'), REGULATOR: (422, SEVERAL_PLATFORMS)},
@@ -279,7 +279,7 @@ def test_the_key_is_checked_before_the_request_is_validated(shared: Shared) -> N
         assert http_error(anonymous.post(bad_path, json=bad_body)) == (
             401, "missing X-API-Key header")
         assert http_error(r.post(bad_path, json=bad_body))[0] == 403
-        assert http_error(anonymous.get("/v1/records/0"))[0] == 401
+        assert http_error(anonymous.get("/v1/records/not-an-id"))[0] == 401
 
 
 # --- What each role's admission means ----------------------------------------------------------
