@@ -18,7 +18,7 @@ from api.budget import MAX_CLIENTS, VerifyBudget, VerifyBudgetSettings
 from api.main import create_app
 from ledger.core.bundle import MAX_PATH_LENGTH
 from tests.api.conftest import Shared, chain_independent, settings_for
-from tests.support.api import API_KEY_A, client, ledger_error
+from tests.support.api import API_KEY_A, VERIFICATION, client, ledger_error
 from tests.support.server import serving
 
 
@@ -39,12 +39,16 @@ class Site:
 
 
 @pytest.fixture
-def site_of(shared: Shared) -> Iterator[Any]:
-    """Serves the shared ledger with a budget of the test's choosing."""
+def site_of(shared: Shared, subject_id: str) -> Iterator[Any]:
+    """Serves the shared ledger with a budget of the test's choosing; its timeline is that of
+    a subject of two records, written for the test."""
     with client(shared.url, API_KEY_A) as a:
-        subject = a.get(f"/v1/records/{shared.record_a}").json()["subject"]
-        timeline = a.get(f"/v1/subjects/{subject}/timeline").json()
-    assert len(timeline["entries"]) == 2
+        for _ in range(2):
+            written = a.post("/v1/records", json={**VERIFICATION, "subjectId": subject_id})
+            assert written.status_code == 201, written.text
+        assert a.post("/v1/anchor").status_code == 200
+        timeline = a.get(f"/v1/subjects/{written.json()['subject']}/timeline").json()
+    assert len(timeline["entries"]) == 2, timeline
 
     def serve(**limits: Any) -> Iterator[Site]:
         clock = Clock()
