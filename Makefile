@@ -6,7 +6,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export ETH_HASH_BACKEND := pysha3
 
-.PHONY: demo test compile lint bench mutation clean
+.PHONY: demo test compile verifier lint bench mutation clean
 
 # pip shows each package as it comes (a fresh install takes a couple of minutes), so nobody
 # wonders whether it hangs; --progress-bar off keeps that to one line a package.
@@ -47,6 +47,11 @@ lint: $(PY_STAMP)
 
 compile: $(PY_STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/compile_contracts.py
+
+# The in-browser verifier: web/verifier/src bundled into api/static (after `make compile`, so a
+# new contract release is added to the ones the page recognises).
+verifier: $(PY_STAMP) $(NODE_STAMP)
+	$(BIN)/python scripts/build_verifier.py
 
 # Gas and throughput beside per-record anchoring and EAS, on eth-tester and anvil (about 10 min).
 bench: $(PY_STAMP) $(NODE_STAMP)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -27,6 +29,7 @@ from api.routes import (
     logs,
     pages,
     records,
+    risk,
     subjects,
     timelines,
     verify,
@@ -42,7 +45,10 @@ from ledger.errors import (
     LedgerStateError,
     LedgerValueError,
 )
+from ledger.privacy.consent import ConsentNotGivenError
+from ledger.privacy.retention import erase_expired
 from ledger.privacy.setup import lenders
+from ledger.risk.model import load_model
 from ledger.rules import rules_for
 from ledger.runtime import open_ledger
 from ledger.service import Ledger, NotAnchoredError
@@ -72,6 +78,8 @@ def create_app(
                 settings.anchor_every_records,
                 settings.anchor_every_seconds,
                 degraded_after=settings.health_degraded_after_seconds,
+                housekeeping=functools.partial(
+                    erase_expired, app.state.ledger, settings.retention),
             )
             worker.start()
         app.state.worker = worker
@@ -91,11 +99,16 @@ def create_app(
     )
     app.state.anchor_checks = AnchorCheckCache()
     app.state.budget = budget or VerifyBudget.from_env()
+    # Read now: a model file that cannot be read fails here, not at the first request.
+    app.state.risk_model = (
+        None if settings.risk_model is None else load_model(Path(settings.risk_model))
+    )
     for router in (evidence.router, records.router, anchors.router, verify.router, timelines.router,
                    health.router, pages.router):
         app.include_router(router)
     for router in (subjects.router, subjects.phones, timelines.subjects, timelines.loans,
-                   loans.router, disputes.router, freezes.router, admin.router, logs.router):
+                   loans.router, disputes.router, freezes.router, admin.router, logs.router,
+                   risk.router):
         app.include_router(router)
     app.add_exception_handler(RequestValidationError, validation_problem)
     app.add_exception_handler(StarletteHTTPException, http_problem)
@@ -112,6 +125,8 @@ def keyring_of(ledger: Ledger, admins: list[Admin]) -> Keyring:
 
 
 def _status_of(exc: LedgerError) -> int:
+    if isinstance(exc, PermissionError):
+        return status.HTTP_403_FORBIDDEN
     if isinstance(exc, NotAnchoredError | LedgerStateError):
         return status.HTTP_409_CONFLICT
     if isinstance(exc, LedgerGoneError):
@@ -134,4 +149,7 @@ async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
     headers = None
     if isinstance(exc, ChainUnreachableError):
         headers = {"Retry-After": str(CHAIN_RETRY_AFTER_SECONDS)}
-    return problem(code, detail, type(exc).__name__, headers)
+    extra = {}
+    if isinstance(exc, ConsentNotGivenError):
+        extra = {"purpose": exc.status.purpose.name, "consentState": exc.status.state.value}
+    return problem(code, detail, type(exc).__name__, headers, **extra)

@@ -14,6 +14,7 @@ from api.idempotency import IDEMPOTENT_RESPONSES, IdempotencyKeyHeader, fingerpr
 from api.limits import GuardedRoute
 from api.models import RecordCreated, RecordPublic, RecordsCreated
 from api.problems import problems
+from api.purposes import ConsentsDep
 from ledger.core.encoding import from_hex, to_hex
 from ledger.core.records import SignedRecord
 from ledger.core.reference_guard import check_references
@@ -81,6 +82,7 @@ def create_record(
     ledger: LedgerDep,
     platform: PlatformDep,
     response: Response,
+    consents: ConsentsDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> RecordCreated:
     """Write a record from a draft with raw identifiers; BindLedger computes the keyed
@@ -89,6 +91,7 @@ def create_record(
     (200) instead of writing a second one."""
     key = None if idempotency_key is None else key_digest(idempotency_key)
     prepared = prepare(draft, platform.address, ledger.refs, ledger.now())
+    consents.check(platform.address, prepared.subject, draft.type)
     if key is None:
         return _created(ledger.sign_and_submit(platform, prepared.subject, prepared.build))
     accepted = ledger.sign_and_submit_once(
@@ -112,6 +115,7 @@ async def create_signed_record(
     platform: PlatformDep,
     document: Annotated[dict[str, Any], Body()],
     response: Response,
+    consents: ConsentsDep,
 ) -> RecordCreated:
     """Write a record the platform signed itself (EIP-712 under this deployment's domain).
     Its `prev` must be the hash of the subject's latest record (409 otherwise). Sending a
@@ -122,6 +126,7 @@ async def create_signed_record(
             status.HTTP_403_FORBIDDEN, "the record names another platform than this API key's"
         )
     check_references(signed.record)  # 422 for a raw value in a reference member
+    consents.check(platform.address, signed.record.subject, signed.record.TYPE_NAME)
     accepted = await ledger.submit_async(signed)
     _answered(response, [accepted])
     return _created(accepted)
@@ -140,6 +145,7 @@ async def create_signed_records(
     platform: PlatformDep,
     document: Annotated[dict[str, Any], Body()],
     response: Response,
+    consents: ConsentsDep,
 ) -> RecordsCreated:
     """Write up to 100 records the platform signed itself, `{"records": [...]}`, all or none,
     in one commit: for platforms that send many records. A record may extend the chain of one
@@ -163,6 +169,7 @@ async def create_signed_records(
                     f"record {index}: the record names another platform than this API key's",
                 )
             check_references(signed.record)  # a refusal here names record len(batch)
+            consents.check(platform.address, signed.record.subject, signed.record.TYPE_NAME)
             batch.append(signed)
         accepted = await ledger.submit_many_async(batch)
         _answered(response, accepted)
@@ -197,6 +204,7 @@ def find_record(
     ledger: LedgerDep,
     caller: ReaderDep,
     reads: ReadsDep,
+    consents: ConsentsDep,
     record_hash: Annotated[str, Query(
         alias="hash", pattern=BYTES32,
         description="the record's hash (recordHash), as a write answered it")],
@@ -205,6 +213,7 @@ def find_record(
     an admin's: any): for a client that lost the answer to a write."""
     own = caller.platform.address if caller.platform is not None else None
     accepted = ledger.record_by_hash(from_hex(record_hash, length=32), own)
+    consents.check(accepted.row.platform, accepted.row.subject, accepted.row.record_type)
     reads.of_record(accepted.row)
     return _public(ledger, accepted)
 
@@ -212,21 +221,25 @@ def find_record(
 @router.get("/{record_id:record_id}", response_model=RecordPublic, response_model_by_alias=True,
             responses=problems(404))
 def get_record(
-    record_id: RecordId, ledger: LedgerDep, caller: ReaderDep, reads: ReadsDep
+    record_id: RecordId, ledger: LedgerDep, caller: ReaderDep, reads: ReadsDep,
+    consents: ConsentsDep,
 ) -> RecordPublic:
     """The record (a platform's key: its own; a regulator's or an admin's: any)."""
     accepted = _readable(ledger, caller, record_id)
+    consents.check(accepted.row.platform, accepted.row.subject, accepted.row.record_type)
     reads.of_record(accepted.row)
     return _public(ledger, accepted)
 
 
 @router.get("/{record_id:record_id}/proof", responses=problems(404, 409, d409="not anchored yet"))
 def get_proof(
-    record_id: RecordId, ledger: LedgerDep, caller: ReaderDep, reads: ReadsDep
+    record_id: RecordId, ledger: LedgerDep, caller: ReaderDep, reads: ReadsDep,
+    consents: ConsentsDep,
 ) -> dict[str, Any]:
     """The record's proof bundle (`bindledger.proof/1`); 409 while it is not anchored. Read
     as the record is."""
     accepted = _readable(ledger, caller, record_id)
+    consents.check(accepted.row.platform, accepted.row.subject, accepted.row.record_type)
     bundle = ledger.proof_bundle(record_id).to_json()
     reads.of_record(accepted.row)
     return bundle
