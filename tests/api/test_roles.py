@@ -76,6 +76,9 @@ ACCESS: dict[tuple[str, str], set[Role] | str] = {
     ("POST", "/v1/disputes"): {PLATFORM},
     ("POST", "/v1/disputes/{dispute_id}/close"): {PLATFORM},
     ("POST", "/v1/freezes"): {REGULATOR},
+    # Risk warnings: a platform releases the model and scores its subjects.
+    ("POST", "/v1/risk/releases"): {PLATFORM},
+    ("POST", "/v1/subjects/{ref}/risk"): {PLATFORM},
     # Operations.
     ("GET", "/v1/admin/status"): {ADMIN},
     # The API's own description: for every key holder (the document lists what keys may do).
@@ -223,6 +226,8 @@ ADMITTED_ANSWERS: dict[tuple[str, str], Answer | dict[Role, Answer]] = {
     ("POST", "/v1/disputes/{dispute_id}/close"): (404, "no Dispute record 0x" + "ab" * 32),
     ("POST", "/v1/freezes"): (422, '"loc":["body","platform"],"msg":"Field required"'),
     ("GET", "/v1/admin/status"): (200, '"platforms":'),
+    ("POST", "/v1/risk/releases"): (409, "no risk model is configured here"),
+    ("POST", "/v1/subjects/{ref}/risk"): (409, "no risk model is configured here"),
     ("GET", "/openapi.json"): (200, '"openapi":"3.1.0"'),
     ("GET", "/docs"): (200, "<title>BindLedger API</title>"),
     ("POST", "/v1/verify"): (422, "format must be 'bindledger.proof/1', got None"),
