@@ -114,7 +114,7 @@ def serve(
         ),
     ] = 1,
 ) -> None:
-    """Run the HTTP API (OpenAPI documentation at /docs) and the anchoring worker.
+    """Run the HTTP API (OpenAPI documentation at /docs, for a key holder) and the anchoring worker.
 
     Without --contract, a database that already anchors in a contract goes on with it; a new
     database gets a newly deployed contract."""
