@@ -44,11 +44,15 @@ class AnchorContract:
         self.contract = chain.web3.eth.contract(address=self.address, abi=self.artifact.abi)
 
     @classmethod
-    def deploy(cls, chain: ChainClient, admin: LocalAccount) -> AnchorContract:
-        """Deploy a new BindLedger with `admin` as its governance (role admin)."""
+    def deploy(
+        cls, chain: ChainClient, deployer: LocalAccount, admin: str | None = None
+    ) -> AnchorContract:
+        """Deploy a new BindLedger, sent by `deployer`, with `admin` as its governance (role
+        admin): the deployer itself by default (development), a BindLedgerTimelock in a
+        consortium's deployment (ledger.governance.deploy_governed)."""
         artifact = load_artifact(CONTRACT_NAME)
-        chain.fund(admin.address)
-        return cls(chain, chain.deploy(admin, artifact, admin.address), artifact)
+        chain.fund(deployer.address)
+        return cls(chain, chain.deploy(deployer, artifact, admin or deployer.address), artifact)
 
     def check_code(self) -> None:
         """Raise ForeignContractError unless the address runs BindLedger's deployed code."""
