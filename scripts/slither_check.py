@@ -16,9 +16,11 @@ Slither reads (ASTs, source maps) selected.
 Findings in node_modules (OpenZeppelin, pinned and audited upstream) are filtered out; low,
 informational and optimization findings are not reported. Every remaining finding must match an
 entry of contracts/slither-triage.json (detector and location, with a one-line reason), or be
-fixed. An entry that matches nothing is reported as stale so that the file stays true.
+fixed. An entry that matches no finding fails the check too (stale: remove it), so that the file
+stays true and cannot excuse a later finding at the same place unread.
 
-Exit status: 0 every finding triaged, 1 an untriaged finding, 2 Slither could not run.
+Exit status: 0 every finding triaged, 1 an untriaged finding or a stale entry, 2 Slither could
+not run.
 """
 
 from __future__ import annotations
@@ -179,9 +181,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"UNTRIAGED {finding.impact} {finding.detector} {finding.location}\n"
               f"  {finding.description}")
     if untriaged:
-        print(f"{len(untriaged)} untriaged finding(s): fix them, or add an entry to "
-              f"{args.triage.relative_to(REPO_ROOT) if args.triage.is_relative_to(REPO_ROOT) else args.triage} "
+        shown = (args.triage.relative_to(REPO_ROOT) if args.triage.is_relative_to(REPO_ROOT)
+                 else args.triage)
+        print(f"{len(untriaged)} untriaged finding(s): fix them, or add an entry to {shown} "
               "saying why each is not a problem")
+    if untriaged or stale:
         return 1
     print(f"slither: {len(found)} high/medium finding(s), all triaged in "
           f"{args.triage.name}")

@@ -63,6 +63,22 @@ def test_a_finding_missing_from_the_triage_fails_the_check_and_is_named(
     assert "1 untriaged finding(s)" in completed.stdout
 
 
+def test_a_triage_entry_that_matches_no_finding_fails_the_check_as_stale(
+        slither_run: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path) -> None:
+    _, report = slither_run
+    entries = json.loads(TRIAGE.read_text(encoding="utf-8"))
+    gone = {"detector": "reentrancy-eth", "location": "RiskRules.disburse",
+            "reason": "a finding that no longer exists"}
+    triage = tmp_path / "triage.json"
+    triage.write_text(json.dumps([*entries, gone]), encoding="utf-8")
+
+    completed = _check("--from-json", str(report), "--triage", str(triage))
+
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert "stale triage entry (no such finding any more; remove it): reentrancy-eth " \
+        "RiskRules.disburse" in completed.stdout
+
+
 def test_a_triage_entry_without_a_reason_is_refused(
         slither_run: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path) -> None:
     _, report = slither_run
