@@ -8,7 +8,7 @@ SLITHER_VENV := .venv-slither
 SLITHER_STAMP := $(SLITHER_VENV)/.installed
 export ETH_HASH_BACKEND := pysha3
 
-.PHONY: demo test compile lint bench mutation clean
+.PHONY: demo test compile verifier lint bench mutation clean
 
 # pip shows each package as it comes (a fresh install takes a couple of minutes), so nobody
 # wonders whether it hangs; --progress-bar off keeps that to one line a package.
@@ -59,6 +59,11 @@ lint: $(PY_STAMP) $(NODE_STAMP) $(SLITHER_STAMP)
 
 compile: $(PY_STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/compile_contracts.py
+
+# The in-browser verifier: web/verifier/src bundled into api/static (after `make compile`, so a
+# new contract release is added to the ones the page recognises).
+verifier: $(PY_STAMP) $(NODE_STAMP)
+	$(BIN)/python scripts/build_verifier.py
 
 # Gas and throughput beside per-record anchoring and EAS, on eth-tester and anvil (about 10 min).
 bench: $(PY_STAMP) $(NODE_STAMP)

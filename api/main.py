@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request, status
@@ -24,6 +26,7 @@ from api.routes import (
     logs,
     pages,
     records,
+    risk,
     subjects,
     timelines,
     verify,
@@ -39,7 +42,10 @@ from ledger.errors import (
     LedgerStateError,
     LedgerValueError,
 )
+from ledger.privacy.consent import ConsentNotGivenError
+from ledger.privacy.retention import erase_expired
 from ledger.privacy.setup import lenders
+from ledger.risk.model import load_model
 from ledger.rules import rules_for
 from ledger.runtime import open_ledger
 from ledger.service import Ledger, NotAnchoredError
@@ -67,6 +73,8 @@ def create_app(
                 settings.anchor_every_records,
                 settings.anchor_every_seconds,
                 degraded_after=settings.health_degraded_after_seconds,
+                housekeeping=functools.partial(
+                    erase_expired, app.state.ledger, settings.retention),
             )
             worker.start()
         app.state.worker = worker
@@ -83,11 +91,16 @@ def create_app(
         dependencies=[Depends(identify)],
     )
     app.state.anchor_checks = AnchorCheckCache()
+    # Read now: a model file that cannot be read fails here, not at the first request.
+    app.state.risk_model = (
+        None if settings.risk_model is None else load_model(Path(settings.risk_model))
+    )
     for router in (evidence.router, records.router, anchors.router, verify.router, timelines.router,
                    health.router, pages.router):
         app.include_router(router)
     for router in (subjects.router, subjects.phones, timelines.subjects, timelines.loans,
-                   loans.router, disputes.router, freezes.router, admin.router, logs.router):
+                   loans.router, disputes.router, freezes.router, admin.router, logs.router,
+                   risk.router):
         app.include_router(router)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(LedgerError, _ledger_error)
@@ -102,6 +115,8 @@ def keyring_of(ledger: Ledger, admins: list[Admin]) -> Keyring:
 
 
 def _status_of(exc: LedgerError) -> int:
+    if isinstance(exc, PermissionError):
+        return status.HTTP_403_FORBIDDEN
     if isinstance(exc, NotAnchoredError | LedgerStateError):
         return status.HTTP_409_CONFLICT
     if isinstance(exc, LedgerGoneError):
@@ -124,9 +139,10 @@ async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
     headers = None
     if isinstance(exc, ChainUnreachableError):
         headers = {"Retry-After": str(CHAIN_RETRY_AFTER_SECONDS)}
-    return JSONResponse(
-        {"detail": detail, "error": type(exc).__name__}, status_code=code, headers=headers
-    )
+    body = {"detail": detail, "error": type(exc).__name__}
+    if isinstance(exc, ConsentNotGivenError):
+        body |= {"purpose": exc.status.purpose.name, "consentState": exc.status.state.value}
+    return JSONResponse(body, status_code=code, headers=headers)
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from ledger.core.encoding import to_hex
 from ledger.core.records import factors_of
+from ledger.risk.warnings import LoggedWarning
 from ledger.rules import BorrowerState, LoanState, PhoneState, RuleAccepted, SubjectState
 
 
@@ -109,6 +110,15 @@ class SubjectBinding(BaseModel):
     contact_consent_expires_at: int = Field(serialization_alias="contactConsentExpiresAt")
     head: str = Field(description="hash of the subject's latest record, on chain and in the log")
     platform_frozen: bool = Field(serialization_alias="platformFrozen")
+    risk_warnings: list[RiskWarningView] = Field(
+        default_factory=list, serialization_alias="riskWarnings",
+        description="the risk model's warnings about the subject at the platform, oldest first",
+    )
+    risk_warning_open: bool = Field(
+        default=False, serialization_alias="riskWarningOpen",
+        description="R9: the latest warning awaits a fresh passed liveness check and a passed "
+        "SIM-swap check",
+    )
 
     @classmethod
     def of(cls, subject: bytes, platform: str, state: SubjectState, min_factors: int,
@@ -123,6 +133,26 @@ class SubjectBinding(BaseModel):
             contact_consent_expires_at=state.contact_consent_expires_at,
             phone=to_hex(state.phone), head=to_hex(state.head), platform_frozen=frozen,
         )
+
+
+class RiskWarningView(BaseModel):
+    """A RiskWarning record: the model's score of the subject and why."""
+
+    id: int = Field(description="the record's id in the log (GET /v1/records/{id})")
+    record_hash: str = Field(serialization_alias="recordHash")
+    timestamp: int
+    score: int = Field(description="basis points of the calibrated probability")
+    threshold: int = Field(description="the threshold it reached, in basis points")
+    model: str = Field(description="SHA-256 of the model file, as in its ModelRelease")
+    top_features: list[str] = Field(serialization_alias="topFeatures",
+                                    description="the features that contributed most")
+
+    @classmethod
+    def of(cls, logged: LoggedWarning) -> RiskWarningView:
+        record = logged.record
+        return cls(id=logged.record_id, record_hash=to_hex(logged.record_hash),
+                   timestamp=record.timestamp, score=record.score, threshold=record.threshold,
+                   model=to_hex(record.model), top_features=logged.top_names)
 
 
 class PhoneSignals(BaseModel):

@@ -16,10 +16,21 @@ from typing import Any
 
 from ledger.errors import LedgerLookupError, LedgerValueError
 
-__all__ = ["ARTIFACTS_DIR", "Artifact", "ArtifactFormatError", "load_artifact"]
+__all__ = [
+    "ARTIFACTS_DIR",
+    "RELEASES_DIR",
+    "Artifact",
+    "ArtifactFormatError",
+    "load_artifact",
+    "load_release_artifact",
+]
 
 ARTIFACTS_DIR: Path = Path(__file__).resolve().parents[1] / "contracts" / "build"
 """Where scripts/compile_contracts.py writes the artifacts, in a source checkout."""
+
+RELEASES_DIR: Path = ARTIFACTS_DIR.parent / "releases"
+"""Released contracts, frozen: `v<N>/<name>.json` is the artifact of interface version N as it
+was deployed. Never regenerated: a verifier recognises old deployments by this code."""
 
 _ARTIFACT_FORMAT = "hh-sol-artifact-1"
 # A Solidity identifier: also keeps a name from reaching outside ARTIFACTS_DIR ("../x").
@@ -60,7 +71,21 @@ def load_artifact(name: str) -> Artifact:
     """
     if not _CONTRACT_NAME.fullmatch(name):
         raise LedgerLookupError(f"{name!r} is not a contract name; expected a Solidity identifier")
-    path = ARTIFACTS_DIR / f"{name}.json"
+    return _load(ARTIFACTS_DIR / f"{name}.json", name)
+
+
+def load_release_artifact(version: int, name: str = "BindLedger") -> Artifact:
+    """Requires `version` >= 1 and `name` a contract name.
+
+    Returns the frozen artifact of release `version` (contracts/releases/v<version>/<name>.json).
+    Raises LedgerLookupError when there is none and ArtifactFormatError when it is malformed.
+    """
+    if version < 1 or not _CONTRACT_NAME.fullmatch(name):
+        raise LedgerLookupError(f"no release {version!r} of contract {name!r}")
+    return _load(RELEASES_DIR / f"v{version}" / f"{name}.json", name)
+
+
+def _load(path: Path, name: str) -> Artifact:
     try:
         version = path.stat().st_mtime_ns
         cached = _LOADED.get(path)

@@ -1,10 +1,11 @@
-"""The `bindledger` command line: demo, serve, deploy, verify, audit."""
+"""The `bindledger` command line: demo, serve, deploy, verify, audit, sign, submit."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from web3 import Web3
 
 from ledger.anchors import AnchorContract
 from ledger.chain.client import ChainError, ChainUnreachableError, connect_chain
@@ -29,6 +31,7 @@ from ledger.governance import (
     check_timelock_settings,
     deploy_governed,
 )
+from ledger.risk.cli import risk_app
 from ledger.store.sqlite import SqliteStore
 from ledger.timeline import TimelineVerdict, verify_timeline
 
@@ -211,9 +214,22 @@ def db_upgrade(
 EXIT_BAD_OPTION = 2  # as typer's own usage errors
 
 
+def _address_option(value: str | None) -> str | None:
+    if value is not None and not Web3.is_address(value):
+        raise typer.BadParameter(f"{value!r} is not an address (0x and 40 hex digits)")
+    return None if value is None else Web3.to_checksum_address(value)
+
+
 @app.command()
 def deploy(
     chain: ChainOption = None,
+    predecessor: Annotated[
+        str | None,
+        typer.Option("--predecessor", metavar="ADDRESS", callback=_address_option,
+                     help="an earlier BindLedger deployment whose logs the new one continues: "
+                          "each platform's first head must extend its latest head there",
+                     show_default=False),
+    ] = None,
     timelock_delay: Annotated[int, typer.Option(
         min=0, help="seconds a scheduled role grant or parameter change waits on the "
         "BindLedgerTimelock before it can be executed (0 only on the embedded chain)")
@@ -244,10 +260,10 @@ def deploy(
                                     embedded)
         client = connect_chain(settings.chain)
         if admin_direct:
-            contract = AnchorContract.deploy(client, settings.admin_account)
+            contract = AnchorContract.deploy(client, settings.admin_account, predecessor)
         else:
             governed = deploy_governed(client, settings.admin_account, timelock_delay,
-                                       proposer or (), executor or ())
+                                       proposer or (), executor or (), predecessor)
             contract = governed.ledger
     except TimelockSettingError as exc:
         raise _fail(str(exc), EXIT_BAD_OPTION) from None
@@ -575,12 +591,81 @@ def bench(
     console.print(f"wrote {out / 'bench.json'}, {out / 'bench.md'} and {out / 'bench.png'}")
 
 
+KeyEnvOption = Annotated[str, typer.Option(
+    "--key-env", help="environment variable holding the platform's private key (0x-hex)")]
+
+
+@app.command()
+def sign(
+    source: Annotated[str, typer.Argument(
+        help="JSON file of a record, or an array of records, with raw values or references "
+        "('-': standard input)")] = "-",
+    key_env: KeyEnvOption = "BINDLEDGER_PLATFORM_KEY",
+    key_file: Annotated[Path | None, typer.Option(
+        help="file holding the platform's key instead: 0x-hex, or a JSON keystore whose "
+        "password is in BINDLEDGER_PLATFORM_KEY_PASSWORD")] = None,
+    secret_env: Annotated[str, typer.Option(
+        help="environment variable holding the consortium's reference secret")
+    ] = "BINDLEDGER_REF_SECRET",
+    secret_file: Annotated[Path | None, typer.Option(
+        help="file holding the reference secret instead")] = None,
+    api: Annotated[str | None, typer.Option(
+        help="API whose deployment (chain id, contract) the records are signed for",
+        envvar="BINDLEDGER_API", show_default=False)] = None,
+    chain_id: Annotated[int | None, typer.Option(
+        min=1, help="the deployment's chain id, to sign without asking an API")] = None,
+    contract: Annotated[str | None, typer.Option(
+        help="the deployment's contract, to sign without asking an API")] = None,
+) -> None:
+    """Sign records as the platform (EIP-712) and print them signed, as JSON.
+
+    Raw phone numbers, ID numbers and loan numbers in reference members (subject, phone,
+    account, loan, channel) are replaced by their keyed references; `platform`, `prev` and
+    `timestamp` may be left out. The key and the secret are read from the environment or
+    files, never from arguments, and never printed. Exit 0 signed, 1 the API refused to name
+    its deployment, 2 unreadable input, key or secret, or a malformed record, 3 the API cannot
+    be reached."""
+    from ledger.client.command import CommandFailed, SignOptions, sign_command
+
+    options = SignOptions(source, key_env, key_file, secret_env, secret_file, api, chain_id,
+                          contract)
+    try:
+        sign_command(options, sys.stdout)
+    except CommandFailed as exc:
+        raise _fail(str(exc), exc.code) from None
+
+
+@app.command()
+def submit(
+    source: Annotated[str, typer.Argument(
+        help="JSON file of a signed record, or an array of them ('-': standard input)")] = "-",
+    api: Annotated[str, typer.Option(
+        help="base URL of the BindLedger API", envvar="BINDLEDGER_API")] = "http://127.0.0.1:8000",
+    api_key_env: Annotated[str, typer.Option(
+        help="environment variable holding the platform's API key")] = "BINDLEDGER_API_KEY",
+    rules: Annotated[bool, typer.Option(
+        "--rules", help="through the contract's rules first (POST /v1/subjects/records/signed), "
+        "one by one")] = False,
+) -> None:
+    """Send signed records to the API and print, per record, its id, hash and `created` or
+    `stored-before`. Connection failures, 5xx and 429 are retried (a record sent again is
+    answered with the stored one). Exit 0 stored, 1 refused (the reason is printed), 2
+    unreadable input or no API key, 3 the API cannot be reached."""
+    from ledger.client.command import CommandFailed, SubmitOptions, submit_command
+
+    try:
+        submit_command(SubmitOptions(source, api, api_key_env, rules), sys.stdout)
+    except CommandFailed as exc:
+        raise _fail(str(exc), exc.code) from None
+
+
 if __name__ == "__main__":
     app()
 
 
 vault_app = typer.Typer(help="The evidence vault's keys.", no_args_is_help=True)
 app.add_typer(vault_app, name="vault")
+app.add_typer(risk_app, name="risk")
 
 
 @vault_app.command("rotate")

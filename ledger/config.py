@@ -13,6 +13,7 @@ from eth_account.signers.local import LocalAccount
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ledger.core.records import Purpose
 from ledger.core.refs import check_secret
 from ledger.errors import LedgerValueError
 
@@ -211,6 +212,18 @@ class Settings(BaseSettings):
         description="private key of the account that signs and anchors BindLedger's access "
         "log (who read which subject's data)",
     )
+    consent_first: list[str] = Field(
+        default_factory=list,
+        description='purposes whose consent must be recorded before any processing, as JSON, '
+        'e.g. ["IDENTITY_VERIFICATION", "RISK_SHARING"]: a route of such a purpose stops a '
+        "subject with no consent for it as it stops a withdrawn one",
+    )
+    retention_days: dict[str, int] = Field(
+        default_factory=dict,
+        description='days a subject\'s evidence is kept once each purpose it served ended, as '
+        'JSON, e.g. {"LENDING": 1825, "CONTACT": 365}; then the anchoring worker erases it '
+        "(reason RETENTION). A purpose not named keeps it until an erasure is requested",
+    )
     anchor_every_records: int = Field(
         256, ge=1, description="seal and anchor a head once this many records are pending"
     )
@@ -229,12 +242,45 @@ class Settings(BaseSettings):
         gt=0,
         description="an anchor transaction unmined this long is replaced: same nonce, higher fees",
     )
+    risk_model: str | None = Field(
+        None,
+        description="risk model file (`bindledger risk train`) that POST /v1/risk/releases "
+        "releases and POST /v1/subjects/{ref}/risk scores with",
+    )
     health_degraded_after_seconds: float = Field(
         30.0,
         gt=0,
         description="/healthz says degraded (503) once anchoring has failed, or a head has "
         "waited for a final anchor, this long",
     )
+
+    @field_validator("consent_first")
+    @classmethod
+    def _consent_first_names_purposes(cls, value: list[str]) -> list[str]:
+        names = {p.name for p in Purpose}
+        if unknown := [v for v in value if v not in names]:
+            raise ValueError(
+                f"BINDLEDGER_CONSENT_FIRST: {unknown} are not purposes; expected some of "
+                f"{sorted(names)}"
+            )
+        return value
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention_names_purposes(cls, value: dict[str, int]) -> dict[str, int]:
+        names = {p.name for p in Purpose}
+        for purpose, days in value.items():
+            if purpose not in names or isinstance(days, bool) or days < 0:
+                raise ValueError(
+                    f"BINDLEDGER_RETENTION_DAYS: {purpose!r} must be one of {sorted(names)} "
+                    "with a number of days >= 0"
+                )
+        return value
+
+    @cached_property
+    def retention(self) -> dict[Purpose, int]:
+        """The retention period of each purpose that has one, in days."""
+        return {Purpose[name]: days for name, days in self.retention_days.items()}
 
     @field_validator("ref_secret")
     @classmethod

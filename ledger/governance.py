@@ -66,8 +66,10 @@ def deploy_governed(
     delay: int = DEFAULT_TIMELOCK_DELAY,
     proposers: Sequence[str] = (),
     executors: Sequence[str] = (),
+    predecessor: str | None = None,
 ) -> GovernedDeployment:
-    """Deploy a BindLedgerTimelock and a BindLedger with the timelock as its admin.
+    """Deploy a BindLedgerTimelock and a BindLedger with the timelock as its admin (continuing
+    the logs of the deployment at `predecessor` when given, as AnchorContract.deploy).
 
     Proposers default to the deployer; executors default to the proposers. The timelock
     administers itself: changing its delay or its proposers is itself a delayed operation.
@@ -78,7 +80,7 @@ def deploy_governed(
     chain.fund(deployer.address)
     timelock = chain.deploy(deployer, load_artifact(TIMELOCK_NAME), delay,
                             list(checked_proposers), list(checked_executors))
-    ledger = AnchorContract.deploy(chain, deployer, admin=timelock)
+    ledger = AnchorContract.deploy(chain, deployer, predecessor, admin=timelock)
     return GovernedDeployment(ledger, timelock, delay, checked_proposers, checked_executors)
 
 

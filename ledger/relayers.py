@@ -48,7 +48,7 @@ class RelayerLease:
         self._stop = threading.Event()
         holder = holder or process_holder()
         for account in accounts:
-            fence = store.acquire_lease(_lease_name(account), holder, ttl, clock())
+            fence = store.acquire_lease(relayer_lease_name(account), holder, ttl, clock())
             if fence is not None:
                 self.account: LocalAccount = account
                 self.fence: Fence = fence
@@ -81,5 +81,6 @@ class RelayerLease:
         self._store.release_lease(self.fence)
 
 
-def _lease_name(account: LocalAccount) -> str:
+def relayer_lease_name(account: LocalAccount) -> str:
+    """The name of the lease that gives a process the relayer `account` (one per account)."""
     return f"relayer:{account.address}"

@@ -22,10 +22,12 @@ from ledger.core.records import (
     Dispute,
     DisputeAction,
     LoanCreation,
+    ModelRelease,
     Purpose,
     Record,
     Refusal,
     Repayment,
+    RiskWarning,
     Verification,
     factors_of,
 )
@@ -33,11 +35,12 @@ from ledger.core.timeline import Timeline
 from ledger.core.verdict import Verdict
 from ledger.errors import LedgerError
 from ledger.refusals import RefusalDecodeError, describe_refusal
+from ledger.risk.warnings import top_feature_names
 from ledger.timeline import TimelineVerdict
 
 _COLUMN = 56  # px per record in the picture
 _LANES = ["binding", "verification", "lending consent", "contact consent", "repayment",
-          "refusal", "verdict"]
+          "refusal, warning", "verdict"]
 _LOAN_COLOURS = {"created": "#afb8c1", "disbursed": "#0969da", "disputed": "#bf8700",
                  "repaid": "#2da44e"}
 _LANE_HEIGHT = 34
@@ -95,6 +98,18 @@ def _describe(record: Record) -> str:
             return f"loan {_short(record.loan)} dispute {record.action.name}"
         case Refusal():
             return _describe_refusal(record)
+        case RiskWarning():
+            top = ", ".join(top_feature_names(record)) or "none"
+            return (
+                f"risk warning (R9): score {record.score / 100:.2f}% reached the threshold "
+                f"{record.threshold / 100:.2f}% of model {_short(record.model)}; top features: "
+                f"{top}"
+            )
+        case ModelRelease():
+            return (
+                f"risk model {_short(record.model)} released: threshold "
+                f"{record.threshold / 100:.2f}%, trained on seed {record.seed}"
+            )
     fields = {
         k: v
         for k, v in record.to_json().items()
@@ -196,6 +211,14 @@ def _picture(timeline: Timeline, verdict: TimelineVerdict | None) -> str:
             parts.append(
                 f'<circle cx="{x}" cy="{_LANE_HEIGHT + 20}" r="7" fill="{colour}">'
                 f"<title>{escape(_describe(record))}</title></circle>"
+            )
+        elif isinstance(record, RiskWarning):
+            y = 5 * _LANE_HEIGHT + 20
+            parts.append(  # a warning triangle with its bar and dot
+                f'<g><title>{escape(_describe(record))}</title>'
+                f'<polygon points="{x},{y - 9} {x - 9},{y + 7} {x + 9},{y + 7}" fill="#bf8700"/>'
+                f'<rect x="{x - 1}" y="{y - 4}" width="2" height="6" fill="#fff"/>'
+                f'<rect x="{x - 1}" y="{y + 3}" width="2" height="2" fill="#fff"/></g>'
             )
         elif isinstance(record, Refusal):
             y = 5 * _LANE_HEIGHT + 20

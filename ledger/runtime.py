@@ -125,6 +125,7 @@ def release_relayer(store: Store) -> None:
     """Give up the relayer account taken for `store` (a process that stops relaying)."""
     lease = _RELAYER_LEASES.pop(store, None)
     if lease is not None:
+        atexit.unregister(lease.release)  # released now: not again at exit, store closed
         lease.release()
 
 
@@ -166,7 +167,10 @@ def check_anchors_on_chain(store: Store, contract: AnchorContract) -> None:
                 f"the database anchors platform {platform} in contract {head.contract} on chain "
                 f"{head.chain_id}, not in {contract.address} on chain {chain_id}"
             )
-        if not contract.is_head(platform, head.tree_size, head.root_hash):
+        assert head.tx_hash is not None  # on chain: its transaction is known
+        receipt = contract.chain.receipt(head.tx_hash)
+        if contract.anchoring_problem(receipt, head.tx_hash, platform, head.tree_size,
+                                      head.root_hash) is not None:
             log.warning(
                 "chain %d does not hold platform %s's anchored head of size %d (root %s): "
                 "it will be anchored again",

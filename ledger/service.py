@@ -26,6 +26,7 @@ from ledger.core.merkle import MerkleLog
 from ledger.core.records import (
     RECORD_TYPES,
     Domain,
+    Erasure,
     Record,
     SignedRecord,
     sign_record,
@@ -36,10 +37,12 @@ from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, Ledg
 from ledger.store.base import (
     AnchorState,
     ChainConflictError,
+    ErasureRow,
     Fence,
     HeadRow,
     RecordNotStoredError,
     RecordRow,
+    StagedRecord,
     Store,
 )
 
@@ -67,6 +70,9 @@ NOTIFIER_LINGER_SECONDS = 1.0
 # json.dumps with options builds a new one per call.
 _CANONICAL_JSON = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
 
+# Stages a batch of records (with their prevs when the store checks them): the store's
+# stage_records, or a write that stages more in the same transaction (an erasure).
+_Stage = Callable[[list[StagedRecord], list[bytes] | None], tuple[list[RecordRow], int]]
 # A coroutine's wait for a ticket, and then how it ended (None: durable).
 _Waiter = tuple[int, "asyncio.Future[None]"]
 _Outcome = tuple["asyncio.Future[None]", Exception | None]
@@ -382,12 +388,44 @@ class Ledger:
         self._wait_durable(ticket)
         return accepted
 
+    def write_erasure(
+        self, platform: Platform, record: Erasure
+    ) -> tuple[Accepted, ErasureRow]:
+        """Sign and store the subject's Erasure record and, in the same store transaction,
+        destroy its data key (Store.stage_erasure): a crash or a failure leaves both done or
+        neither. Requires `record.prev` to be the subject's head (ChainBreakError otherwise).
+
+        Raises SubjectErasedError when the subject was erased before, ErasureNotStoredError
+        when the store failed (nothing of the erasure is stored)."""
+        erased: list[ErasureRow] = []
+
+        def stage(staged: list[StagedRecord], prevs: list[bytes] | None) -> tuple[
+                list[RecordRow], int]:
+            row, erasure, ticket = self.store.stage_erasure(
+                staged[0], record.timestamp, None if prevs is None else prevs[0],
+                _SIDE_RECORD_TYPES)
+            erased.append(erasure)
+            return [row], ticket
+
+        with self._write_lock:
+            head = self.subject_head(platform.address, record.subject)
+            if record.prev != head:
+                raise ChainBreakError(head, record.prev)
+            signed = sign_record(record, self.domain, bytes(platform.account.key))
+            accepted, ticket = self._append_many([signed], [record.digest(self.domain)], stage)
+        self._wait_durable(ticket)
+        self.store.scrub()
+        return accepted[0], erased[0]
+
     def _append(self, signed: SignedRecord, digest: bytes) -> tuple[Accepted, int]:
         accepted, ticket = self._append_many([signed], [digest])
         return accepted[0], ticket
 
     def _append_many(
-        self, batch: list[SignedRecord], digests: list[bytes]
+        self,
+        batch: list[SignedRecord],
+        digests: list[bytes],
+        stage: _Stage | None = None,
     ) -> tuple[list[Accepted], int]:
         """Requires the write lock. Stages the records; durable once the ticket is waited on,
         which happens after the lock is released so that concurrent writers share commits.
@@ -410,13 +448,13 @@ class Ledger:
             )
             for signed, digest in zip(batch, digests, strict=True)
         ]
+        if stage is None:
+            stage = self._stage_records
         if not shared:
-            rows, ticket = self.store.stage_records(staged)
+            rows, ticket = stage(staged, None)
         else:
             try:
-                rows, ticket = self.store.stage_records(
-                    staged, [signed.record.prev for signed in batch], _SIDE_RECORD_TYPES
-                )
+                rows, ticket = stage(staged, [signed.record.prev for signed in batch])
             except ChainConflictError as exc:
                 error = ChainBreakError(exc.expected, exc.actual)
                 error.index = exc.index  # type: ignore[attr-defined]
@@ -439,6 +477,13 @@ class Ledger:
                 del heads[next(iter(heads))]
         self._notify(batch)
         return [Accepted(row, signed) for row, signed in zip(rows, batch, strict=True)], ticket
+
+    def _stage_records(
+        self, staged: list[StagedRecord], prevs: list[bytes] | None
+    ) -> tuple[list[RecordRow], int]:
+        if prevs is None:
+            return self.store.stage_records(staged)
+        return self.store.stage_records(staged, prevs, _SIDE_RECORD_TYPES)
 
     def _notify(self, batch: list[SignedRecord]) -> None:
         if self.on_record is not None:

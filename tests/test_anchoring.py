@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.anchors import AnchorContract, ForeignContractError
+from ledger.anchoring.lookup import find_anchoring
+from ledger.anchors import AnchorContract, ChainHead, ForeignContractError
 from ledger.chain.client import ChainClient, SentTransaction
 from ledger.config import Settings
 from ledger.core.bundle import ProofBundle
@@ -37,13 +38,23 @@ def platform_of(ledger: Ledger) -> str:
     return next(iter(ledger.platforms))
 
 
+def heads_on_chain(ledger: Ledger) -> int:
+    """How many heads the platform anchored, counted from the contract's HeadAnchored events."""
+    chain = ledger.chain
+    return len(ledger.contract.heads_anchored(platform_of(ledger), 0, chain.block_number()))
+
+
 def test_pending_records_are_sealed_and_anchored_in_one_transaction(ledger_: Ledger) -> None:
     ids = write_bindings(ledger_, 5)
     heads = ledger_.seal_and_anchor()
     assert [h.tree_size for h in heads] == [5]
     head = heads[0]
     assert head.state is AnchorState.FINAL and head.tx_hash and head.block_hash
-    assert ledger_.contract.is_head(platform_of(ledger_), 5, head.root_hash)
+    assert ledger_.contract.latest_head(platform_of(ledger_)) == ChainHead(
+        head.root_hash, 5, head.block_time)
+    receipt = ledger_.chain.receipt(head.tx_hash)
+    assert ledger_.contract.anchoring_problem(
+        receipt, head.tx_hash, platform_of(ledger_), 5, head.root_hash) is None
     for record_id in ids:
         assert verify_bundle(ledger_.proof_bundle(record_id), ledger_.chain).verified
 
@@ -97,7 +108,7 @@ def test_crash_after_storing_the_transaction_before_sending_it_is_recovered(
                        policy=ledger_.anchorer.policy)
     (head,) = restarted.anchor_unfinished()
     assert head.tx_hash == unfinished.tx_hash  # the stored transaction, not a second one
-    assert restarted.contract.contract.functions.headCount(platform_of(ledger_)).call() == 1
+    assert heads_on_chain(restarted) == 1
 
 
 def test_crash_after_sending_before_the_receipt_is_recovered(
@@ -124,7 +135,7 @@ def test_crash_after_sending_before_the_receipt_is_recovered(
                        policy=ledger_.anchorer.policy)
     (head,) = restarted.anchor_unfinished()
     assert head.tx_hash == sent.tx_hash and head.state is AnchorState.FINAL
-    assert restarted.contract.contract.functions.headCount(platform_of(ledger_)).call() == 1
+    assert heads_on_chain(restarted) == 1
     assert restarted.anchor_unfinished() == []
 
 
@@ -210,3 +221,22 @@ def test_bundles_of_one_head_share_its_chain_reads_but_failures_are_reread(
                                    "head": {"treeSize": 3, "rootHash": "0x" + "00" * 32}})
     for _ in range(2):
         assert not verify_bundle(moved, ledger_.chain, cache=cache).verified
+
+
+def test_the_anchor_of_any_head_is_found_from_the_contracts_events(ledger_: Ledger) -> None:
+    """Adoption looks a head up by its HeadAnchored event: the contract stores only the latest."""
+    platform = platform_of(ledger_)
+    heads = []
+    for batch in ("a", "b", "c"):
+        write_bindings(ledger_, 2, batch)
+        heads += ledger_.seal_and_anchor()
+    assert [h.tree_size for h in heads] == [2, 4, 6]
+    for head in heads:  # the latest by its block time, the older ones by the events after block 0
+        receipt = find_anchoring(ledger_.contract, platform, head.tree_size, head.root_hash)
+        assert receipt is not None and receipt.tx_hash == head.tx_hash
+    older = heads[0]
+    assert find_anchoring(ledger_.contract, platform, older.tree_size, older.root_hash,
+                          from_block=heads[1].block_number or 0) is None  # searched too late
+    assert find_anchoring(ledger_.contract, platform, 4, heads[0].root_hash) is None
+    assert find_anchoring(ledger_.contract, platform, 6, heads[1].root_hash) is None
+    assert find_anchoring(ledger_.contract, platform, 7, heads[2].root_hash) is None

@@ -12,10 +12,11 @@ follows ledger/core/bundle_checks.py and ledger/verify.py:
 - signature: the digest must be signed by the record's platform, which must be the anchor's;
 - inclusion: leaf(recordHash) at leafIndex of a tree of treeSize (= head.treeSize) must lead
   to head.rootHash along inclusionPath;
-- head on chain: the contract at anchor.contract on chain anchor.chainId holds
+- head on chain: the contract at anchor.contract on chain anchor.chainId is a released
+  BindLedger, and anchor.txHash succeeded and carries its HeadAnchored event of
   (anchor.platform, head.treeSize, head.rootHash);
 - anchor transaction: anchor.txHash is mined in anchor.blockNumber, whose hash and time are
-  anchor.blockHash and anchor.blockTime, and it emitted HeadAnchored for this head.
+  anchor.blockHash and anchor.blockTime.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ OWNERS: dict[str, tuple[str, ...] | str] = {
     "anchor.chainId": (RECORD_HASH, SIGNATURE, HEAD_ON_CHAIN),  # the domain of the signature
     "anchor.contract": (RECORD_HASH, SIGNATURE, HEAD_ON_CHAIN),  # likewise
     "anchor.platform": (SIGNATURE, HEAD_ON_CHAIN),
-    "anchor.txHash": (ANCHOR_TX,),
+    "anchor.txHash": (HEAD_ON_CHAIN,),
     "anchor.blockNumber": (ANCHOR_TX,),
     "anchor.blockHash": (ANCHOR_TX,),
     "anchor.blockTime": (ANCHOR_TX,),
@@ -230,7 +231,10 @@ def first_failure_shown(original: dict[str, Any], changed: dict[str, Any]) -> di
                        head["rootHash"], to_hex(root))
     was = original["anchor"]
     if anchor["txHash"] != was["txHash"]:
-        return failure(ANCHOR_TX, f"transaction {anchor['txHash']} is not on this chain")
+        return failure(HEAD_ON_CHAIN, f"the contract anchored no head of size {head['treeSize']} "
+                       f"with this root for platform {anchor['platform']} in this transaction: "
+                       f"transaction {anchor['txHash']} is not on this chain",
+                       head["rootHash"], "not anchored")
     if anchor["blockNumber"] != was["blockNumber"]:
         return failure(ANCHOR_TX, "the transaction is in another block",
                        str(anchor["blockNumber"]), str(was["blockNumber"]))

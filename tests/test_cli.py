@@ -22,6 +22,7 @@ from web3 import Web3
 
 from api.main import create_app
 from ledger.anchors import AnchorContract
+from ledger.artifacts import load_release_artifact
 from ledger.chain.client import RpcChain
 from ledger.cli import app
 from ledger.config import Settings
@@ -105,7 +106,7 @@ TAMPERINGS = [
     pytest.param(("inclusionPath", 0), _flip_last_digit, "inclusion", id="inclusionPath[0]"),
     pytest.param(("head", "rootHash"), _flip_last_digit, "inclusion", id="head.rootHash"),
     pytest.param(("anchor", "chainId"), lambda v: v + 1, "record hash", id="anchor.chainId"),
-    pytest.param(("anchor", "txHash"), _flip_last_digit, "anchor transaction",
+    pytest.param(("anchor", "txHash"), _flip_last_digit, "head on chain",
                  id="anchor.txHash"),
     pytest.param(("anchor", "blockTime"), lambda v: v + 1, "anchor transaction",
                  id="anchor.blockTime"),
@@ -287,6 +288,33 @@ def test_deploy_prints_the_address_of_a_new_bindledger_contract(anvil_url: str) 
     chain = RpcChain(anvil_url)
     assert chain.code(address)  # code is there ...
     AnchorContract(chain, address).check_code()  # ... and it is BindLedger's
+
+
+def test_deploy_with_a_predecessor_continues_its_logs(anvil_url: str) -> None:
+    chain = RpcChain(anvil_url)
+    admin = Settings().admin_account
+    chain.fund(admin.address)
+    v1 = chain.deploy(admin, load_release_artifact(1), admin.address)
+
+    result = run("deploy", "--chain", anvil_url, "--predecessor", v1.lower())
+
+    assert result.exit_code == 0, result.output
+    successor = AnchorContract(chain, result.stdout.strip())
+    assert successor.check_code().version == 2
+    assert successor.predecessor() == Web3.to_checksum_address(v1)
+
+
+@pytest.mark.parametrize(("predecessor", "exit_code", "message"), [
+    ("0x1234", 2, "'0x1234' is not an address (0x and 40 hex digits)"),
+    ("0x90F79bf6EB2c4f870365E785982E1f101E93b906", 1,
+     "error: no contract at 0x90F79bf6EB2c4f870365E785982E1f101E93b906"),
+])
+def test_deploy_refuses_a_predecessor_that_is_not_a_bindledger(
+        anvil_url: str, predecessor: str, exit_code: int, message: str) -> None:
+    result = run("deploy", "--chain", anvil_url, "--predecessor", predecessor)
+    assert result.exit_code == exit_code
+    assert message in " ".join(result.stderr.replace("│", " ").split())  # unboxed
+    assert "Traceback" not in result.output
 
 
 def test_deploy_to_a_chain_that_does_not_answer_exits_1() -> None:

@@ -41,7 +41,7 @@ def test_bindledger_is_recognised_though_its_immutables_differ(deployed: AnchorC
 
 def test_without_the_masks_the_code_would_not_match(deployed: AnchorContract) -> None:
     unmasked = dataclasses.replace(deployed.artifact, immutable_ranges=())
-    with pytest.raises(ForeignContractError, match="is not BindLedger"):
+    with pytest.raises(ForeignContractError, match="is not a released BindLedger version"):
         AnchorContract(deployed.chain, deployed.address, unmasked).check_code()
 
 
@@ -53,7 +53,7 @@ def test_one_byte_outside_the_immutables_is_another_contract(deployed: AnchorCon
         changed = bytearray(code)
         changed[index] ^= 0x01
         other = dataclasses.replace(artifact, deployed_bytecode="0x" + changed.hex())
-        with pytest.raises(ForeignContractError, match="is not BindLedger"):
+        with pytest.raises(ForeignContractError, match="is not a released BindLedger version"):
             AnchorContract(deployed.chain, deployed.address, other).check_code()
 
 
@@ -61,7 +61,7 @@ def test_another_contract_is_refused(deployed: AnchorContract) -> None:
     chain = deployed.chain
     admin = Account.from_key(ADMIN_KEY)
     address = chain.deploy(admin, load_artifact("ConsistencyProofHarness"))
-    with pytest.raises(ForeignContractError, match="is not BindLedger"):
+    with pytest.raises(ForeignContractError, match="is not a released BindLedger version"):
         AnchorContract(chain, address).check_code()
 
 

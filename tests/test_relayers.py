@@ -7,7 +7,7 @@ import pytest
 from eth_account import Account
 
 from ledger.config import Settings
-from ledger.relayers import NoFreeRelayerError, RelayerLease
+from ledger.relayers import NoFreeRelayerError, RelayerLease, relayer_lease_name
 from ledger.store.sqlite import SqliteStore
 
 ACCOUNTS = [Account.from_key(bytes([n]) * 32) for n in (1, 2)]
@@ -30,13 +30,14 @@ def test_each_process_takes_a_relayer_no_other_holds() -> None:
 def test_a_dead_process_s_relayer_is_free_once_its_lease_expires() -> None:
     store = SqliteStore()
     now = [1000.0]
-    dead = RelayerLease(store, ACCOUNTS[:1], ttl=30, clock=lambda: now[0], holder="dead")
-    dead._stop.set()  # the process died: nothing renews its lease any more
+    # What a process killed while holding the relayer leaves behind: its lease, never renewed.
+    dead = store.acquire_lease(relayer_lease_name(ACCOUNTS[0]), "dead", 30, now[0])
+    assert dead is not None
     with pytest.raises(NoFreeRelayerError):
         RelayerLease(store, ACCOUNTS[:1], ttl=30, clock=lambda: now[0], holder="new")
     now[0] += 31
     taken = RelayerLease(store, ACCOUNTS[:1], ttl=30, clock=lambda: now[0], holder="new")
-    assert taken.account == ACCOUNTS[0] and taken.fence.token == dead.fence.token + 1
+    assert taken.account == ACCOUNTS[0] and taken.fence.token == dead.token + 1
     taken.release()
 
 

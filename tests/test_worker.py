@@ -64,7 +64,7 @@ def test_a_head_is_anchored_once_n_records_are_pending(
         # and decide not to anchor. Its second look follows the end of the first round of the
         # loop, so the decision after the first has been carried out by then.
         for wakes in (1, 2):
-            worker._wake.set()
+            worker.wake()
             looks.wait_for(wakes * len(ledger_.platforms))  # one look per platform a wake
         assert anchored_sizes(ledger_) == []  # three are not enough, and the hour is far
         # Rounds may run (the worker renews its lease and moves unfinished heads on), but none

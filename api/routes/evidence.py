@@ -14,6 +14,7 @@ from api.auth import Caller, PlatformDep, Role, caller_in
 from api.deps import LedgerDep, PlatformQuery, platform_read_by
 from api.models import LedgerErrorBody
 from api.privacy_models import ErasureDone, EvidenceStored
+from api.purposes import ConsentsDep
 from api.routes.records import RecordId
 from api.routes.subjects import HEX32
 from ledger.core.encoding import from_hex, to_hex
@@ -86,12 +87,14 @@ async def attach_evidence(
     request: Request,
     ledger: LedgerDep,
     platform: PlatformDep,
+    consents: ConsentsDep,
     content_type: Annotated[str | None, Header()] = None,
 ) -> EvidenceStored:
     """Attach evidence to one of the platform's records (the raw body, with its media type as
     Content-Type, at most 1 MiB): kept encrypted with the subject's data key, and committed to
     by a salted hash in an Evidence record beside the subject's chain."""
     accepted = _own_record(ledger, Caller.of(platform), record_id)
+    consents.check(accepted.row.platform, accepted.row.subject, accepted.row.record_type)
     content = await request.body()
     vault = privacy_for(ledger).vault
     row = vault.attach(platform, accepted.row, content_type or "", content)
@@ -106,12 +109,14 @@ async def attach_evidence(
                410: {"model": LedgerErrorBody, "description": "the subject was erased"}},
 )
 def read_evidence(
-    record_id: RecordId, ledger: LedgerDep, caller: EvidenceReaderDep, reads: ReadsDep
+    record_id: RecordId, ledger: LedgerDep, caller: EvidenceReaderDep, reads: ReadsDep,
+    consents: ConsentsDep,
 ) -> Response:
     """The record's evidence, decrypted (a platform's key: its own records'; a regulator's:
     any). The commitment's salt and the Evidence record come as headers, to check it by.
     410 "erased on ..., record N" once the subject is erased."""
     accepted = _own_record(ledger, caller, record_id)
+    consents.check(accepted.row.platform, accepted.row.subject, accepted.row.record_type)
     opened = privacy_for(ledger).vault.read(accepted.row)
     reads.of_record(accepted.row)
     row = opened.row

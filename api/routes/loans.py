@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, status
 from api.access import ReadsDep
 from api.auth import PlatformDep, ReaderDep
 from api.deps import LedgerDep
+from api.purposes import Consents, ConsentsDep
 from api.routes.subjects import HEX32, REFUSALS
 from api.rule_models import LoanCreated, LoanRecordCreated, LoanRisk, RuleRecordCreated
 from api.rules import RulesDep, RulesRoute
@@ -64,10 +65,12 @@ LOAN_EVENT: dict[str, Any] = {
     responses=REFUSALS,
 )
 def create_loan(
-    draft: LoanDraft, ledger: LedgerDep, rules: RulesDep, platform: PlatformDep
+    draft: LoanDraft, ledger: LedgerDep, rules: RulesDep, platform: PlatformDep,
+    consents: ConsentsDep,
 ) -> LoanCreated:
     """Create a loan with its schedule: the contract checks the schedule and keeps its hash."""
     prepared = prepare_loan(draft, platform.address, ledger.refs, ledger.now())
+    consents.check(platform.address, prepared.subject)
     done = rules.sign_and_submit(platform, prepared.subject, prepared.build)
     record = done.accepted.record.record
     assert isinstance(record, LoanCreation)
@@ -76,10 +79,12 @@ def create_loan(
 
 
 def _loan_event(
-    loan_id: str, draft: LoanEventDraft, ledger: Ledger, rules: RulesClient, platform: Platform
+    loan_id: str, draft: LoanEventDraft, ledger: Ledger, rules: RulesClient, platform: Platform,
+    consents: Consents,
 ) -> LoanRecordCreated:
     creation = loan_creation(rules, platform.address, loan_id)
     prepared = prepare_loan_event(draft, creation, ledger.refs, ledger.now())
+    consents.check(platform.address, prepared.subject)
     done = rules.sign_and_submit(platform, prepared.subject, prepared.build)
     return LoanRecordCreated(loan_id=loan_id.lower(), record=RuleRecordCreated.of(done))
 
@@ -87,48 +92,51 @@ def _loan_event(
 @router.post("/{loan_id}/disburse", **LOAN_EVENT)
 def disburse(
     loan_id: LoanId, draft: DisbursementDraft, ledger: LedgerDep, rules: RulesDep,
-    platform: PlatformDep,
+    platform: PlatformDep, consents: ConsentsDep,
 ) -> LoanRecordCreated:
     """Disburse the loan. Refused (422, naming the rule and its facts) without an active
     two-factor binding (R1, R2), unexpired lending consent (R3), during a cooling period (R4),
     while a loan of the subject is delinquent or defaulted (R7), or when frozen (R8)."""
-    return _loan_event(loan_id, draft, ledger, rules, platform)
+    return _loan_event(loan_id, draft, ledger, rules, platform, consents)
 
 
 @router.post("/{loan_id}/repayments", **LOAN_EVENT)
 def repay(
     loan_id: LoanId, draft: RepaymentDraft, ledger: LedgerDep, rules: RulesDep,
-    platform: PlatformDep,
+    platform: PlatformDep, consents: ConsentsDep,
 ) -> LoanRecordCreated:
     """Record a repayment; the loan's status (R6) follows from its schedule and repayments."""
-    return _loan_event(loan_id, draft, ledger, rules, platform)
+    return _loan_event(loan_id, draft, ledger, rules, platform, consents)
 
 
 @router.post("/{loan_id}/channel", **LOAN_EVENT)
 def change_channel(
     loan_id: LoanId, draft: ChannelChangeDraft, ledger: LedgerDep, rules: RulesDep,
-    platform: PlatformDep,
+    platform: PlatformDep, consents: ConsentsDep,
 ) -> LoanRecordCreated:
     """Change the loan's repayment channel; refused during a cooling period (R4)."""
-    return _loan_event(loan_id, draft, ledger, rules, platform)
+    return _loan_event(loan_id, draft, ledger, rules, platform, consents)
 
 
 @router.post("/{loan_id}/contacts", **LOAN_EVENT)
 def record_contact(
     loan_id: LoanId, draft: CollectionContactDraft, ledger: LedgerDep, rules: RulesDep,
-    platform: PlatformDep,
+    platform: PlatformDep, consents: ConsentsDep,
 ) -> LoanRecordCreated:
     """Record a collection contact; refused without unexpired contact consent (R3)."""
-    return _loan_event(loan_id, draft, ledger, rules, platform)
+    return _loan_event(loan_id, draft, ledger, rules, platform, consents)
 
 
 @router.get("/{loan_id}/risk", response_model=LoanRisk, response_model_by_alias=True)
-def loan_risk(loan_id: LoanId, rules: RulesDep, caller: ReaderDep, reads: ReadsDep) -> LoanRisk:
+def loan_risk(
+    loan_id: LoanId, rules: RulesDep, caller: ReaderDep, reads: ReadsDep, consents: ConsentsDep
+) -> LoanRisk:
     """The loan as the contract sees it now: phase, repayment status (R6), contact-risk flag
     (R5), open dispute, freeze (R8). A platform's key reads its own loans; a regulator's or an
     admin's any loan (its id names the platform)."""
     lender = caller.platform.address if caller.platform else _lender(rules, loan_id)
     creation = loan_creation(rules, lender, loan_id)
+    consents.check(lender, creation.subject)
     state = rules.loan_state(lender, creation.subject, creation.loan)
     reads.of_subject(creation.platform, creation.subject,
                      target=from_hex(loan_id, length=32, what="loan id"))

@@ -10,10 +10,15 @@ from fastapi.responses import HTMLResponse, Response
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 _STATIC = Path(__file__).resolve().parents[1] / "static"
-_TYPES = {"verify.js": "text/javascript", "verify.css": "text/css"}
-# The page runs only its own script and talks only to this server.
+_TYPES = {
+    "verifier.js": "text/javascript",
+    "verify.css": "text/css",
+    "verify-standalone.html": "text/html",
+}
+# The page runs only its own script. It talks to this server, or, when the user chooses to
+# verify against their own node, to that node's JSON-RPC URL (any http or https origin).
 _CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'")
+        "connect-src 'self' http: https:; frame-ancestors 'none'")
 
 
 @router.get("/verify", response_class=HTMLResponse)

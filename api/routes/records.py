@@ -12,6 +12,7 @@ from api.deps import LedgerDep
 from api.idempotency import IDEMPOTENT_RESPONSES, IdempotencyKeyHeader, fingerprint, key_digest
 from api.limits import GuardedRoute
 from api.models import LedgerErrorBody, RecordCreated, RecordPublic, RecordsCreated
+from api.purposes import ConsentsDep
 from ledger.core.encoding import from_hex, to_hex
 from ledger.core.records import SignedRecord
 from ledger.core.reference_guard import check_references
@@ -61,6 +62,7 @@ def create_record(
     ledger: LedgerDep,
     platform: PlatformDep,
     response: Response,
+    consents: ConsentsDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> RecordCreated:
     """Write a record from a draft with raw identifiers; BindLedger computes the keyed
@@ -69,6 +71,7 @@ def create_record(
     (200) instead of writing a second one."""
     key = None if idempotency_key is None else key_digest(idempotency_key)
     prepared = prepare(draft, platform.address, ledger.refs, ledger.now())
+    consents.check(platform.address, prepared.subject, draft.type)
     if key is None:
         return _created(ledger.sign_and_submit(platform, prepared.subject, prepared.build))
     accepted = ledger.sign_and_submit_once(
@@ -92,6 +95,7 @@ async def create_signed_record(
     platform: PlatformDep,
     document: Annotated[dict[str, Any], Body()],
     response: Response,
+    consents: ConsentsDep,
 ) -> RecordCreated:
     """Write a record the platform signed itself (EIP-712 under this deployment's domain).
     Its `prev` must be the hash of the subject's latest record (409 otherwise). Sending a
@@ -102,6 +106,7 @@ async def create_signed_record(
             status.HTTP_403_FORBIDDEN, "the record names another platform than this API key's"
         )
     check_references(signed.record)  # 422 for a raw value in a reference member
+    consents.check(platform.address, signed.record.subject, signed.record.TYPE_NAME)
     accepted = await ledger.submit_async(signed)
     _answered(response, [accepted])
     return _created(accepted)
@@ -120,6 +125,7 @@ async def create_signed_records(
     platform: PlatformDep,
     document: Annotated[dict[str, Any], Body()],
     response: Response,
+    consents: ConsentsDep,
 ) -> RecordsCreated:
     """Write up to 100 records the platform signed itself, `{"records": [...]}`, all or none,
     in one commit: for platforms that send many records. A record may extend the chain of one
@@ -143,6 +149,7 @@ async def create_signed_records(
                     f"record {index}: the record names another platform than this API key's",
                 )
             check_references(signed.record)  # a refusal here names record len(batch)
+            consents.check(platform.address, signed.record.subject, signed.record.TYPE_NAME)
             batch.append(signed)
         accepted = await ledger.submit_many_async(batch)
         _answered(response, accepted)
@@ -176,6 +183,7 @@ def find_record(
     ledger: LedgerDep,
     caller: ReaderDep,
     reads: ReadsDep,
+    consents: ConsentsDep,
     record_hash: Annotated[str, Query(
         alias="hash", pattern=r"^0x[0-9a-fA-F]{64}$",
         description="the record's hash (recordHash), as a write answered it")],
@@ -184,27 +192,32 @@ def find_record(
     an admin's: any): for a client that lost the answer to a write."""
     own = caller.platform.address if caller.platform is not None else None
     accepted = ledger.record_by_hash(from_hex(record_hash, length=32), own)
+    consents.check(accepted.row.platform, accepted.row.subject, accepted.row.record_type)
     reads.of_record(accepted.row)
     return _public(ledger, accepted)
 
 
 @router.get("/{record_id}", response_model=RecordPublic, response_model_by_alias=True)
 def get_record(
-    record_id: RecordId, ledger: LedgerDep, caller: ReaderDep, reads: ReadsDep
+    record_id: RecordId, ledger: LedgerDep, caller: ReaderDep, reads: ReadsDep,
+    consents: ConsentsDep,
 ) -> RecordPublic:
     """The record (a platform's key: its own; a regulator's or an admin's: any)."""
     accepted = _readable(ledger, caller, record_id)
+    consents.check(accepted.row.platform, accepted.row.subject, accepted.row.record_type)
     reads.of_record(accepted.row)
     return _public(ledger, accepted)
 
 
 @router.get("/{record_id}/proof")
 def get_proof(
-    record_id: RecordId, ledger: LedgerDep, caller: ReaderDep, reads: ReadsDep
+    record_id: RecordId, ledger: LedgerDep, caller: ReaderDep, reads: ReadsDep,
+    consents: ConsentsDep,
 ) -> dict[str, Any]:
     """The record's proof bundle (`bindledger.proof/1`); 409 while it is not anchored. Read
     as the record is."""
     accepted = _readable(ledger, caller, record_id)
+    consents.check(accepted.row.platform, accepted.row.subject, accepted.row.record_type)
     bundle = ledger.proof_bundle(record_id).to_json()
     reads.of_record(accepted.row)
     return bundle

@@ -8,17 +8,49 @@ import {IAnchorRegistry} from "./IAnchorRegistry.sol";
 
 /**
  * @title AnchorRegistry
- * @notice Keeps, for every platform, the sequence of its log heads, each proven on chain to extend
- * the previous one.
- * @dev Heads are stored per platform in an array whose sizes strictly increase, so a head is found
- * by size with a binary search and no second index is stored. Time is read only through {_time},
- * which tests override to move the clock.
+ * @notice Keeps, for every platform, its latest log head, each new head proven on chain to extend
+ * it; every head is evidenced by its {HeadAnchored} event.
+ * @dev Storing only the latest head (two slots, rewritten in place) instead of appending every
+ * head to an array halves the gas of an anchor: an update of a written slot costs 5 000 gas, a
+ * new slot 22 100. Time is read only through {_time}, which tests override to move the clock.
  */
 abstract contract AnchorRegistry is IAnchorRegistry, AccessControlDefaultAdminRules {
     /// @notice Role of the accounts that anchor their own log heads.
     bytes32 public constant PLATFORM_ROLE = keccak256("PLATFORM_ROLE");
 
-    mapping(address platform => TreeHead[]) private _heads;
+    /// @dev A platform's latest head: size, time and head count share one slot, the root another.
+    struct LatestHead {
+        uint64 size;
+        uint64 time;
+        uint64 count;
+        bytes32 root;
+    }
+
+    // Immutable: the chain of releases a log crosses is fixed at deployment, never re-pointed.
+    IAnchorRegistry private immutable _PREDECESSOR;
+
+    mapping(address platform => LatestHead) private _latest;
+
+    /**
+     * @dev `predecessor_` is the earlier BindLedger whose heads this one continues (zero: none).
+     *
+     * Requirements:
+     *
+     * - a non-zero `predecessor_` must answer {latestHead} (`AnchorRegistryInvalidPredecessor`).
+     */
+    constructor(address predecessor_) {
+        if (predecessor_ != address(0)) {
+            // A wrong address would refuse every platform's first head here, forever. An
+            // account without code is refused first: a call to it returns no data to decode.
+            if (predecessor_.code.length == 0) {
+                revert AnchorRegistryInvalidPredecessor(predecessor_);
+            }
+            try IAnchorRegistry(predecessor_).latestHead(address(0)) returns (TreeHead memory) {} catch {
+                revert AnchorRegistryInvalidPredecessor(predecessor_);
+            }
+        }
+        _PREDECESSOR = IAnchorRegistry(predecessor_);
+    }
 
     /// @inheritdoc IAnchorRegistry
     function anchorHead(
@@ -27,15 +59,20 @@ abstract contract AnchorRegistry is IAnchorRegistry, AccessControlDefaultAdminRu
         bytes32[] calldata consistencyProof
     ) external virtual onlyRole(PLATFORM_ROLE) {
         address platform = _msgSender();
-        TreeHead[] storage heads = _heads[platform];
-        uint256 count = heads.length;
+        LatestHead storage latest = _latest[platform];
+        uint64 count = latest.count;
 
         uint64 previousSize;
         bytes32 previousRoot;
         if (count != 0) {
-            TreeHead storage previous = heads[count - 1];
-            previousSize = previous.size;
-            previousRoot = previous.root;
+            previousSize = latest.size;
+            previousRoot = latest.root;
+        } else if (address(_PREDECESSOR) != address(0)) {
+            // The first head here continues the log the predecessor holds: consistency spans
+            // the upgrade, so no head can be rewritten by moving to a new deployment.
+            TreeHead memory inherited = _PREDECESSOR.latestHead(platform);
+            previousSize = inherited.size;
+            previousRoot = inherited.root;
         }
 
         if (size <= previousSize) {
@@ -46,48 +83,25 @@ abstract contract AnchorRegistry is IAnchorRegistry, AccessControlDefaultAdminRu
         }
 
         uint64 time = _time();
-        heads.push(TreeHead({root: root, size: size, time: time}));
+        _latest[platform] = LatestHead({size: size, time: time, count: count + 1, root: root});
         emit HeadAnchored(platform, count, size, root, time);
     }
 
     /// @inheritdoc IAnchorRegistry
-    function isHead(address platform, uint64 size, bytes32 root) external view virtual returns (bool) {
-        (bool found, uint256 index) = _findHead(platform, size);
-        return found && _heads[platform][index].root == root;
-    }
-
-    /// @inheritdoc IAnchorRegistry
-    function headAt(address platform, uint64 size) external view virtual returns (TreeHead memory) {
-        (bool found, uint256 index) = _findHead(platform, size);
-        if (!found) {
-            revert AnchorRegistryUnknownHead(platform, size);
-        }
-        return _heads[platform][index];
-    }
-
-    /// @inheritdoc IAnchorRegistry
     function latestHead(address platform) external view virtual returns (TreeHead memory) {
-        TreeHead[] storage heads = _heads[platform];
-        uint256 count = heads.length;
-        if (count == 0) {
+        LatestHead storage latest = _latest[platform];
+        if (latest.count == 0) {
+            if (address(_PREDECESSOR) != address(0)) {
+                return _PREDECESSOR.latestHead(platform);
+            }
             return TreeHead({root: bytes32(0), size: 0, time: 0});
         }
-        return heads[count - 1];
+        return TreeHead({root: latest.root, size: latest.size, time: latest.time});
     }
 
     /// @inheritdoc IAnchorRegistry
-    function headCount(address platform) external view virtual returns (uint256) {
-        return _heads[platform].length;
-    }
-
-    /// @inheritdoc IAnchorRegistry
-    function headByIndex(address platform, uint256 index) external view virtual returns (TreeHead memory) {
-        TreeHead[] storage heads = _heads[platform];
-        uint256 count = heads.length;
-        if (index >= count) {
-            revert AnchorRegistryIndexOutOfRange(platform, index, count);
-        }
-        return heads[index];
+    function predecessor() external view virtual returns (address) {
+        return address(_PREDECESSOR);
     }
 
     /// @inheritdoc AccessControlDefaultAdminRules
@@ -102,28 +116,5 @@ abstract contract AnchorRegistry is IAnchorRegistry, AccessControlDefaultAdminRu
     function _time() internal view virtual returns (uint64) {
         // A uint64 of seconds lasts for 584 billion years; the cast cannot truncate in practice.
         return uint64(block.timestamp);
-    }
-
-    /**
-     * @dev Binary search of `platform`'s heads, whose sizes strictly increase, for the one of
-     * `size` leaves. Returns whether it exists and, if so, its index.
-     */
-    function _findHead(address platform, uint64 size) private view returns (bool found, uint256 index) {
-        TreeHead[] storage heads = _heads[platform];
-        uint256 low = 0;
-        uint256 high = heads.length;
-        while (low < high) {
-            uint256 mid = (low + high) / 2;
-            uint64 midSize = heads[mid].size;
-            if (midSize == size) {
-                return (true, mid);
-            }
-            if (midSize < size) {
-                low = mid + 1;
-            } else {
-                high = mid;
-            }
-        }
-        return (false, 0);
     }
 }

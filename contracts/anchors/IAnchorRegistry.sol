@@ -8,6 +8,13 @@ pragma solidity ^0.8.28;
  * @dev Each platform (the account that calls {anchorHead}) has its own sequence of heads. A new
  * head is accepted only when it is larger than the previous one and a consistency proof shows
  * that the previous tree is a prefix of it; the sequence is therefore one growing log.
+ *
+ * Only each platform's latest head is stored. Every head is evidenced by its {HeadAnchored}
+ * event: a verifier proves a head from the anchor transaction's receipt (status 1, the event
+ * emitted by this contract with the head's platform, size and root, in a canonical block final
+ * at its depth), never from storage. A deployment may name a predecessor (an earlier release of
+ * BindLedger): a platform's first head here is then proven consistent with its latest head
+ * there, so one log's consistency spans the upgrade.
  */
 interface IAnchorRegistry {
     /**
@@ -21,12 +28,14 @@ interface IAnchorRegistry {
     }
 
     /**
-     * @dev The new head does not have more leaves than the platform's latest head.
+     * @dev The new head does not have more leaves than the platform's latest head (on the
+     * predecessor for a platform's first head here).
      */
     error AnchorRegistryHeadNotGrowing(uint64 previousSize, uint64 newSize);
 
     /**
-     * @dev The consistency proof does not show that the latest head is a prefix of the new one.
+     * @dev The consistency proof does not show that the latest head (on the predecessor for a
+     * platform's first head here) is a prefix of the new one.
      */
     error AnchorRegistryInconsistentHead(
         uint64 previousSize,
@@ -36,19 +45,15 @@ interface IAnchorRegistry {
     );
 
     /**
-     * @dev `platform` has anchored no head of `size` leaves.
+     * @dev `predecessor` has no code that answers {latestHead}: it is not a BindLedger release.
      */
-    error AnchorRegistryUnknownHead(address platform, uint64 size);
+    error AnchorRegistryInvalidPredecessor(address predecessor);
 
     /**
-     * @dev `index` is not below the number of heads `platform` has anchored (`count`).
-     */
-    error AnchorRegistryIndexOutOfRange(address platform, uint256 index, uint256 count);
-
-    /**
-     * @notice Emitted when `platform` anchored its head number `index` (counting from 0).
+     * @notice Emitted when `platform` anchored its head number `index` (counting from 0) in this
+     * contract. The evidence of the head: its signature is the same in every release.
      * @param platform Account that anchored the head.
-     * @param index Position of the head in the platform's sequence.
+     * @param index Position of the head in the platform's sequence in this contract.
      * @param size Number of leaves in the log.
      * @param root Root hash of the log.
      * @param time Block time at which the head was anchored.
@@ -68,9 +73,10 @@ interface IAnchorRegistry {
      * Requirements:
      *
      * - the caller must have the platform role.
-     * - `size` must be greater than the size of the caller's latest head (0 if none).
-     * - `consistencyProof` must be the RFC 9162 consistency proof from the caller's latest head to
-     *   the new head; for the first head it must be empty.
+     * - `size` must be greater than the size of the caller's latest head: in this contract, or
+     *   for the caller's first head here, on the {predecessor} (0 if none).
+     * - `consistencyProof` must be the RFC 9162 consistency proof from that latest head to the
+     *   new head; it must be empty when there is no latest head.
      *
      * @param size Number of leaves in the log.
      * @param root Root hash of the log.
@@ -79,51 +85,16 @@ interface IAnchorRegistry {
     function anchorHead(uint64 size, bytes32 root, bytes32[] calldata consistencyProof) external;
 
     /**
-     * @notice Returns whether `platform` anchored a head of `size` leaves with root `root`.
-     * @param platform Account whose heads are searched.
-     * @param size Number of leaves of the head.
-     * @param root Root hash the head must have.
-     * @return True when such a head is anchored.
-     */
-    function isHead(address platform, uint64 size, bytes32 root) external view returns (bool);
-
-    /**
-     * @notice Returns the head of `size` leaves that `platform` anchored.
-     *
-     * Requirements:
-     *
-     * - `platform` must have anchored a head of `size` leaves.
-     *
-     * @param platform Account whose heads are searched.
-     * @param size Number of leaves of the head.
-     * @return The anchored head.
-     */
-    function headAt(address platform, uint64 size) external view returns (TreeHead memory);
-
-    /**
-     * @notice Returns the latest head that `platform` anchored, or a head of zeros if none.
-     * @param platform Account whose heads are read.
+     * @notice Returns the latest head that `platform` anchored in this contract, or, before its
+     * first head here, its latest head on the {predecessor}; a head of zeros if none.
+     * @param platform Account whose head is read.
      * @return The latest anchored head.
      */
     function latestHead(address platform) external view returns (TreeHead memory);
 
     /**
-     * @notice Returns how many heads `platform` anchored.
-     * @param platform Account whose heads are counted.
-     * @return The number of heads.
+     * @notice Returns the earlier deployment whose heads this one continues (zero if none).
+     * @return The predecessor's address.
      */
-    function headCount(address platform) external view returns (uint256);
-
-    /**
-     * @notice Returns the head number `index` (counting from 0) that `platform` anchored.
-     *
-     * Requirements:
-     *
-     * - `index` must be less than {headCount} of `platform`.
-     *
-     * @param platform Account whose heads are read.
-     * @param index Position of the head in the platform's sequence.
-     * @return The anchored head.
-     */
-    function headByIndex(address platform, uint256 index) external view returns (TreeHead memory);
+    function predecessor() external view returns (address);
 }

@@ -13,7 +13,10 @@ pragma solidity ^0.8.28;
  * - binding action: 0 BIND, 1 REBIND, 2 UNBIND; `factors` bit i is verification method i;
  * - verification method: 0 SMS_OTP, 1 LIVENESS, 2 CARRIER_MATCH, 3 SIM_SWAP_CHECK (for a
  *   SIM-swap check, `passed` false means a swap was detected);
- * - consent action: 0 GIVEN, 1 WITHDRAWN; purpose: 0 LENDING, 1 CONTACT;
+ * - consent action: 0 GIVEN, 1 WITHDRAWN, 2 REFUSED; purpose: 0 LENDING, 1 CONTACT,
+ *   2 IDENTITY_VERIFICATION, 3 RISK_SHARING, 4 REPAYMENT_NOTICE, 5 MARKETING (the rules read
+ *   LENDING and CONTACT consent; the others are accepted into the subject's chain, where the
+ *   API reads them);
  * - dispute action: 0 OPEN, 1 CLOSE.
  *
  * Each (platform, subject) pair has a hash chain of records: a record's `prev` must be the hash
@@ -369,7 +372,7 @@ interface IRiskRules {
     /// @notice A verification was recorded.
     event VerificationRecorded(address indexed platform, bytes32 indexed subject, uint8 method, bool passed);
 
-    /// @notice Consent for `purpose` was given (until `expiresAt`) or withdrawn.
+    /// @notice Consent for `purpose` was given (until `expiresAt`), withdrawn or refused.
     event ConsentChanged(
         address indexed platform,
         bytes32 indexed subject,

@@ -61,9 +61,10 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
     uint8 private constant _LIVENESS = 1;
     uint8 private constant _SIM_SWAP_CHECK = 3;
     uint8 private constant _GIVEN = 0;
-    uint8 private constant _WITHDRAWN = 1;
+    uint8 private constant _REFUSED = 2;
     uint8 private constant _LENDING = 0;
     uint8 private constant _CONTACT = 1;
+    uint8 private constant _MARKETING = 5; // the last purpose
     uint8 private constant _OPEN = 0;
     uint8 private constant _CLOSE = 1;
 
@@ -290,14 +291,16 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
             keccak256(abi.encode(_CONSENT_TYPEHASH, record)),
             signature
         );
-        if (record.action > _WITHDRAWN) revert RiskRulesUnknownCode(record.action);
-        if (record.purpose > _CONTACT) revert RiskRulesUnknownCode(record.purpose);
+        if (record.action > _REFUSED) revert RiskRulesUnknownCode(record.action);
+        if (record.purpose > _MARKETING) revert RiskRulesUnknownCode(record.purpose);
         bool given = record.action == _GIVEN;
         uint64 expiresAt = given ? record.expiresAt : 0;
+        // Only lending and contact consent gate a rule (R3); consent for another purpose is
+        // accepted into the subject's chain, and the API stops that processing by it.
         if (record.purpose == _LENDING) {
             subject.lendingConsent = given;
             subject.lendingConsentExpiresAt = expiresAt;
-        } else {
+        } else if (record.purpose == _CONTACT) {
             subject.contactConsent = given;
             subject.contactConsentExpiresAt = expiresAt;
         }

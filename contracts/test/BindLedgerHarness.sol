@@ -12,8 +12,8 @@ import {BindLedger} from "../BindLedger.sol";
 contract BindLedgerHarness is BindLedger {
     uint64 private _now;
 
-    /// @param admin Account that manages the roles, as for {BindLedger}.
-    constructor(address admin) BindLedger(admin) {}
+    /// @param admin Account that manages the roles, as for {BindLedger}; no predecessor.
+    constructor(address admin) BindLedger(admin, address(0)) {}
 
     /**
      * @notice Sets the time the contract reads; 0 goes back to the block time.

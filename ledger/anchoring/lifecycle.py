@@ -203,7 +203,8 @@ class Anchorer:
         """The chain holds a head of this size or larger: if it is ours, record the transaction
         that anchored it; anything else is a log that diverged from the chain."""
         contract = self.ledger.contract
-        receipt = find_anchoring(contract, head.platform, head.tree_size, head.root_hash)
+        receipt = find_anchoring(contract, head.platform, head.tree_size, head.root_hash,
+                                 self._search_from(head))
         if receipt is None:
             on_chain = contract.latest_head(head.platform)
             raise DivergedLogError(
@@ -256,12 +257,24 @@ class Anchorer:
     def _resign(self, head: HeadRow, why: str) -> HeadRow:
         """The head's transactions can no longer be mined: adopt the chain's anchor if it holds
         the head after all, or go back to SEALED and sign anew."""
-        if self.ledger.contract.is_head(head.platform, head.tree_size, head.root_hash):
+        if find_anchoring(self.ledger.contract, head.platform, head.tree_size, head.root_hash,
+                          self._search_from(head)) is not None:
             return self._adopt(replace(head, state=AnchorState.SEALED))
         log.warning("head %d of %s: %s; signing a new transaction", head.tree_size,
                     head.platform, why)
         self.ledger.store.mark_unsent(head.platform, head.tree_size, fence=self.fence)
         return replace(head, state=AnchorState.SEALED, tx_hash=None, raw_tx=None, nonce=None)
+
+    def _search_from(self, head: HeadRow) -> int:
+        """The block from which the head's anchor is searched for: that of the platform's
+        previous head the store saw included (the head was sealed, so anchored, after it),
+        less the watcher's depth: a reorganisation may have moved that anchor since."""
+        previous = max(
+            (h.block_number for h in self.ledger.store.heads(head.platform)
+             if h.tree_size < head.tree_size and h.block_number is not None),
+            default=0,
+        )
+        return max(0, previous - self.policy.watch_blocks)
 
     def _send_again(self, head: HeadRow) -> None:
         """Not mined yet: the node may have lost it (restart) or be slow. Send the same bytes

@@ -50,6 +50,7 @@ class AnchorWorker:
         every_seconds: float,
         degraded_after: float = DEGRADED_AFTER_SECONDS,
         clock: Callable[[], float] = time.time,
+        housekeeping: Callable[[], object] | None = None,
     ) -> None:
         if every_records < 1 or every_seconds <= 0:
             raise ValueError("every_records must be >= 1 and every_seconds > 0")
@@ -57,6 +58,8 @@ class AnchorWorker:
         self.every_records = every_records
         self.every_seconds = every_seconds
         self.degraded_after = degraded_after
+        # Run by the leader after each timed round (retention erasure): one process does it.
+        self.housekeeping = housekeeping
         self.rounds = 0
         self.last_error: str | None = None
         self.leader = False
@@ -72,9 +75,14 @@ class AnchorWorker:
     def start(self) -> None:
         self._thread.start()
 
+    def wake(self) -> None:
+        """Start a round now rather than at the next timer: it looks at every platform's pending
+        records and anchors those due, as when the record that reaches `every_records` arrives."""
+        self._wake.set()
+
     def stop(self, timeout: float = 30.0) -> None:
         self._stopping.set()
-        self._wake.set()
+        self.wake()
         self._thread.join(timeout)
         if self.leader:
             try:
@@ -90,7 +98,7 @@ class AnchorWorker:
 
     def _record_added(self, platform: str, pending: int) -> None:
         if pending >= self.every_records:
-            self._wake.set()
+            self.wake()
 
     def _run(self) -> None:
         # Heads left unfinished by a previous process are finished first.
@@ -111,6 +119,8 @@ class AnchorWorker:
             # A full batch is sealed on the grid of every_records (short proofs, less gas); the
             # timer seals everything pending; otherwise unfinished heads only move on.
             ok = self._round(on_grid=1 if due else self.every_records, seal=due or full)
+            if due and ok and self.leader and self.housekeeping is not None:
+                self._housekeep()
             if due or full or not ok:
                 deadline = time.monotonic() + (self.every_seconds if ok else RETRY_DELAY_SECONDS)
 
@@ -131,6 +141,13 @@ class AnchorWorker:
         self.leader = True
         self._succeeded()
         return True
+
+    def _housekeep(self) -> None:
+        assert self.housekeeping is not None
+        try:
+            self.housekeeping()
+        except (LedgerError, OSError) as exc:  # the next timed round tries again
+            log.error("housekeeping failed, will retry: %s", exc)
 
     def _succeeded(self) -> None:
         self.last_error = None

@@ -1,9 +1,11 @@
 """What the audit reads from the chain: the platform's heads, subjects' heads, the checkpoint's
 anchor transaction, and refusal replays.
 
-Heads come from the contract's views (headCount, then headByIndex for each index), never from
-an event scan. All reads of one audit are pinned to the block that was latest when it started,
-so they see one state of the contract; the many small calls go to the node in JSON-RPC batches.
+Heads come from the contract's HeadAnchored events (eth_getLogs filtered by the platform's
+topic), which every release emits for every head: the contract stores only the latest. A
+deployment that continues a predecessor's logs has the predecessor's heads first. All reads of
+one audit are pinned to the block that was latest when it started, so they see one state of the
+contract; the many small calls go to the node in JSON-RPC batches.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from ledger.core.bundle import AnchorRef
 from ledger.core.encoding import to_hex
 
 BATCH_SIZE = 500
-_HEAD_COUNT = function_signature_to_4byte_selector("headCount(address)")
-_HEAD_BY_INDEX = function_signature_to_4byte_selector("headByIndex(address,uint256)")
+# A chain of deployments, each continuing the one before, longer than this is refused: every
+# upgrade is a governance decision, so a real chain is a handful long.
+MAX_PREDECESSORS = 16
 _SUBJECT_STATE = function_signature_to_4byte_selector("subjectState(address,bytes32)")
 
 
@@ -39,15 +42,19 @@ class ChainView:
         self.block = chain.block_number()
 
     def heads(self, platform: str) -> list[ChainHead]:
-        """Every head the contract holds for `platform`, by index."""
-        word = self._platform_word(platform)
-        (count_data,) = self._calls([_HEAD_COUNT + word])
-        count = int.from_bytes(count_data[:32], "big")
-        answers = self._calls(
-            [_HEAD_BY_INDEX + word + i.to_bytes(32, "big") for i in range(count)]
-        )
-        return [ChainHead(a[:32], int.from_bytes(a[32:64], "big"), int.from_bytes(a[64:96], "big"))
-                for a in answers]
+        """Every head `platform` anchored, oldest first: in the predecessors this deployment
+        continues (each checked to run a released BindLedger), then in this one."""
+        contracts = [self.contract]
+        while (predecessor := contracts[-1].predecessor()) is not None:
+            if len(contracts) > MAX_PREDECESSORS:
+                raise ChainError(f"more than {MAX_PREDECESSORS} predecessors of {self.address}")
+            contracts.append(AnchorContract(self.chain, predecessor))
+            contracts[-1].check_code()
+        return [
+            ChainHead(head.root, head.size, head.time)
+            for contract in reversed(contracts)
+            for head in contract.heads_anchored(platform, 0, self.block)
+        ]
 
     def subject_heads(self, platform: str, subjects: Sequence[bytes]) -> list[bytes]:
         """The head the contract holds of each subject at `platform` (zero: none)."""

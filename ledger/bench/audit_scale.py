@@ -12,7 +12,7 @@ transaction) is handed to the audit in process instead of over HTTP.
 What is timed is the audit of the complete mirror (nothing left to fetch): reading every
 bundle; checking every record's canonical JSON, EIP-712 hash and signature; comparing every
 leaf hash with the level-0 tiles; recomputing the tile levels and comparing the tiles above
-level 0; reading every head from the contract (headCount, headByIndex) and comparing it with
+level 0; reading every head from the contract's HeadAnchored events and comparing it with
 the recomputed root, with a consistency proof between successive heads; following every
 subject's hash chain; and asking the contract for every subject's head (subjectState, in
 JSON-RPC batches). Records are checked in one process per core.

@@ -10,7 +10,6 @@ the load generator shares with the servers and the node.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import secrets
 import subprocess
@@ -25,17 +24,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ledger.bench.common import REPO_ROOT, free_port
 from ledger.bench.throughput import (
-    ANCHOR_WAIT_LIMIT,
     BENCH_CONFIRMATIONS,
-    RECORDS_PER_REQUEST,
     SERVER_START_LIMIT,
     Progress,
-    Rate,
-    _latency,
-    signed_records,
+    ingest_over_http,
+    request_bodies,
 )
 from ledger.config import DEV_PLATFORM_API_KEY
-from ledger.core.records import Domain
 
 PROCESS_COUNTS = (1, 2, 4)
 # Where the bench finds PostgreSQL: the test database's server (make bench starts one).
@@ -134,59 +129,10 @@ def _serve(chain_url: str, database: str, workers: int) -> Iterator[str]:
 
 async def _load(url: str, records: int, clients: int, progress: Progress) -> dict[str, Any]:
     import aiohttp
-    import httpx
 
     headers = {"X-API-Key": DEV_PLATFORM_API_KEY, "Content-Type": "application/json"}
-    health = httpx.get(f"{url}/healthz").json()  # noqa: ASYNC210 - before any load
-    domain = Domain(int(health["chainId"]), health["contract"])
-    singles = [
-        [json.dumps(s.to_json()).encode() for s in lane]
-        for lane in signed_records(domain, records, clients, "scale-out")
-    ]
-    batches = [
-        [
-            json.dumps({"records": [s.to_json() for s in lane[i : i + RECORDS_PER_REQUEST]]})
-            .encode()
-            for i in range(0, len(lane), RECORDS_PER_REQUEST)
-        ]
-        for lane in signed_records(domain, records, clients, "scale-out-batch")
-    ]
+    bodies = request_bodies(url, records, clients, "scale-out")
     connector = aiohttp.TCPConnector(limit=clients)
     async with aiohttp.ClientSession(connector=connector, headers=headers) as http:
-
-        async def send(lane: list[bytes], path: str, latencies: list[float]) -> None:
-            for body in lane:
-                t0 = time.perf_counter()
-                async with http.post(f"{url}{path}", data=body) as r:
-                    if r.status != 201:
-                        raise RuntimeError(f"POST {path}: {r.status} {await r.text()}")
-                    created = await r.json()
-                latencies.append(time.perf_counter() - t0)
-                progress(len(created.get("records", [created])))
-
-        single_latencies: list[float] = []
-        start = time.perf_counter()
-        await asyncio.gather(*(send(lane, "/v1/records/signed", single_latencies)
-                               for lane in singles))
-        ingest = _latency(records, time.perf_counter() - start, single_latencies)
-        batch_latencies: list[float] = []
-        start = time.perf_counter()
-        await asyncio.gather(*(send(lane, "/v1/records/signed/batch", batch_latencies)
-                               for lane in batches))
-        batched = Rate(records, time.perf_counter() - start)
-        start = time.perf_counter()
-        while True:
-            async with http.get(f"{url}/v1/heads/latest") as r:
-                heads = (await r.json())["heads"]
-            if heads and heads[0]["treeSize"] >= 2 * records:
-                break
-            if time.perf_counter() - start > ANCHOR_WAIT_LIMIT:
-                raise TimeoutError("records were not all anchored in time")
-            await asyncio.sleep(0.05)
-        anchored_after = time.perf_counter() - start
-    return {
-        "clients": clients,
-        "ingest": ingest.to_json(),
-        "ingestBatched": {**batched.to_json(), "recordsPerRequest": RECORDS_PER_REQUEST},
-        "anchoredAfterSeconds": round(anchored_after, 3),
-    }
+        loaded = await ingest_over_http(http, url, bodies, records, progress)
+    return {"clients": clients, **loaded.to_json()}

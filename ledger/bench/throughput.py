@@ -289,19 +289,37 @@ def over_http(
         return asyncio.run(_over_http(url, records, clients, verifications, progress))
 
 
-async def _over_http(
-    url: str, records: int, clients: int, verifications: int, progress: Progress
-) -> dict[str, Any]:
-    import aiohttp
+@dataclass(frozen=True)
+class HttpIngest:
+    """What one ingest load over HTTP measured, and the ids of the records it wrote."""
+
+    single: Rate
+    batched: Rate
+    anchored_after: float
+    ids: list[int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ingest": self.single.to_json(),
+            "ingestBatched": {**self.batched.to_json(), "recordsPerRequest": RECORDS_PER_REQUEST},
+            "anchoredAfterSeconds": round(self.anchored_after, 3),
+        }
+
+
+def request_bodies(
+    url: str, records: int, clients: int, seed: str
+) -> tuple[list[list[bytes]], list[list[bytes]]]:
+    """`records` signed records as single-record bodies and `records` more as batch bodies,
+    one lane per client, signed for the domain the server at `url` reports.
+
+    Signed before any connection opens, so none sits idle past the server's keep-alive."""
     import httpx
 
-    headers = {"X-API-Key": DEV_PLATFORM_API_KEY, "Content-Type": "application/json"}
-    health = httpx.get(f"{url}/healthz").json()  # noqa: ASYNC210 - before any load
+    health = httpx.get(f"{url}/healthz").json()
     domain = Domain(int(health["chainId"]), health["contract"])
-    # Signed before any connection opens, so none sits idle past the server's keep-alive.
     singles = [
         [json.dumps(s.to_json()).encode() for s in lane]
-        for lane in signed_records(domain, records, clients, "http")
+        for lane in signed_records(domain, records, clients, seed)
     ]
     batches = [
         [
@@ -310,42 +328,69 @@ async def _over_http(
             ).encode()
             for i in range(0, len(lane), RECORDS_PER_REQUEST)
         ]
-        for lane in signed_records(domain, records, clients, "http-batch")
+        for lane in signed_records(domain, records, clients, f"{seed}-batch")
     ]
+    return singles, batches
+
+
+async def ingest_over_http(
+    http: Any,
+    url: str,
+    bodies: tuple[list[list[bytes]], list[list[bytes]]],
+    records: int,
+    progress: Progress,
+) -> HttpIngest:
+    """Sends the single bodies, then the batches, each lane by its own client on `http` (an
+    aiohttp session), and waits until the server has anchored all `2 * records` records."""
+    singles, batches = bodies
+    ids: list[int] = []
+
+    async def send(lane: list[bytes], path: str, latencies: list[float]) -> None:
+        for body in lane:
+            t0 = time.perf_counter()
+            async with http.post(f"{url}{path}", data=body) as r:
+                if r.status != 201:
+                    raise RuntimeError(f"POST {path}: {r.status} {await r.text()}")
+                created = await r.json()
+            latencies.append(time.perf_counter() - t0)
+            rows = created.get("records", [created])
+            ids.extend(row["id"] for row in rows)
+            progress(len(rows))
+
+    single_latencies: list[float] = []
+    start = time.perf_counter()
+    await asyncio.gather(*(send(lane, "/v1/records/signed", single_latencies) for lane in singles))
+    single = _latency(records, time.perf_counter() - start, single_latencies)
+    batch_latencies: list[float] = []
+    start = time.perf_counter()
+    await asyncio.gather(
+        *(send(lane, "/v1/records/signed/batch", batch_latencies) for lane in batches)
+    )
+    batched = _latency(records, time.perf_counter() - start, batch_latencies)
+
+    start = time.perf_counter()
+    while True:
+        async with http.get(f"{url}/v1/heads/latest") as r:
+            heads = (await r.json())["heads"]
+        if heads and heads[0]["treeSize"] >= 2 * records:
+            break
+        if time.perf_counter() - start > ANCHOR_WAIT_LIMIT:
+            raise TimeoutError("records were not all anchored in time")
+        await asyncio.sleep(0.02)
+    return HttpIngest(single, batched, time.perf_counter() - start, sorted(ids))
+
+
+async def _over_http(
+    url: str, records: int, clients: int, verifications: int, progress: Progress
+) -> dict[str, Any]:
+    import aiohttp
+
+    headers = {"X-API-Key": DEV_PLATFORM_API_KEY, "Content-Type": "application/json"}
+    bodies = request_bodies(url, records, clients, "http")
     connector = aiohttp.TCPConnector(limit=clients)
     async with aiohttp.ClientSession(connector=connector, headers=headers) as http:
-        ids: list[int] = []
-
-        async def send(lane: list[bytes], path: str) -> None:
-            for body in lane:
-                async with http.post(f"{url}{path}", data=body) as r:
-                    if r.status != 201:
-                        raise RuntimeError(f"POST {path}: {r.status} {await r.text()}")
-                    created = await r.json()
-                rows = created.get("records", [created])
-                ids.extend(row["id"] for row in rows)
-                progress(len(rows))
-
-        start = time.perf_counter()
-        await asyncio.gather(*(send(lane, "/v1/records/signed") for lane in singles))
-        ingest = Rate(records, time.perf_counter() - start)
-        start = time.perf_counter()
-        await asyncio.gather(*(send(lane, "/v1/records/signed/batch") for lane in batches))
-        ingest_batched = Rate(records, time.perf_counter() - start)
-        records *= 2
-
-        start = time.perf_counter()
-        while True:
-            async with http.get(f"{url}/v1/heads/latest") as r:
-                heads = (await r.json())["heads"]
-            if heads and heads[0]["treeSize"] >= records:
-                break
-            if time.perf_counter() - start > ANCHOR_WAIT_LIMIT:
-                raise TimeoutError("records were not all anchored in time")
-            await asyncio.sleep(0.02)
-        anchored_after = time.perf_counter() - start
-
-        ids.sort()
+        loaded = await ingest_over_http(http, url, bodies, records, progress)
+        ids = loaded.ids
         bundles = []
         for i in range(verifications):
             async with http.get(
@@ -375,9 +420,7 @@ async def _over_http(
         concurrent = _latency(len(bundles), time.perf_counter() - start, concurrent_latencies)
     return {
         "clients": clients,
-        "ingest": ingest.to_json(),
-        "ingestBatched": {**ingest_batched.to_json(), "recordsPerRequest": RECORDS_PER_REQUEST},
-        "anchoredAfterSeconds": round(anchored_after, 3),
+        **loaded.to_json(),
         "verifySingle": single.to_json(),
         "verifyConcurrent": concurrent.to_json(),
     }

@@ -74,13 +74,25 @@ class VerificationMethod(IntEnum):
 
 
 class ConsentAction(IntEnum):
+    """What the subject did about a purpose (ISO/IEC TS 27560, W3C DPV ConsentStatus): gave
+    consent, withdrew it, or refused it when asked. An expired consent is a GIVEN one whose
+    `expiresAt` has passed (ledger.privacy.consent)."""
+
     GIVEN = 0
     WITHDRAWN = 1
+    REFUSED = 2
 
 
 class Purpose(IntEnum):
-    LENDING = 0
-    CONTACT = 1
+    """Why a subject's data is processed, in the lending process: each needs its own consent
+    (or another legal basis, api/purposes.py); consent to one never covers another."""
+
+    LENDING = 0  # the credit decision, the loan and its disbursement
+    CONTACT = 1  # collection contact about an overdue loan (rule R3)
+    IDENTITY_VERIFICATION = 2  # before the loan: OTP, liveness, carrier match, phone binding
+    RISK_SHARING = 3  # the consortium's shared signals about the subject's phone and loans
+    REPAYMENT_NOTICE = 4  # reminders of installments due: not part of lending consent
+    MARKETING = 5  # offers of further credit: never implied by any other consent
 
 
 class DisputeAction(IntEnum):
@@ -343,6 +355,52 @@ class Refusal(Record):
     PLATFORM_WRITES: ClassVar[bool] = False
 
 
+@dataclass(frozen=True)
+class ModelRelease(Record):
+    """A risk model put into service: the SHA-256 of its file, of its feature list, the seed of
+    the synthetic population it was trained on, and the warning threshold it is governed by.
+
+    BindLedger writes it, signed with the platform's key, under the fixed subject
+    RISK_MODEL_SUBJECT and beside that subject's (empty) chain, so a platform's releases are
+    all in one timeline. A RiskWarning names the model it came from by the same hash.
+    """
+
+    model: bytes = _sol("bytes32")  # SHA-256 of the model file's bytes
+    features: bytes = _sol("bytes32")  # SHA-256 of the feature names, one per line, UTF-8
+    seed: int = _sol("uint64")
+    threshold: int = _sol("uint16")  # basis points of the calibrated probability
+
+    TYPE_NAME: ClassVar[str] = "ModelRelease"
+    EXTENDS_CHAIN: ClassVar[bool] = False
+    PLATFORM_WRITES: ClassVar[bool] = False
+
+
+# The subject under which a platform's model releases are logged: no keyed reference of a
+# person (an HMAC output) can be expected to equal it.
+RISK_MODEL_SUBJECT = keccak(b"bindledger.risk.model-releases")
+
+
+@dataclass(frozen=True)
+class RiskWarning(Record):
+    """The risk model scored the subject at or above its threshold (rule R9 applies).
+
+    `score` and `threshold` are basis points of the model's calibrated probability; `top` are
+    the ids (positions in the model's feature list, whose hash is `features`) of the features
+    that contributed most to the score, largest first. Written by BindLedger beside the
+    subject's chain, signed with the platform's key.
+    """
+
+    model: bytes = _sol("bytes32")  # SHA-256 of the model file, as in its ModelRelease
+    features: bytes = _sol("bytes32")
+    score: int = _sol("uint16")
+    threshold: int = _sol("uint16")
+    top: tuple[int, ...] = _sol("uint8[]")
+
+    TYPE_NAME: ClassVar[str] = "RiskWarning"
+    EXTENDS_CHAIN: ClassVar[bool] = False
+    PLATFORM_WRITES: ClassVar[bool] = False
+
+
 class ErasureReason(IntEnum):
     REQUEST = 0  # the subject (through its platform) or a regulator asked for it
     RETENTION = 1  # the retention period of the data's purpose ended
@@ -434,6 +492,8 @@ RECORD_TYPES: dict[str, type[Record]] = {
         Evidence,
         Erasure,
         Access,
+        ModelRelease,
+        RiskWarning,
     )
 }
 

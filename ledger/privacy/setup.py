@@ -7,6 +7,7 @@ import weakref
 from dataclasses import dataclass
 
 from ledger.config import Platform, Settings
+from ledger.core.records import Purpose
 from ledger.errors import LedgerStateError
 from ledger.privacy.access import AccessLog, access_log_platform
 from ledger.privacy.keys import KeyRing
@@ -20,6 +21,8 @@ log = logging.getLogger("bindledger.privacy")
 class Privacy:
     vault: Vault
     access: AccessLog
+    # Purposes whose consent must be recorded before any processing (BINDLEDGER_CONSENT_FIRST).
+    consent_first: frozenset[Purpose] = frozenset()
 
 
 _ATTACHED: weakref.WeakKeyDictionary[Ledger, Privacy] = weakref.WeakKeyDictionary()
@@ -40,7 +43,8 @@ def open_privacy(settings: Settings, ledger: Ledger) -> Privacy:
     if rewrapped:
         log.info("re-wrapped %d data key(s) with vault key %s", rewrapped, keys.current.key_id)
     address = access_platform_of(settings).address
-    privacy = Privacy(vault, AccessLog(ledger, ledger.platform(address)))
+    privacy = Privacy(vault, AccessLog(ledger, ledger.platform(address)),
+                      frozenset(Purpose[name] for name in settings.consent_first))
     _ATTACHED[ledger] = privacy
     return privacy
 

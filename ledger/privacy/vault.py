@@ -6,9 +6,9 @@ keeps the ciphertext with a salt, and writes an Evidence record beside the subje
 carrying the salted commitment: anchored like any record, it shows later that the evidence
 read back is the evidence attached, and when.
 
-Erasing a subject writes an Erasure record, then destroys the subject's data key (and, for
-good measure, the ciphertexts): the evidence is unreadable by anyone, while the records, which
-hold keyed references and hashes only, stay and still verify.
+Erasing a subject writes an Erasure record and destroys the subject's data key (and, for
+good measure, the ciphertexts) in one store transaction: the evidence is unreadable by anyone,
+while the records, which hold keyed references and hashes only, stay and still verify.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from ledger.config import Platform
 from ledger.core.records import Erasure, ErasureReason, Evidence, Record
 from ledger.errors import LedgerGoneError, LedgerLookupError, LedgerStateError, LedgerValueError
-from ledger.privacy.beside import write_beside
+from ledger.privacy.beside import ATTEMPTS, write_beside
 from ledger.privacy.commitment import commit, new_salt
 from ledger.privacy.keys import (
     NONCE_SIZE,
@@ -35,8 +35,15 @@ from ledger.privacy.keys import (
     unwrap,
     wrap,
 )
-from ledger.service import Ledger
-from ledger.store.base import ErasureRow, EvidenceRow, RecordRow, StoreConflictError, WrappedKey
+from ledger.service import ChainBreakError, Ledger
+from ledger.store.base import (
+    ErasureRow,
+    EvidenceRow,
+    RecordRow,
+    StoreConflictError,
+    SubjectErasedError,
+    WrappedKey,
+)
 
 # A carrier's answer, a delivery receipt, a liveness result or a consent text: kilobytes, a
 # scanned document at most. Larger files belong in a document store, committed to here.
@@ -178,25 +185,32 @@ class Vault:
 
     def erase(self, platform: Platform, subject: bytes,
               reason: ErasureReason = ErasureReason.REQUEST) -> Erased:
-        """Write the subject's Erasure record, then destroy its data key. Erasing again
-        returns the first erasure. Raises NothingToEraseError for an unknown subject."""
+        """Write the subject's Erasure record and destroy its data key, in one store
+        transaction: a failure or a crash leaves both done or neither, never a record of an
+        erasure that did not happen, nor a key destroyed that no record accounts for. Erasing
+        again returns the first erasure. Raises NothingToEraseError for an unknown subject,
+        ErasureNotStoredError when the store failed (nothing was erased: ask again)."""
         known = self.store.erasure(platform.address, subject)
         if known is not None:
             return Erased(known, already=True)
         if self.store.last_record_of_subject(platform.address, subject) is None:
             raise NothingToEraseError("no records of this subject here")
         items = len(self.store.evidence_of_subject(platform.address, subject))
-
-        def build(prev: bytes) -> Record:
-            return Erasure(platform=platform.address, subject=subject, prev=prev,
-                           timestamp=self.ledger.now(), reason=reason, items=items)
-
-        # The record first: a crash between the two leaves a key that the next request for
-        # erasure destroys, never a destroyed key that no record accounts for.
-        written = write_beside(self.ledger, platform, subject, build)
-        row = self.store.erase_subject(platform.address, subject, written.row.id,
-                                       written.record.record.timestamp)
-        return Erased(row, already=False)
+        for attempt in range(ATTEMPTS):
+            record = Erasure(platform=platform.address, subject=subject,
+                             prev=self.ledger.subject_head(platform.address, subject),
+                             timestamp=self.ledger.now(), reason=reason, items=items)
+            try:
+                _written, row = self.ledger.write_erasure(platform, record)
+                return Erased(row, already=False)
+            except SubjectErasedError:
+                first = self.store.erasure(platform.address, subject)
+                assert first is not None  # erasures are never undone
+                return Erased(first, already=True)
+            except ChainBreakError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def rotate(self) -> int:
         """Re-wrap every data key wrapped by a retired KEK with the current one; returns how

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ledger.errors import LedgerStateError
+from ledger.errors import LedgerError, LedgerStateError
 
 
 class StoreConflictError(LedgerStateError):
@@ -34,6 +34,15 @@ class ChainConflictError(StoreConflictError):
 
 class RecordNotStoredError(LedgerStateError):
     """The commit of a staged record failed; it is not stored and must not be acknowledged."""
+
+
+class SubjectErasedError(StoreConflictError):
+    """The subject was erased before: its first erasure stands, and nothing was staged."""
+
+
+class ErasureNotStoredError(LedgerError):
+    """The database failed while erasing a subject: neither the Erasure record nor the key's
+    destruction is stored (they are one transaction), and the erasure can simply be asked again."""
 
 
 class LeaseLostError(LedgerStateError):
@@ -201,8 +210,11 @@ class Store(ABC):
     def get_record_by_hash(self, record_hash: bytes) -> RecordRow | None: ...
 
     @abstractmethod
-    def records_of_subject(self, platform: str, subject: bytes) -> list[RecordRow]:
-        """The subject's records at this platform, in log order."""
+    def records_of_subject(
+        self, platform: str, subject: bytes, record_type: str | None = None
+    ) -> list[RecordRow]:
+        """The subject's records at this platform (only those of `record_type`, if named), in
+        log order."""
 
     @abstractmethod
     def last_record_of_subject(
@@ -371,6 +383,11 @@ class Store(ABC):
     def vault_keys_not_under(self, kek_id: str) -> list[WrappedKey]:
         """Every wrapped data key wrapped by another key-encryption key than `kek_id`."""
 
+    def vault_keys(self) -> list[WrappedKey]:
+        """Every wrapped data key: the subjects whose evidence is readable."""
+        # No key-encryption key has an empty id (ledger.privacy.keys refuses one).
+        return self.vault_keys_not_under("")
+
     @abstractmethod
     def rewrap_vault_key(self, old: WrappedKey, new: WrappedKey) -> bool:
         """Replace `old` by `new` (same platform and subject) if `old` is still stored as it
@@ -395,6 +412,26 @@ class Store(ABC):
         ciphertexts, and remember the erasure (made by the Erasure record `record_id`). On
         return no copy of the deleted key remains in the store's files. A subject erased before
         keeps its first erasure, which is returned."""
+
+    @abstractmethod
+    def stage_erasure(
+        self,
+        record: StagedRecord,
+        erased_at: int,
+        prev: bytes | None = None,
+        side_types: Collection[str] = (),
+    ) -> tuple[RecordRow, ErasureRow, int]:
+        """Stage the subject's Erasure record and, in the same transaction, erase the subject
+        as `erase_subject` does (the erasure made by that record): both are stored or neither,
+        durable once `wait_durable(ticket)` returns; then `scrub` leaves no copy of the key.
+
+        `prev` is checked as in `stage_records`. Raises SubjectErasedError, staging nothing,
+        when the subject was erased before; ErasureNotStoredError, staging nothing, when the
+        database fails on the way."""
+
+    def scrub(self) -> None:
+        """After a durable erasure: leave no copy of the deleted key readable in the store's
+        files. Nothing to do unless the store keeps such copies (SQLite's WAL)."""
 
     @abstractmethod
     def erasure(self, platform: str, subject: bytes) -> ErasureRow | None:

@@ -19,6 +19,7 @@ from ledger.errors import LedgerError
 from ledger.store import migrations
 from ledger.store.base import (
     AnchorState,
+    ErasureNotStoredError,
     ErasureRow,
     EvidenceRow,
     Fence,
@@ -28,22 +29,18 @@ from ledger.store.base import (
     RecordNotStoredError,
     RecordRow,
     StagedRecord,
-    Store,
     StoreConflictError,
+    SubjectErasedError,
     WrappedKey,
     check_chain,
 )
 from ledger.store.migrations import SchemaOutdatedError
+from ledger.store.sql import (
+    EVIDENCE_COLUMNS,
+    RECORD_COLUMNS,
+    SqlStore,
+)
 
-_RECORD_COLUMNS = "id, platform, leaf_index, record_hash, subject, record_type, body"
-_EVIDENCE_COLUMNS = (
-    "record_id, evidence_record_id, platform, subject, media_type, size, salt, commitment, "
-    "nonce, ciphertext, stored_at"
-)
-_HEAD_COLUMNS = (
-    "platform, tree_size, root_hash, sealed_at, state, chain_id, contract, tx_hash, raw_tx, "
-    "block_number, block_hash, block_time, nonce"
-)
 # Writer connections kept open between transactions (more are opened while commits overlap).
 IDLE_WRITERS = 2
 # Serialises `bindledger db upgrade` runs on one database (pg_advisory_xact_lock's key).
@@ -116,7 +113,7 @@ class _Transaction:
     begun: bool = True  # BEGIN was sent
 
 
-class PostgresStore(Store):
+class PostgresStore(SqlStore):
     """A store in a PostgreSQL database that several processes share (`shared` is True).
 
     Group commit as in SqliteStore: `stage_records` writes into an open transaction and
@@ -138,6 +135,7 @@ class PostgresStore(Store):
     raises SchemaOutdatedError rather than changing a database other processes are using.
     """
 
+    placeholder = "%s"
     shared = True
 
     def __init__(self, url: str, pool_size: int = 8) -> None:
@@ -396,7 +394,7 @@ class PostgresStore(Store):
         excluding: Collection[str],
     ) -> RecordRow | None:
         row = conn.execute(
-            f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = %s AND subject = %s"
+            f"SELECT {RECORD_COLUMNS} FROM records WHERE platform = %s AND subject = %s"
             " AND record_type <> ALL(%s) ORDER BY leaf_index DESC LIMIT 1",
             (platform, subject, sorted(excluding)),
         ).fetchone()
@@ -448,49 +446,11 @@ class PostgresStore(Store):
                 f"{describe(self._url)} is unavailable: {type(exc).__name__}"
             ) from exc
 
-    def get_record(self, record_id: int) -> RecordRow | None:
-        rows = self._query(f"SELECT {_RECORD_COLUMNS} FROM records WHERE id = %s", record_id)
-        return RecordRow(*rows[0]) if rows else None
-
-    def get_record_by_hash(self, record_hash: bytes) -> RecordRow | None:
-        rows = self._query(
-            f"SELECT {_RECORD_COLUMNS} FROM records WHERE record_hash = %s", record_hash
-        )
-        return RecordRow(*rows[0]) if rows else None
-
-    def records_of_subject(self, platform: str, subject: bytes) -> list[RecordRow]:
-        rows = self._query(
-            f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = %s AND subject = %s"
-            " ORDER BY leaf_index",
-            platform,
-            subject,
-        )
-        return [RecordRow(*row) for row in rows]
-
     def last_record_of_subject(
         self, platform: str, subject: bytes, excluding: Collection[str] = ()
     ) -> RecordRow | None:
         with self._unavailable_as_ledger_error(), self._pool.connection() as conn:
             return self._last_of(conn, platform, subject, excluding)
-
-    def record_hashes(self, platform: str, start: int = 0) -> list[bytes]:
-        rows = self._query(
-            "SELECT record_hash FROM records WHERE platform = %s AND leaf_index >= %s"
-            " ORDER BY leaf_index",
-            platform,
-            start,
-        )
-        return [row[0] for row in rows]
-
-    def records_in_range(self, platform: str, start: int, end: int) -> list[RecordRow]:
-        rows = self._query(
-            f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = %s AND leaf_index >= %s"
-            " AND leaf_index < %s ORDER BY leaf_index",
-            platform,
-            start,
-            end,
-        )
-        return [RecordRow(*row) for row in rows]
 
     def platforms(self) -> list[str]:
         rows = self._query(
@@ -542,57 +502,6 @@ class PostgresStore(Store):
                 (platform, tree_size, root_hash, sealed_at, AnchorState.SEALED.value),
             )
         return HeadRow(platform, tree_size, root_hash, sealed_at, AnchorState.SEALED)
-
-    def heads(self, platform: str) -> list[HeadRow]:
-        rows = self._query(
-            f"SELECT {_HEAD_COLUMNS} FROM heads WHERE platform = %s ORDER BY tree_size", platform
-        )
-        return [_head(row) for row in rows]
-
-    def latest_head(self, platform: str, state: AnchorState | None = None) -> HeadRow | None:
-        if state is None:
-            rows = self._query(
-                f"SELECT {_HEAD_COLUMNS} FROM heads WHERE platform = %s"
-                " ORDER BY tree_size DESC LIMIT 1",
-                platform,
-            )
-        else:
-            rows = self._query(
-                f"SELECT {_HEAD_COLUMNS} FROM heads WHERE platform = %s AND state = %s"
-                " ORDER BY tree_size DESC LIMIT 1",
-                platform,
-                state.value,
-            )
-        return _head(rows[0]) if rows else None
-
-    def covering_head(
-        self, platform: str, leaf_index: int, state: AnchorState = AnchorState.FINAL
-    ) -> HeadRow | None:
-        rows = self._query(
-            f"SELECT {_HEAD_COLUMNS} FROM heads WHERE platform = %s AND tree_size > %s"
-            " AND state = %s ORDER BY tree_size LIMIT 1",
-            platform,
-            leaf_index,
-            state.value,
-        )
-        return _head(rows[0]) if rows else None
-
-    def unfinished_heads(self) -> list[HeadRow]:
-        rows = self._query(
-            f"SELECT {_HEAD_COLUMNS} FROM heads WHERE state <> %s ORDER BY platform, tree_size",
-            AnchorState.FINAL.value,
-        )
-        return [_head(row) for row in rows]
-
-    def heads_included_since(self, block_number: int) -> list[HeadRow]:
-        rows = self._query(
-            f"SELECT {_HEAD_COLUMNS} FROM heads WHERE state IN (%s, %s) AND block_number >= %s"
-            " ORDER BY platform, tree_size",
-            AnchorState.INCLUDED.value,
-            AnchorState.FINAL.value,
-            block_number,
-        )
-        return [_head(row) for row in rows]
 
     def mark_sent(
         self,
@@ -743,15 +652,6 @@ class PostgresStore(Store):
 
     # -- idempotency keys ----------------------------------------------------------------------
 
-    def idempotency_key(self, platform: str, key: bytes) -> tuple[bytes, int] | None:
-        rows = self._query(
-            "SELECT fingerprint, record_id FROM idempotency_keys"
-            " WHERE platform = %s AND key_hash = %s",
-            platform,
-            key,
-        )
-        return (bytes(rows[0][0]), int(rows[0][1])) if rows else None
-
     def remember_idempotency_key(
         self, platform: str, key: bytes, fingerprint: bytes, record_id: int
     ) -> None:
@@ -798,14 +698,6 @@ class PostgresStore(Store):
 
     # -- the evidence vault --------------------------------------------------------------------
 
-    def vault_key(self, platform: str, subject: bytes) -> WrappedKey | None:
-        rows = self._query(
-            "SELECT kek_id, wrapped FROM vault_keys WHERE platform = %s AND subject = %s",
-            platform,
-            subject,
-        )
-        return WrappedKey(platform, subject, rows[0][0], bytes(rows[0][1])) if rows else None
-
     def add_vault_key(self, key: WrappedKey) -> WrappedKey:
         with self._transaction() as conn:
             conn.execute(
@@ -843,7 +735,7 @@ class PostgresStore(Store):
         try:
             with self._transaction() as conn:
                 conn.execute(
-                    f"INSERT INTO evidence ({_EVIDENCE_COLUMNS})"
+                    f"INSERT INTO evidence ({EVIDENCE_COLUMNS})"
                     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     (e.record_id, e.evidence_record_id, e.platform, e.subject, e.media_type,
                      e.size, e.salt, e.commitment, e.nonce, e.ciphertext, e.stored_at),
@@ -851,56 +743,61 @@ class PostgresStore(Store):
         except pg_errors.UniqueViolation:
             raise StoreConflictError(f"record {e.record_id} has evidence already") from None
 
-    def evidence_of_record(self, record_id: int) -> EvidenceRow | None:
-        rows = self._query(
-            f"SELECT {_EVIDENCE_COLUMNS} FROM evidence WHERE record_id = %s", record_id
-        )
-        return _evidence(rows[0]) if rows else None
-
-    def evidence_of_subject(self, platform: str, subject: bytes) -> list[EvidenceRow]:
-        rows = self._query(
-            f"SELECT {_EVIDENCE_COLUMNS} FROM evidence WHERE platform = %s AND subject = %s"
-            " ORDER BY record_id",
-            platform,
-            subject,
-        )
-        return [_evidence(row) for row in rows]
-
     def erase_subject(
         self, platform: str, subject: bytes, record_id: int, erased_at: int
     ) -> ErasureRow:
         # PostgreSQL leaves deleted row versions in the table until VACUUM reclaims them and in
         # the WAL until it is recycled: the wrapped key is only as gone as those are (README).
         with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO erasures (platform, subject, record_id, erased_at)"
-                " VALUES (%s, %s, %s, %s) ON CONFLICT (platform, subject) DO NOTHING",
-                (platform, subject, record_id, erased_at),
-            )
-            known = _one(
-                conn.execute(
-                    "SELECT record_id, erased_at FROM erasures WHERE platform = %s"
-                    " AND subject = %s",
-                    (platform, subject),
-                )
-            )
-            conn.execute(
-                "DELETE FROM vault_keys WHERE platform = %s AND subject = %s", (platform, subject)
-            )
-            conn.execute(
-                "UPDATE evidence SET nonce = NULL, ciphertext = NULL"
-                " WHERE platform = %s AND subject = %s",
-                (platform, subject),
-            )
-        return ErasureRow(platform, subject, int(known[0]), int(known[1]))
+            return _erase(conn, platform, subject, record_id, erased_at)
 
-    def erasure(self, platform: str, subject: bytes) -> ErasureRow | None:
-        rows = self._query(
-            "SELECT record_id, erased_at FROM erasures WHERE platform = %s AND subject = %s",
-            platform,
-            subject,
-        )
-        return ErasureRow(platform, subject, int(rows[0][0]), int(rows[0][1])) if rows else None
+    def stage_erasure(
+        self,
+        record: StagedRecord,
+        erased_at: int,
+        prev: bytes | None = None,
+        side_types: Collection[str] = (),
+    ) -> tuple[RecordRow, ErasureRow, int]:
+        platform, _hash, subject, _type, _body = record
+        try:
+            self._create_logs([platform])
+            with self._lock:
+                try:
+                    txn = self._hold_logs([platform])
+                except psycopg.Error:
+                    self._abandon_open()
+                    raise
+                conn = txn.conn
+                held = dict(txn.next_index)
+                # A savepoint: a failure undoes the record and the erasure together (and the
+                # leaf index the record took), never what other threads staged meanwhile.
+                conn.execute("SAVEPOINT erase")
+                try:
+                    if _erasure_of(conn, platform, subject) is not None:
+                        raise SubjectErasedError("the subject was erased before")
+                    (row,) = self._stage(txn, [record], None if prev is None else [prev],
+                                         side_types)
+                    erased = _erase(conn, platform, subject, row.id, erased_at)
+                    conn.execute("RELEASE SAVEPOINT erase")
+                except BaseException as exc:
+                    txn.next_index = held
+                    try:
+                        conn.execute("ROLLBACK TO SAVEPOINT erase")
+                        conn.execute("RELEASE SAVEPOINT erase")
+                    except psycopg.Error:
+                        self._abandon_open()  # the transaction's state is unknown
+                        raise exc from None
+                    if txn.last < txn.first:
+                        self._finish_open()  # nothing is staged: let go of the platform's row
+                    raise
+                self._staged += 1
+                txn.last = self._staged
+                return row, erased, self._staged
+        except psycopg.Error as exc:
+            raise ErasureNotStoredError(
+                f"the erasure could not be written in {describe(self._url)} "
+                f"({type(exc).__name__}): nothing of it is stored; ask for it again"
+            ) from exc
 
     def close(self) -> None:
         with self._lock:
@@ -934,19 +831,32 @@ def _one(cursor: psycopg.Cursor[Any]) -> tuple[Any, ...]:
     return tuple(row)
 
 
-def _head(row: tuple[Any, ...]) -> HeadRow:
-    values = list(row)
-    values[4] = AnchorState(values[4])
-    return HeadRow(*values)
+def _erasure_of(conn: psycopg.Connection[Any], platform: str, subject: bytes) -> ErasureRow | None:
+    row = conn.execute(
+        "SELECT record_id, erased_at FROM erasures WHERE platform = %s AND subject = %s",
+        (platform, subject),
+    ).fetchone()
+    return ErasureRow(platform, subject, int(row[0]), int(row[1])) if row else None
 
 
-def _evidence(row: tuple[Any, ...]) -> EvidenceRow:
-    (record_id, evidence_record_id, platform, subject, media_type, size, salt, commitment,
-     nonce, ciphertext, stored_at) = row
-    return EvidenceRow(
-        int(record_id), int(evidence_record_id), platform, bytes(subject), media_type,
-        int(size), bytes(salt), bytes(commitment),
-        None if nonce is None else bytes(nonce),
-        None if ciphertext is None else bytes(ciphertext),
-        int(stored_at),
+def _erase(
+    conn: psycopg.Connection[Any], platform: str, subject: bytes, record_id: int, erased_at: int
+) -> ErasureRow:
+    """Requires an open transaction. Deletes the subject's wrapped data key, drops its
+    evidence's ciphertexts and remembers the erasure, unless one is remembered: that one is
+    returned."""
+    conn.execute(
+        "INSERT INTO erasures (platform, subject, record_id, erased_at)"
+        " VALUES (%s, %s, %s, %s) ON CONFLICT (platform, subject) DO NOTHING",
+        (platform, subject, record_id, erased_at),
     )
+    known = _erasure_of(conn, platform, subject)
+    assert known is not None  # inserted above, or there before
+    conn.execute(
+        "DELETE FROM vault_keys WHERE platform = %s AND subject = %s", (platform, subject)
+    )
+    conn.execute(
+        "UPDATE evidence SET nonce = NULL, ciphertext = NULL WHERE platform = %s AND subject = %s",
+        (platform, subject),
+    )
+    return known

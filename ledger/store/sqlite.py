@@ -13,6 +13,7 @@ from typing import Any
 from ledger.store import migrations
 from ledger.store.base import (
     AnchorState,
+    ErasureNotStoredError,
     ErasureRow,
     EvidenceRow,
     Fence,
@@ -22,25 +23,20 @@ from ledger.store.base import (
     RecordNotStoredError,
     RecordRow,
     StagedRecord,
-    Store,
     StoreConflictError,
+    SubjectErasedError,
     WrappedKey,
     check_chain,
 )
 from ledger.store.file_lock import lock_database, unlock_database
-
-_EVIDENCE_COLUMNS = (
-    "record_id, evidence_record_id, platform, subject, media_type, size, salt, commitment, "
-    "nonce, ciphertext, stored_at"
-)
-_RECORD_COLUMNS = "id, platform, leaf_index, record_hash, subject, record_type, body"
-_HEAD_COLUMNS = (
-    "platform, tree_size, root_hash, sealed_at, state, chain_id, contract, tx_hash, raw_tx, "
-    "block_number, block_hash, block_time, nonce"
+from ledger.store.sql import (
+    EVIDENCE_COLUMNS,
+    RECORD_COLUMNS,
+    SqlStore,
 )
 
 
-class SqliteStore(Store):
+class SqliteStore(SqlStore):
     """A store in one SQLite file (or `:memory:`), safe to share between threads.
 
     Group commit: `stage_record` writes into an open transaction and `wait_durable` commits it,
@@ -68,7 +64,8 @@ class SqliteStore(Store):
                     f"file:{Path(path).resolve()}?mode=ro", uri=True, check_same_thread=False,
                     isolation_level=None,
                 )
-                self._read_only_setup()
+                self.applied_migrations = []
+                self._start_group_commit(wal=None)
                 return
             self._conn = sqlite3.connect(
                 str(path), check_same_thread=False, isolation_level=None
@@ -85,27 +82,20 @@ class SqliteStore(Store):
         except BaseException:
             self._unlock()
             raise
-        self._lock = threading.Lock()  # guards the connection and the counters below
-        self._wal = _open_wal(self._conn) if wal else None
+        self._start_group_commit(wal=_open_wal(self._conn) if wal else None)
         if self._wal is not None:
             self._conn.execute("PRAGMA synchronous=NORMAL")
+
+    def _start_group_commit(self, wal: int | None) -> None:
+        """Nothing staged yet; `wal` is the WAL file's descriptor the store syncs itself (None
+        when SQLite syncs on commit, or when the store only reads)."""
+        self._lock = threading.Lock()  # guards the connection and the counters below
+        self._wal = wal
         self._open = False  # a transaction holds staged records
         self._staged = 0  # ticket of the last staged record
         self._written = 0  # every ticket up to this one is committed, maybe not yet synced
         self._durable = 0  # every ticket up to this one is committed and synced
         self._lost: list[tuple[int, int]] = []  # ticket ranges whose commit or sync failed
-        self._first_in_transaction = 1
-        self._committed = threading.Condition()
-        self._committing = False
-
-    def _read_only_setup(self) -> None:
-        """The state a reader needs: no WAL descriptor, nothing staged."""
-        self.applied_migrations = []
-        self._lock = threading.Lock()
-        self._wal = None
-        self._open = False
-        self._staged = self._written = self._durable = 0
-        self._lost = []
         self._first_in_transaction = 1
         self._committed = threading.Condition()
         self._committing = False
@@ -270,25 +260,6 @@ class SqliteStore(Store):
             cursor.lastrowid, platform, next_index, record_hash, subject, record_type, body
         )
 
-    def get_record(self, record_id: int) -> RecordRow | None:
-        rows = self._query(f"SELECT {_RECORD_COLUMNS} FROM records WHERE id = ?", record_id)
-        return RecordRow(*rows[0]) if rows else None
-
-    def get_record_by_hash(self, record_hash: bytes) -> RecordRow | None:
-        rows = self._query(
-            f"SELECT {_RECORD_COLUMNS} FROM records WHERE record_hash = ?", record_hash
-        )
-        return RecordRow(*rows[0]) if rows else None
-
-    def records_of_subject(self, platform: str, subject: bytes) -> list[RecordRow]:
-        rows = self._query(
-            f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = ? AND subject = ?"
-            " ORDER BY leaf_index",
-            platform,
-            subject,
-        )
-        return [RecordRow(*row) for row in rows]
-
     def last_record_of_subject(
         self, platform: str, subject: bytes, excluding: Collection[str] = ()
     ) -> RecordRow | None:
@@ -301,31 +272,12 @@ class SqliteStore(Store):
         """Requires self._lock."""
         skipped = sorted(excluding)
         row = self._conn.execute(
-            f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = ? AND subject = ?"
+            f"SELECT {RECORD_COLUMNS} FROM records WHERE platform = ? AND subject = ?"
             f" AND record_type NOT IN ({', '.join('?' * len(skipped))})"
             " ORDER BY leaf_index DESC LIMIT 1",
             (platform, subject, *skipped),
         ).fetchone()
         return RecordRow(*row) if row else None
-
-    def record_hashes(self, platform: str, start: int = 0) -> list[bytes]:
-        rows = self._query(
-            "SELECT record_hash FROM records WHERE platform = ? AND leaf_index >= ?"
-            " ORDER BY leaf_index",
-            platform,
-            start,
-        )
-        return [row[0] for row in rows]
-
-    def records_in_range(self, platform: str, start: int, end: int) -> list[RecordRow]:
-        rows = self._query(
-            f"SELECT {_RECORD_COLUMNS} FROM records WHERE platform = ? AND leaf_index >= ?"
-            " AND leaf_index < ? ORDER BY leaf_index",
-            platform,
-            start,
-            end,
-        )
-        return [RecordRow(*row) for row in rows]
 
     def platforms(self) -> list[str]:
         rows = self._query(
@@ -356,57 +308,6 @@ class SqliteStore(Store):
                 (platform, tree_size, root_hash, sealed_at, AnchorState.SEALED.value),
             )
         return HeadRow(platform, tree_size, root_hash, sealed_at, AnchorState.SEALED)
-
-    def heads(self, platform: str) -> list[HeadRow]:
-        rows = self._query(
-            f"SELECT {_HEAD_COLUMNS} FROM heads WHERE platform = ? ORDER BY tree_size", platform
-        )
-        return [_head(row) for row in rows]
-
-    def latest_head(self, platform: str, state: AnchorState | None = None) -> HeadRow | None:
-        if state is None:
-            rows = self._query(
-                f"SELECT {_HEAD_COLUMNS} FROM heads WHERE platform = ?"
-                " ORDER BY tree_size DESC LIMIT 1",
-                platform,
-            )
-        else:
-            rows = self._query(
-                f"SELECT {_HEAD_COLUMNS} FROM heads WHERE platform = ? AND state = ?"
-                " ORDER BY tree_size DESC LIMIT 1",
-                platform,
-                state.value,
-            )
-        return _head(rows[0]) if rows else None
-
-    def covering_head(
-        self, platform: str, leaf_index: int, state: AnchorState = AnchorState.FINAL
-    ) -> HeadRow | None:
-        rows = self._query(
-            f"SELECT {_HEAD_COLUMNS} FROM heads WHERE platform = ? AND tree_size > ?"
-            " AND state = ? ORDER BY tree_size LIMIT 1",
-            platform,
-            leaf_index,
-            state.value,
-        )
-        return _head(rows[0]) if rows else None
-
-    def unfinished_heads(self) -> list[HeadRow]:
-        rows = self._query(
-            f"SELECT {_HEAD_COLUMNS} FROM heads WHERE state != ? ORDER BY platform, tree_size",
-            AnchorState.FINAL.value,
-        )
-        return [_head(row) for row in rows]
-
-    def heads_included_since(self, block_number: int) -> list[HeadRow]:
-        rows = self._query(
-            f"SELECT {_HEAD_COLUMNS} FROM heads WHERE state IN (?, ?) AND block_number >= ?"
-            " ORDER BY platform, tree_size",
-            AnchorState.INCLUDED.value,
-            AnchorState.FINAL.value,
-            block_number,
-        )
-        return [_head(row) for row in rows]
 
     def mark_sent(
         self,
@@ -555,15 +456,6 @@ class SqliteStore(Store):
                 (fence.name, fence.holder, fence.token),
             )
 
-    def idempotency_key(self, platform: str, key: bytes) -> tuple[bytes, int] | None:
-        rows = self._query(
-            "SELECT fingerprint, record_id FROM idempotency_keys"
-            " WHERE platform = ? AND key_hash = ?",
-            platform,
-            key,
-        )
-        return (bytes(rows[0][0]), int(rows[0][1])) if rows else None
-
     def remember_idempotency_key(
         self, platform: str, key: bytes, fingerprint: bytes, record_id: int
     ) -> None:
@@ -583,14 +475,6 @@ class SqliteStore(Store):
                 raise IdempotencyKeyConflictError(
                     "this idempotency key is remembered for another request"
                 )
-
-    def vault_key(self, platform: str, subject: bytes) -> WrappedKey | None:
-        rows = self._query(
-            "SELECT kek_id, wrapped FROM vault_keys WHERE platform = ? AND subject = ?",
-            platform,
-            subject,
-        )
-        return WrappedKey(platform, subject, rows[0][0], bytes(rows[0][1])) if rows else None
 
     def add_vault_key(self, key: WrappedKey) -> WrappedKey:
         with self._write() as conn:
@@ -627,7 +511,7 @@ class SqliteStore(Store):
         try:
             with self._write() as conn:
                 conn.execute(
-                    f"INSERT INTO evidence ({_EVIDENCE_COLUMNS})"
+                    f"INSERT INTO evidence ({EVIDENCE_COLUMNS})"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (e.record_id, e.evidence_record_id, e.platform, e.subject, e.media_type,
                      e.size, e.salt, e.commitment, e.nonce, e.ciphertext, e.stored_at),
@@ -635,46 +519,51 @@ class SqliteStore(Store):
         except sqlite3.IntegrityError:
             raise StoreConflictError(f"record {e.record_id} has evidence already") from None
 
-    def evidence_of_record(self, record_id: int) -> EvidenceRow | None:
-        rows = self._query(
-            f"SELECT {_EVIDENCE_COLUMNS} FROM evidence WHERE record_id = ?", record_id
-        )
-        return _evidence(rows[0]) if rows else None
-
-    def evidence_of_subject(self, platform: str, subject: bytes) -> list[EvidenceRow]:
-        rows = self._query(
-            f"SELECT {_EVIDENCE_COLUMNS} FROM evidence WHERE platform = ? AND subject = ?"
-            " ORDER BY record_id",
-            platform,
-            subject,
-        )
-        return [_evidence(row) for row in rows]
-
     def erase_subject(
         self, platform: str, subject: bytes, record_id: int, erased_at: int
     ) -> ErasureRow:
         with self._write() as conn:
-            known = conn.execute(
-                "SELECT record_id, erased_at FROM erasures WHERE platform = ? AND subject = ?",
-                (platform, subject),
-            ).fetchone()
-            if known is None:
-                conn.execute(
-                    "INSERT INTO erasures (platform, subject, record_id, erased_at)"
-                    " VALUES (?, ?, ?, ?)",
-                    (platform, subject, record_id, erased_at),
-                )
-                known = (record_id, erased_at)
-            conn.execute(
-                "DELETE FROM vault_keys WHERE platform = ? AND subject = ?", (platform, subject)
-            )
-            conn.execute(
-                "UPDATE evidence SET nonce = NULL, ciphertext = NULL"
-                " WHERE platform = ? AND subject = ?",
-                (platform, subject),
-            )
+            known = _erase(conn, platform, subject, record_id, erased_at)
         self._scrub_wal()
-        return ErasureRow(platform, subject, int(known[0]), int(known[1]))
+        return known
+
+    def stage_erasure(
+        self,
+        record: StagedRecord,
+        erased_at: int,
+        prev: bytes | None = None,
+        side_types: Collection[str] = (),
+    ) -> tuple[RecordRow, ErasureRow, int]:
+        platform, _hash, subject, _type, _body = record
+        with self._lock:
+            self._begin()
+            # A savepoint: a failure undoes the record and the erasure together, never the
+            # records other writers staged in the same transaction.
+            self._conn.execute("SAVEPOINT erase")
+            try:
+                if _erasure_of(self._conn, platform, subject) is not None:
+                    raise SubjectErasedError("the subject was erased before")
+                if prev is not None:
+                    check_chain([record], [prev], side_types, self._last_record_of_subject)
+                row = self._insert_record(*record)
+                erased = _erase(self._conn, platform, subject, row.id, erased_at)
+            except BaseException as exc:
+                self._conn.execute("ROLLBACK TO erase")
+                self._conn.execute("RELEASE erase")
+                if self._first_in_transaction > self._staged:
+                    self._commit()  # nothing else staged: do not hold the write lock
+                if isinstance(exc, sqlite3.Error):
+                    raise ErasureNotStoredError(
+                        f"the erasure could not be written ({type(exc).__name__}): nothing of "
+                        "it is stored; ask for it again"
+                    ) from exc
+                raise
+            self._conn.execute("RELEASE erase")
+            self._staged += 1
+            return row, erased, self._staged
+
+    def scrub(self) -> None:
+        self._scrub_wal()
 
     def _scrub_wal(self) -> None:
         """Copy the WAL into the database and truncate it: the WAL still holds the pages as
@@ -687,14 +576,6 @@ class SqliteStore(Store):
             ).fetchone()
             if busy:
                 raise StoreConflictError("the WAL could not be checkpointed: a reader holds it")
-
-    def erasure(self, platform: str, subject: bytes) -> ErasureRow | None:
-        rows = self._query(
-            "SELECT record_id, erased_at FROM erasures WHERE platform = ? AND subject = ?",
-            platform,
-            subject,
-        )
-        return ErasureRow(platform, subject, int(rows[0][0]), int(rows[0][1])) if rows else None
 
     def close(self) -> None:
         with self._lock:
@@ -795,14 +676,31 @@ def _check_fence(conn: sqlite3.Connection, fence: Fence | None) -> None:
         )
 
 
-def _evidence(row: tuple[Any, ...]) -> EvidenceRow:
-    values = list(row)
-    for i in (3, 6, 7, 8, 9):  # subject, salt, commitment, nonce, ciphertext
-        values[i] = None if values[i] is None else bytes(values[i])
-    return EvidenceRow(*values)
+def _erasure_of(conn: sqlite3.Connection, platform: str, subject: bytes) -> ErasureRow | None:
+    row = conn.execute(
+        "SELECT record_id, erased_at FROM erasures WHERE platform = ? AND subject = ?",
+        (platform, subject),
+    ).fetchone()
+    return ErasureRow(platform, subject, int(row[0]), int(row[1])) if row else None
 
 
-def _head(row: tuple[Any, ...]) -> HeadRow:
-    values = list(row)
-    values[4] = AnchorState(values[4])
-    return HeadRow(*values)
+def _erase(
+    conn: sqlite3.Connection, platform: str, subject: bytes, record_id: int, erased_at: int
+) -> ErasureRow:
+    """Requires an open transaction. Deletes the subject's wrapped data key, drops its
+    evidence's ciphertexts and remembers the erasure, unless one is remembered: that one is
+    returned."""
+    known = _erasure_of(conn, platform, subject)
+    if known is None:
+        conn.execute(
+            "INSERT INTO erasures (platform, subject, record_id, erased_at) VALUES (?, ?, ?, ?)",
+            (platform, subject, record_id, erased_at),
+        )
+        known = ErasureRow(platform, subject, record_id, erased_at)
+    conn.execute("DELETE FROM vault_keys WHERE platform = ? AND subject = ?", (platform, subject))
+    conn.execute(
+        "UPDATE evidence SET nonce = NULL, ciphertext = NULL WHERE platform = ? AND subject = ?",
+        (platform, subject),
+    )
+    return known
+

@@ -19,7 +19,7 @@ from ledger.store.sqlite import SqliteStore
 from ledger.verify import verify_bundle
 from tests.anchoring.conftest import DEPTH, Clock, Node, ledger_on, rpc
 from tests.support.anvil import running_anvil
-from tests.test_anchoring import platform_of, write_bindings
+from tests.test_anchoring import heads_on_chain, platform_of, write_bindings
 
 pytestmark = pytest.mark.anvil
 
@@ -27,10 +27,6 @@ pytestmark = pytest.mark.anvil
 def only_head(ledger: Ledger) -> HeadRow:
     (head,) = ledger.store.heads(platform_of(ledger))
     return head
-
-
-def heads_on_chain(ledger: Ledger) -> int:
-    return int(ledger.contract.contract.functions.headCount(platform_of(ledger)).call())
 
 
 def assert_every_record_proven(ledger: Ledger, ids: list[int]) -> None:

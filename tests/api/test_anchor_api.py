@@ -41,9 +41,10 @@ def test_anchoring_seals_the_pending_records_into_one_head_on_chain(
     assert (head["platform"], head["treeSize"], head["state"]) == (ADDRESS_A, 3, "FINAL")
     assert HEX32.fullmatch(head["rootHash"]) and HEX32.fullmatch(head["txHash"])
     root = bytes.fromhex(head["rootHash"][2:])
-    assert ledger_.contract.is_head(ADDRESS_A, 3, root)
+    assert ledger_.contract.latest_head(ADDRESS_A).root == root
     receipt = ledger_.chain.receipt(bytes.fromhex(head["txHash"][2:]))
     assert receipt is not None and receipt.status == 1
+    assert ledger_.contract.head_anchored_in(receipt, ADDRESS_A, 3, root)
     assert receipt.block_number == head["blockNumber"]
     block = ledger_.chain.block(head["blockNumber"])
     assert block is not None

@@ -402,8 +402,9 @@ BAD_DRAFTS = [
         "List should have at most 4 items after validation, not 5"),
     bad("enum-name-in-lower-case", {**VERIFICATION, "method": "sms_otp"},
         ["Verification", "method"], METHODS),
-    bad("unknown-purpose", {**CONSENT, "purpose": "MARKETING"}, ["Consent", "purpose"],
-        "Value error, must be one of ['LENDING', 'CONTACT']"),
+    bad("unknown-purpose", {**CONSENT, "purpose": "PROFILING"}, ["Consent", "purpose"],
+        "Value error, must be one of ['LENDING', 'CONTACT', 'IDENTITY_VERIFICATION', "
+        "'RISK_SHARING', 'REPAYMENT_NOTICE', 'MARKETING']"),
     bad("negative-timestamp", {**VERIFICATION, "timestamp": -1}, ["Verification", "timestamp"],
         NOT_NEGATIVE),
     bad("timestamp-2^64", {**VERIFICATION, "timestamp": 2**64}, ["Verification", "timestamp"],

@@ -61,7 +61,7 @@ class Governance:
         self.w3 = w3
         self.governor, self.outsider = w3.eth.accounts[6], w3.eth.accounts[7]
         self.timelock = deploy("BindLedgerTimelock", delay, [self.governor], [self.governor])
-        self.ledger = deploy("BindLedger", self.timelock.address)
+        self.ledger = deploy("BindLedger", self.timelock.address, "0x" + "00" * 20)
         self.delay = delay
 
     def operation(self, call: Any) -> tuple[Any, ...]:
@@ -150,7 +150,7 @@ def test_p7_a_zero_delay_is_only_for_the_embedded_test_chain(w3: Web3, deploy: D
 
 def test_p7_the_admin_role_moves_in_two_steps_after_five_days(w3: Web3, deploy: Deploy) -> None:
     admin, successor = w3.eth.accounts[0], w3.eth.accounts[8]
-    ledger = deploy("BindLedger", admin, sender=admin)
+    ledger = deploy("BindLedger", admin, "0x" + "00" * 20, sender=admin)
     functions = ledger.functions
     assert functions.ADMIN_TRANSFER_DELAY().call() == 5 * DAY
     assert _revert(ledger, functions.grantRole(DEFAULT_ADMIN_ROLE, successor), admin) == (

@@ -445,6 +445,33 @@ def test_r3_disbursement_requires_unexpired_lending_consent(rules: Rules, platfo
     platform.disburse(SUBJECT, LOAN)
 
 
+def test_consent_for_the_other_purposes_is_accepted_and_never_stands_for_lending_or_contact(
+        rules: Rules, platform: Platform) -> None:
+    platform.bind(SUBJECT)
+    platform.create_loan(SUBJECT, LOAN, Schedule.monthly(T0))
+    others = [p for p in Purpose if p not in (Purpose.LENDING, Purpose.CONTACT)]
+    for purpose in others:
+        receipt = platform.consent(SUBJECT, purpose)
+        assert [e["purpose"] for e in rules.events(receipt, "ConsentChanged")] == [purpose]
+    assert platform.refused(platform.disbursement(SUBJECT, LOAN)) == (
+        "RiskRulesNoConsent", (SUBJECT, LENDING))
+    state = rules.subject(platform, SUBJECT)
+    assert (state["lendingConsent"], state["contactConsent"]) == (False, False)
+
+
+def test_refused_lending_consent_refuses_disbursement(rules: Rules, platform: Platform) -> None:
+    platform.bind(SUBJECT)
+    platform.create_loan(SUBJECT, LOAN, Schedule.monthly(T0))
+    platform.consent(SUBJECT, Purpose.LENDING)
+    receipt = platform.consent(SUBJECT, Purpose.LENDING, action=ConsentAction.REFUSED)
+    assert rules.events(receipt, "ConsentChanged") == [
+        {"platform": platform.address, "subject": SUBJECT, "purpose": LENDING, "given": False,
+         "expiresAt": 0}
+    ]
+    assert platform.refused(platform.disbursement(SUBJECT, LOAN)) == (
+        "RiskRulesNoConsent", (SUBJECT, LENDING))
+
+
 def test_r3_collection_contact_requires_contact_consent(rules: Rules, platform: Platform) -> None:
     platform.bind(SUBJECT)
     platform.consent(SUBJECT, Purpose.LENDING)
@@ -1006,8 +1033,8 @@ def test_unknown_codes_are_refused(platform: Platform) -> None:
     platform.bind(SUBJECT)
     for kind, members, code in [
         (Verification, {"method": 4, "passed": True, "phone": ref("p")}, 4),
-        (Consent, {"action": 2, "purpose": 0, "policy_hash": ref("x"), "expires_at": 0}, 2),
-        (Consent, {"action": 0, "purpose": 2, "policy_hash": ref("x"), "expires_at": 0}, 2),
+        (Consent, {"action": 3, "purpose": 0, "policy_hash": ref("x"), "expires_at": 0}, 3),
+        (Consent, {"action": 0, "purpose": 6, "policy_hash": ref("x"), "expires_at": 0}, 6),
         (Binding, {"action": 3, "phone": ref("p"), "account": ref("a"), "factors": 3}, 3),
     ]:
         record = _raw(platform, kind, SUBJECT, members)

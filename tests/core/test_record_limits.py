@@ -129,7 +129,7 @@ def test_a_byte_string_in_json_is_hex_and_named_when_it_is_not() -> None:
      "method", VerificationMethod, 4),
     (lambda **m: Consent(**{**BASE, "action": 0, "purpose": 0, "policy_hash": bytes(32),
                             "expires_at": 0, **m}),
-     "purpose", Purpose, 2),
+     "purpose", Purpose, 6),
 ])
 def test_an_enum_member_takes_its_last_value_and_refuses_one_past_it(
         make: Any, member: str, enum: Any, past: int) -> None:
@@ -188,8 +188,8 @@ def test_a_record_without_a_type_name_is_named_record_in_its_reasons() -> None:
     ([], "record must be a JSON object"),
     ({"type": "Loan"}, ("unknown record type 'Loan'; expected one of ['Access', 'Binding', "
                        "'ChannelChange', 'CollectionContact', 'Consent', 'Disbursement', "
-                       "'Dispute', 'Erasure', 'Evidence', 'LoanCreation', 'Refusal', "
-                       "'Repayment', 'Verification']")),
+                       "'Dispute', 'Erasure', 'Evidence', 'LoanCreation', 'ModelRelease', "
+                       "'Refusal', 'Repayment', 'RiskWarning', 'Verification']")),
     ({"type": "Binding"}, "record has no signature"),
 ])
 def test_a_document_that_is_not_a_signed_record_is_told_why(doc: object, reason: str) -> None:

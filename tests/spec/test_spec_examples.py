@@ -46,8 +46,9 @@ def test_the_spec_names_every_enum_value() -> None:
         "BindingAction": {"BIND": 0, "REBIND": 1, "UNBIND": 2},
         "VerificationMethod": {"SMS_OTP": 0, "LIVENESS": 1, "CARRIER_MATCH": 2,
                                "SIM_SWAP_CHECK": 3},
-        "ConsentAction": {"GIVEN": 0, "WITHDRAWN": 1},
-        "Purpose": {"LENDING": 0, "CONTACT": 1},
+        "ConsentAction": {"GIVEN": 0, "WITHDRAWN": 1, "REFUSED": 2},
+        "Purpose": {"LENDING": 0, "CONTACT": 1, "IDENTITY_VERIFICATION": 2, "RISK_SHARING": 3,
+                    "REPAYMENT_NOTICE": 4, "MARKETING": 5},
         "DisputeAction": {"OPEN": 0, "CLOSE": 1},
         "ErasureReason": {"REQUEST": 0, "RETENTION": 1},
         "AccessRole": {"PLATFORM": 0, "REGULATOR": 1, "ADMIN": 2},
@@ -234,8 +235,10 @@ def test_a_timeline_with_a_record_missing_or_moved_is_incomplete(change: Any,
 
 def test_the_refusal_tables_cover_every_rule_that_refuses() -> None:
     assert sorted(spec.rule_errors()) == ["R1", "R2", "R3", "R4", "R7", "R8"]
-    # Refusal, Evidence, Erasure and Access records are written by BindLedger and never go to
-    # the contract; every other type does, through the function the table names.
+    # Refusal, Evidence, Erasure, Access, ModelRelease and RiskWarning records are written by
+    # BindLedger and never go to the contract; every other type does, through the function the
+    # table names.
     assert set(spec.rule_functions()) == {
         kind for kind in spec.record_types()
-        if kind not in {"Refusal", "Evidence", "Erasure", "Access"}}
+        if kind not in {"Refusal", "Evidence", "Erasure", "Access", "ModelRelease",
+                        "RiskWarning"}}

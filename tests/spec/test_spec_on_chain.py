@@ -24,8 +24,13 @@ from tests.spec import independent as spec
 from tests.spec.independent import Failed
 from tests.support.loan_story import tell_story
 
-ARTIFACT: dict[str, Any] = json.loads(
-    (Path(__file__).resolve().parents[2] / "contracts" / "build" / "BindLedger.json").read_text())
+_CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
+# Every released version: the current build and the frozen earlier releases.
+RELEASES: list[dict[str, Any]] = [
+    json.loads(path.read_text())
+    for path in [_CONTRACTS / "build" / "BindLedger.json",
+                 *sorted(_CONTRACTS.glob("releases/v*/BindLedger.json"))]
+]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +50,7 @@ def verify_as_the_spec_says(document: Any, url: str) -> None:
     timeline = spec.read_timeline(spec.parse_document(json.dumps(document)))
     for entry in timeline.entries:
         spec.offline_checks(entry)
-        depth = spec.anchored(entry, rpc, ARTIFACT)
+        depth = spec.anchored(entry, rpc, RELEASES)
         assert depth >= 0
         if entry.record.type == "Refusal":
             spec.refusal_offline(entry)

@@ -40,6 +40,14 @@ def test_records_of_a_subject_come_back_in_log_order(store: Store) -> None:
     assert store.get_record_by_hash(h(4)) == store.get_record(5)
 
 
+def test_records_of_a_subject_can_be_of_one_type(store: Store) -> None:
+    for i, kind in enumerate(["Consent", "Binding", "Consent", "Verification"]):
+        store.add_record(P1, h(i), h(7), kind, "{}")
+    store.add_record(P2, h(9), h(7), "Consent", "{}")  # another platform's
+    assert [r.record_hash for r in store.records_of_subject(P1, h(7), "Consent")] == [h(0), h(2)]
+    assert store.records_of_subject(P1, h(7), "Dispute") == []
+
+
 def test_the_last_record_of_a_subject_can_skip_types(store: Store) -> None:
     store.add_record(P1, h(1), h(0), "Binding", "{}")
     store.add_record(P1, h(2), h(0), "Refusal", "{}")

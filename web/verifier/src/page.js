@@ -1,13 +1,12 @@
-// The BindLedger verification page: sends a document to this server's verify endpoints and
-// shows every check with its outcome. No external resources; no data leaves this server.
-"use strict";
+// The /verify page. Two ways to check a document: send it to this BindLedger server's verify
+// endpoints, or check it here in the browser against a JSON-RPC node the user chooses, which
+// trusts no BindLedger server at all. The standalone copy (verify-standalone.html, one file that
+// works opened from disk) has only the second.
+import { verifyAgainstNode } from "./index.js";
 
 const $ = (id) => document.getElementById(id);
-
-function endpointFor(doc) {
-  if (doc && doc.format === "bindledger.timeline/1") return "/v1/verify/timeline";
-  return "/v1/verify";
-}
+const standalone = () => document.body.dataset.standalone === "true";
+const mode = () => (standalone() ? "node" : document.querySelector("input[name=mode]:checked").value);
 
 function row(record, check) {
   const tr = document.createElement("tr");
@@ -24,20 +23,29 @@ function row(record, check) {
   return tr;
 }
 
+function verdictLine(text, cls, reason) {
+  $("verdict").textContent = text;
+  $("verdict").className = cls;
+  $("reason").textContent = reason;
+}
+
 function show(result) {
   $("result").hidden = false;
   $("result").scrollIntoView();
   const body = $("checks").querySelector("tbody");
   body.replaceChildren();
-  if (result.error) {
-    $("verdict").textContent = "Cannot be read";
-    $("verdict").className = "bad";
-    $("reason").textContent = typeof result.detail === "string" ? result.detail : JSON.stringify(result.detail);
+  $("checks").hidden = !(result.checks || result.entries); // no table when nothing was checked
+  if (result.error || result.cannotRead) {
+    const detail = result.cannotRead || result.detail;
+    verdictLine("Cannot be read", "bad", typeof detail === "string" ? detail : JSON.stringify(detail));
     return;
   }
-  $("verdict").textContent = result.verified ? "VERIFIED" : "NOT VERIFIED";
-  $("verdict").className = result.verified ? "ok" : "bad";
-  $("reason").textContent = result.reason;
+  if (result.cannotCheck) {
+    // The node did not answer: nothing is concluded about the document, least of all "invalid".
+    verdictLine("CANNOT CHECK", "unknown", result.cannotCheck);
+    return;
+  }
+  verdictLine(result.verified ? "VERIFIED" : "NOT VERIFIED", result.verified ? "ok" : "bad", result.reason);
   if (result.entries) {
     body.appendChild(row("all", result.completeness));
     if (result.loan) body.appendChild(row("loan", result.loan));
@@ -49,20 +57,34 @@ function show(result) {
   }
 }
 
-async function verifyText(text) {
+async function verifyWithServer(text) {
   let doc;
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    show({ error: "NotJson", detail: `not JSON: ${err.message}` });
+    return { error: "NotJson", detail: `not JSON: ${err.message}` };
+  }
+  const endpoint = doc && doc.format === "bindledger.timeline/1" ? "/v1/verify/timeline" : "/v1/verify";
+  const response = await fetch(endpoint, { method: "POST", headers: { "Content-Type": "application/json" }, body: text });
+  return response.json();
+}
+
+async function verifyText(text) {
+  if (mode() === "server") {
+    show(await verifyWithServer(text));
     return;
   }
-  const response = await fetch(endpointFor(doc), {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: text,
-  });
-  show(await response.json());
+  const url = $("rpc-url").value.trim();
+  if (!/^https?:\/\/./i.test(url)) {
+    show({ cannotCheck: "cannot check: enter the JSON-RPC URL of a node of the chain (http:// or https://)" });
+    return;
+  }
+  $("verdict").textContent = "checking…";
+  try {
+    show(await verifyAgainstNode(text, url));
+  } catch (err) {
+    show({ cannotCheck: `cannot check: ${err.message}` });
+  }
 }
 
 async function lookup(event) {
@@ -104,6 +126,10 @@ function readFile(file) {
   });
 }
 
+function showMode() {
+  $("rpc").hidden = mode() !== "node";
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const drop = $("drop");
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
@@ -115,6 +141,15 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("file").addEventListener("change", (e) => { if (e.target.files.length) readFile(e.target.files[0]); });
   $("verify").addEventListener("click", () => verifyText($("document").value));
-  $("lookup-form").addEventListener("submit", lookup);
-  offerPlatforms();
+  if (standalone()) {
+    // Opened from disk: there is no server to ask, only the node.
+    $("mode").hidden = true;
+    $("lookup").hidden = true;
+    $("server-copy").hidden = true;
+  } else {
+    for (const radio of document.querySelectorAll("input[name=mode]")) radio.addEventListener("change", showMode);
+    $("lookup-form").addEventListener("submit", lookup);
+    offerPlatforms();
+  }
+  showMode();
 });
