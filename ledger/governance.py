@@ -77,6 +77,9 @@ def deploy_governed(
     proposers = proposers or [deployer.address]
     checked_proposers, checked_executors = check_timelock_settings(
         delay, proposers, executors or proposers, chain.embedded)
+    if predecessor is not None:
+        # Before the timelock: a wrong predecessor must not leave a timelock governing nothing.
+        AnchorContract(chain, predecessor).check_code()
     chain.fund(deployer.address)
     timelock = chain.deploy(deployer, load_artifact(TIMELOCK_NAME), delay,
                             list(checked_proposers), list(checked_executors))
