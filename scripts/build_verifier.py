@@ -88,7 +88,9 @@ def bundle() -> str:
     """verifier.js, from the sources as they are on disk (releases and errors written first)."""
     out = subprocess.run(
         [str(ESBUILD), "web/verifier/src/page.js", "--bundle", "--format=iife",
-         "--target=es2022", "--charset=utf8", "--legal-comments=inline", "--log-level=warning"],
+         "--target=es2022", "--charset=utf8", "--legal-comments=inline", "--log-level=warning",
+         # The same bundle whether node_modules is a folder or a link to one (a worktree).
+         "--preserve-symlinks"],
         cwd=REPO_ROOT, check=True, capture_output=True, text=True,
     ).stdout
     return BANNER + out
