@@ -938,6 +938,27 @@ def test_complete_subtree_hashes_are_served_by_height() -> None:
 
 
 @pytest.mark.parametrize(
+    ("size", "height", "start", "end", "bound"),
+    [
+        pytest.param(300, 8, 0, 2, 1, id="past the complete subtrees"),
+        pytest.param(300, 0, 2, 1, 300, id="end before start"),
+        pytest.param(300, -1, 0, 0, 0, id="negative height"),
+        pytest.param(0, 0, 0, 1, 0, id="empty log"),
+    ],
+)
+def test_subtree_requests_outside_the_complete_ones_say_the_bound(
+    size: int, height: int, start: int, end: int, bound: int
+) -> None:
+    log = MerkleLog(i.to_bytes(4, "big") for i in range(size))
+    with pytest.raises(ProofShapeError) as refused:
+        log.subtree_hashes(height, start, end)
+    assert str(refused.value) == (
+        f"subtrees [{start}, {end}) of height {height} requested; expected "
+        f"0 <= start <= end <= {bound} (complete subtrees at that height)"
+    )
+
+
+@pytest.mark.parametrize(
     ("old_size", "new_size", "old_root", "new_root", "proof", "reason"),
     [
         pytest.param(2, 1, ROOT_A, ROOT_B, [], "consistency from old size 2 to new size 1; "
@@ -951,6 +972,9 @@ def test_complete_subtree_hashes_are_served_by_height() -> None:
         pytest.param(1, 1, ROOT_A, ROOT_B, [],
                      f"root of the same size mismatch: expected 0x{ROOT_B.hex()}, "
                      f"calculated 0x{ROOT_A.hex()}", id="same size other root"),
+        pytest.param(0, 1, ROOT_A, ROOT_B, [],
+                     f"old root mismatch: expected 0x{ROOT_A.hex()}, "
+                     f"calculated 0x{EMPTY_ROOT.hex()}", id="another root of the empty tree"),
     ],
 )
 def test_consistency_refusals_say_exactly_what_was_expected(
