@@ -44,7 +44,10 @@ pragma solidity ^0.8.28;
  *   the loan's dispute pause limit in all;
  * - R7 no disbursement while any loan of the subject (at any platform) is DELINQUENT or
  *   DEFAULTED; a subject has at most 6 open loans, at most 3 of them at one platform;
- * - R8 a frozen platform or loan can change nothing; parameters change only by governance.
+ * - R8 a frozen platform or loan can change nothing; parameters change only by governance;
+ * - R9 a subject the platform's risk model warned about (a RiskWarning) is not disbursed to at
+ *   that platform until a passed LIVENESS and a passed SIM_SWAP_CHECK verification of it have
+ *   both been accepted after the warning.
  *
  * No member can harm another's borrowers through a loan: a schedule starts after its creation
  * and ends within 5 years of it, a disbursement is the schedule's total, a repayment is more
@@ -139,6 +142,18 @@ interface IRiskRules {
         uint64 timestamp;
         bytes32 loan;
         uint8 action;
+    }
+
+    struct RiskWarning {
+        address platform;
+        bytes32 subject;
+        bytes32 prev;
+        uint64 timestamp;
+        bytes32 model;
+        bytes32 features;
+        uint16 score;
+        uint16 threshold;
+        uint8[] top;
     }
 
     // --- State -----------------------------------------------------------------------------
@@ -342,6 +357,13 @@ interface IRiskRules {
     /// @dev `value` is not allowed for `parameter`.
     error RiskRulesInvalidParameter(Parameter parameter, uint64 value);
 
+    /// @dev R9: the subject was warned at `warnedAt` and has not passed both fresh checks since.
+    error RiskRulesRiskWarning(bytes32 subject, uint64 warnedAt);
+
+    /// @dev A risk warning's score is below its threshold or above 10 000 basis points, or it
+    /// names more than 32 top features.
+    error RiskRulesInvalidWarning(uint16 score, uint16 threshold, uint256 topCount);
+
     // --- Events ------------------------------------------------------------------------------
 
     /// @notice A record extended the (platform, subject) hash chain; `record` is its hash.
@@ -526,7 +548,7 @@ interface IRiskRules {
     function createLoan(LoanCreation calldata record, bytes calldata signature) external;
 
     /**
-     * @notice Disburses a created loan, under rules R1, R2, R3, R4, R7 and R8.
+     * @notice Disburses a created loan, under rules R1, R2, R3, R4, R7, R8 and R9.
      * @dev Emits {RecordAccepted}, {LoanDisbursed}.
      *
      * Requirements: the loan is the platform's, CREATED and not frozen; `amount` is the
@@ -536,6 +558,26 @@ interface IRiskRules {
      * @param signature The platform's 65-byte signature.
      */
     function disburse(Disbursement calldata record, bytes calldata signature) external;
+
+    /**
+     * @notice Records the platform's risk model warning about the subject (R9): no disbursement
+     * to it at the platform until a passed LIVENESS and a passed SIM_SWAP_CHECK verification of
+     * it are both accepted after the warning. A later warning starts the wait again.
+     * @dev Emits {RecordAccepted}. The warning extends the subject's hash chain like any rule
+     * record, so the checks that clear it are the ones after it in the chain.
+     *
+     * The warning holds at its platform only: it is that platform's model judging that
+     * platform's records, and the checks that clear it are that platform's verifications.
+     * The signals that concern every member (a failed SIM-swap check cooling the phone and the
+     * subject, a reused number) already reach the whole consortium through R4 and R5, and a
+     * member must not be able to stop another's lending on its own model's say.
+     *
+     * Requirements: as every record (signature, PLATFORM_ROLE, not frozen, time, `prev` the
+     * head); `threshold <= score <= 10 000` and at most 32 `top` features.
+     * @param record The risk warning record.
+     * @param signature The platform's 65-byte signature.
+     */
+    function recordRiskWarning(RiskWarning calldata record, bytes calldata signature) external;
 
     /**
      * @notice Records a repayment of a disbursed loan. The loan's schedule is passed again (the
@@ -642,6 +684,13 @@ interface IRiskRules {
     /// @param subject The subject.
     /// @return The subject's state, with the head of its hash chain.
     function subjectState(address platform, bytes32 subject) external view returns (SubjectView memory);
+
+    /// @notice Returns rule R9's state of `subject` at `platform`.
+    /// @param platform The platform.
+    /// @param subject The subject.
+    /// @return warnedAt The time of the warning in force, zero when none stops a disbursement.
+    /// @return checks The bits (1 << method) of the passed verifications since that warning.
+    function riskWarningState(address platform, bytes32 subject) external view returns (uint64 warnedAt, uint8 checks);
 
     /// @notice Returns what the rules know of `subject` across the consortium.
     /// @param subject The subject.

@@ -104,6 +104,16 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         keccak256(
             "Dispute(address platform,bytes32 subject,bytes32 prev,uint64 timestamp,bytes32 loan,uint8 action)"
         );
+    bytes32 private constant _RISK_WARNING_TYPEHASH =
+        keccak256(
+            "RiskWarning(address platform,bytes32 subject,bytes32 prev,uint64 timestamp,bytes32 model,bytes32 features,uint16 score,uint16 threshold,uint8[] top)"
+        );
+    // Bits (1 << method) of the checks that clear a warning: LIVENESS and SIM_SWAP_CHECK (R9).
+    uint8 private constant _WARNING_CHECKS = uint8(1 << _LIVENESS) | uint8(1 << _SIM_SWAP_CHECK);
+    // A warning's scores are basis points; its top features are a few of the model's (bounded
+    // so that hashing them stays cheap).
+    uint16 private constant _MAX_SCORE = 10_000;
+    uint256 private constant _MAX_WARNING_TOP = 32;
 
     /// @dev One subject at one platform: the head of its hash chain and its rule state.
     struct Subject {
@@ -116,6 +126,9 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         uint64 lendingConsentExpiresAt;
         bool contactConsent;
         uint64 contactConsentExpiresAt;
+        // R9: the time of the warning in force (zero: none), and the checks passed since it.
+        uint64 warnedAt;
+        uint8 warningChecks;
         // The phone of the latest BIND or REBIND.
         bytes32 phone;
     }
@@ -252,7 +265,7 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
 
     /// @inheritdoc IRiskRules
     function recordVerification(Verification calldata record, bytes calldata signature) external virtual {
-        _accept(
+        Subject storage subject = _accept(
             record.platform,
             record.subject,
             record.prev,
@@ -263,6 +276,15 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         uint8 method = record.method;
         if (method >= _METHOD_COUNT) revert RiskRulesUnknownCode(method);
         emit VerificationRecorded(record.platform, record.subject, method, record.passed);
+        if (record.passed && subject.warnedAt != 0) {
+            // R9: a warning is lifted once both checks have passed since it.
+            uint8 checks = subject.warningChecks | uint8(1 << method);
+            if (checks & _WARNING_CHECKS == _WARNING_CHECKS) {
+                subject.warnedAt = 0;
+                checks = 0;
+            }
+            subject.warningChecks = checks;
+        }
         if (method == _SIM_SWAP_CHECK && !record.passed) {
             uint64 endsAt = _time() + _recordRules.coolingPeriod;
             _coolSubject(record.platform, record.subject, endsAt);
@@ -364,6 +386,28 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         _addOpenLoan(record.platform, record.subject, record.loan);
         loan.phase = LoanPhase.DISBURSED;
         emit LoanDisbursed(record.platform, record.subject, record.loan, record.amount);
+    }
+
+    /// @inheritdoc IRiskRules
+    function recordRiskWarning(RiskWarning calldata record, bytes calldata signature) external virtual {
+        Subject storage subject = _accept(
+            record.platform,
+            record.subject,
+            record.prev,
+            record.timestamp,
+            _riskWarningHash(record),
+            signature
+        );
+        uint16 score = record.score;
+        uint16 threshold = record.threshold;
+        uint256 topCount = record.top.length;
+        if (score < threshold || score > _MAX_SCORE || topCount > _MAX_WARNING_TOP) {
+            revert RiskRulesInvalidWarning(score, threshold, topCount);
+        }
+        // Zero means "no warning": a warning stamped at time zero still stops disbursements.
+        uint64 warnedAt = record.timestamp;
+        subject.warnedAt = warnedAt == 0 ? 1 : warnedAt;
+        subject.warningChecks = 0;
     }
 
     /// @inheritdoc IRiskRules
@@ -588,6 +632,15 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
     }
 
     /// @inheritdoc IRiskRules
+    function riskWarningState(
+        address platform,
+        bytes32 subject
+    ) external view virtual returns (uint64 warnedAt, uint8 checks) {
+        Subject storage s = _subjects[platform][subject];
+        return (s.warnedAt, s.warningChecks);
+    }
+
+    /// @inheritdoc IRiskRules
     function borrowerState(bytes32 subject) external view virtual returns (BorrowerView memory) {
         Borrower storage borrower = _borrowers[subject];
         return
@@ -695,6 +748,27 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         }
     }
 
+    /**
+     * @dev The EIP-712 struct hash of a risk warning. Its `top` array is encoded as EIP-712
+     * encodes arrays, the keccak256 of its elements each padded to 32 bytes (as
+     * abi.encodePacked pads array elements); the struct is too deep to abi.encode at once.
+     */
+    function _riskWarningHash(RiskWarning calldata record) private pure returns (bytes32) {
+        return
+            keccak256(
+                bytes.concat(
+                    abi.encode(_RISK_WARNING_TYPEHASH, record.platform, record.subject, record.prev, record.timestamp),
+                    abi.encode(
+                        record.model,
+                        record.features,
+                        record.score,
+                        record.threshold,
+                        keccak256(abi.encodePacked(record.top))
+                    )
+                )
+            );
+    }
+
     /// @dev Returns the platform's loan of the subject; reverts if there is none or it is frozen.
     function _loanOf(address platform, bytes32 subject, bytes32 loanId) private view returns (Loan storage loan) {
         loan = _loans[platform][subject][loanId];
@@ -702,7 +776,7 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         if (loan.frozen) revert RiskRulesLoanFrozen(platform, subject, loanId);
     }
 
-    /// @dev Rules R1, R2, R3 and R4 for a disbursement (R7 is checked as the loan is added).
+    /// @dev Rules R1, R2, R3, R4 and R9 for a disbursement (R7 is checked as the loan is added).
     function _checkMayDisburse(Subject storage subject, bytes32 subjectId) private view {
         if (!subject.bound) revert RiskRulesNoActiveBinding(subjectId);
         uint8 required = _recordRules.minFactors;
@@ -710,6 +784,8 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         if (factors < required) revert RiskRulesTooFewFactors(subjectId, factors, required);
         _checkConsent(subjectId, _LENDING, subject.lendingConsent, subject.lendingConsentExpiresAt);
         _checkCooling(subject, subjectId);
+        uint64 warnedAt = subject.warnedAt;
+        if (warnedAt != 0) revert RiskRulesRiskWarning(subjectId, warnedAt);
     }
 
     /// @dev Rule R4: neither the subject nor the phone it is bound to is cooling.
