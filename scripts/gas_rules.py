@@ -7,7 +7,7 @@ Runs on an embedded eth-tester chain with the committed artifact of BindLedgerHa
 with a clock the script sets), so it needs neither a node nor a compiler. Each operation is
 measured in its costly case: the first record of a subject and of a phone, a rebind onto another
 subject's phone (a number reuse) that flags 3 loans, a liveness check that clears them and the
-reuse, a disbursement whose exposure check (R7) walks MEASURED_OPEN_LOANS open loans at two
+reuse and a risk warning (R9), a disbursement whose exposure check (R7) walks MEASURED_OPEN_LOANS open loans at two
 platforms, loans of 12 and of 36 (the maximum) installments, a repayment that closes a loan, and
 a regulator's write-off.
 """
@@ -46,6 +46,7 @@ from ledger.core.records import (
     Purpose,
     Record,
     Repayment,
+    RiskWarning,
     Verification,
     VerificationMethod,
     factor_mask,
@@ -73,6 +74,7 @@ _SUBMIT = {
     ChannelChange: "changeRepaymentChannel",
     CollectionContact: "recordCollectionContact",
     Dispute: "recordDispute",
+    RiskWarning: "recordRiskWarning",
 }
 
 
@@ -192,9 +194,16 @@ def measure() -> dict[str, int]:
     gas["recordVerification SIM_SWAP_CHECK positive (subject and phone cool)"] = d.submit(
         Verification, subject, method=VerificationMethod.SIM_SWAP_CHECK, passed=False,
         phone=phone_2)
+    # A warning naming the most top features (R9), then the first of the two checks it awaits.
+    gas["recordRiskWarning (32 top features)"] = d.submit(
+        RiskWarning, subject, model=keccak(text="model"), features=keccak(text="features"),
+        score=9_000, threshold=5_000, top=tuple(range(32)))
+    gas["recordVerification SIM_SWAP_CHECK passed (first check after a warning)"] = d.submit(
+        Verification, subject, method=VerificationMethod.SIM_SWAP_CHECK, passed=True,
+        phone=phone_2)
     # The other subject takes the number back: now this subject's number was reused.
     binding(BindingAction.REBIND, at=1, who=other, number=phone_2)
-    gas["recordVerification LIVENESS passed (clears 3 loans and the reuse)"] = d.submit(
+    gas["recordVerification LIVENESS passed (clears 3 loans, the reuse and the warning)"] = d.submit(
         Verification, subject, method=VerificationMethod.LIVENESS, passed=True, phone=phone)
     gas["recordVerification SMS_OTP (no rule effect)"] = d.submit(
         Verification, subject, method=VerificationMethod.SMS_OTP, passed=True, phone=phone)
