@@ -195,9 +195,9 @@ def measure() -> dict[str, int]:
         Verification, subject, method=VerificationMethod.SIM_SWAP_CHECK, passed=False,
         phone=phone_2)
     # A warning naming the most top features (R9), then the first of the two checks it awaits.
-    gas["recordRiskWarning (32 top features)"] = d.submit(
+    gas[f"recordRiskWarning ({MAX_INSTALLMENTS} top features, the most)"] = d.submit(
         RiskWarning, subject, model=keccak(text="model"), features=keccak(text="features"),
-        score=9_000, threshold=5_000, top=tuple(range(32)))
+        score=9_000, threshold=5_000, top=tuple(range(MAX_INSTALLMENTS)))
     gas["recordVerification SIM_SWAP_CHECK passed (first check after a warning)"] = d.submit(
         Verification, subject, method=VerificationMethod.SIM_SWAP_CHECK, passed=True,
         phone=phone_2)

@@ -361,7 +361,7 @@ interface IRiskRules {
     error RiskRulesRiskWarning(bytes32 subject, uint64 warnedAt);
 
     /// @dev A risk warning's score is below its threshold or above 10 000 basis points, or it
-    /// names more than 32 top features.
+    /// names more than 36 top features (as many as any array of a record holds).
     error RiskRulesInvalidWarning(uint16 score, uint16 threshold, uint256 topCount);
 
     // --- Events ------------------------------------------------------------------------------
@@ -573,7 +573,7 @@ interface IRiskRules {
      * member must not be able to stop another's lending on its own model's say.
      *
      * Requirements: as every record (signature, PLATFORM_ROLE, not frozen, time, `prev` the
-     * head); `threshold <= score <= 10 000` and at most 32 `top` features.
+     * head); `threshold <= score <= 10 000` and at most 36 `top` features.
      * @param record The risk warning record.
      * @param signature The platform's 65-byte signature.
      */

@@ -113,7 +113,7 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
     // A warning's scores are basis points; its top features are a few of the model's (bounded
     // so that hashing them stays cheap).
     uint16 private constant _MAX_SCORE = 10_000;
-    uint256 private constant _MAX_WARNING_TOP = 32;
+    uint256 private constant _MAX_WARNING_TOP = 36;
 
     /// @dev One subject at one platform: the head of its hash chain and its rule state.
     struct Subject {
