@@ -257,13 +257,17 @@ class Ledger:
         self._wait_durable(ticket)
         return accepted
 
-    def submit(self, signed: SignedRecord) -> Accepted:
+    def submit(self, signed: SignedRecord, *, by_ledger: bool = False) -> Accepted:
         """Accept a record signed elsewhere by its platform. A record already stored is
-        returned as stored (`already_stored`): sending one again is safe.
+        returned as stored (`already_stored`): sending one again is safe. `by_ledger` admits a
+        record type BindLedger writes itself (the rules client storing a RiskWarning the
+        contract accepted); a platform's records never come with it.
 
         Raises UnknownPlatformError, SignatureError, or ChainBreakError when `prev` is stale.
         """
-        return self.submit_many([signed])[0]
+        accepted, ticket = self._stage_many([signed], by_ledger=by_ledger)
+        self._wait_durable(ticket)
+        return accepted[0]
 
     def submit_many(self, batch: list[SignedRecord]) -> list[Accepted]:
         """Accept several platform-signed records, in order, all or none: one write and one
@@ -295,12 +299,14 @@ class Ledger:
             raise
         return accepted
 
-    def _stage_many(self, batch: list[SignedRecord]) -> tuple[list[Accepted], int]:
+    def _stage_many(
+        self, batch: list[SignedRecord], by_ledger: bool = False
+    ) -> tuple[list[Accepted], int]:
         """Checks and stages the records of `submit_many`; durable once the ticket is waited on."""
         digests = []
         for index, signed in enumerate(batch):
             try:
-                if not signed.record.PLATFORM_WRITES:
+                if not signed.record.PLATFORM_WRITES and not by_ledger:
                     raise ReservedRecordTypeError(
                         f"{signed.record.TYPE_NAME} records are written by BindLedger; a "
                         "platform does not submit them"

@@ -386,8 +386,10 @@ class RiskWarning(Record):
 
     `score` and `threshold` are basis points of the model's calibrated probability; `top` are
     the ids (positions in the model's feature list, whose hash is `features`) of the features
-    that contributed most to the score, largest first. Written by BindLedger beside the
-    subject's chain, signed with the platform's key.
+    that contributed most to the score, largest first. Written by BindLedger, signed with the
+    platform's key, and relayed to the contract like the rule records: it extends the subject's
+    chain, and the contract refuses the subject's disbursements at the platform (R9) until a
+    passed liveness check and a passed SIM-swap check follow it in that chain.
     """
 
     model: bytes = _sol("bytes32")  # SHA-256 of the model file, as in its ModelRelease
@@ -397,7 +399,6 @@ class RiskWarning(Record):
     top: tuple[int, ...] = _sol("uint8[]")
 
     TYPE_NAME: ClassVar[str] = "RiskWarning"
-    EXTENDS_CHAIN: ClassVar[bool] = False
     PLATFORM_WRITES: ClassVar[bool] = False
 
 
