@@ -180,13 +180,13 @@ def measure() -> dict[str, int]:
     for i, (at, (loan_id, due_times, _)) in enumerate(open_loans):
         used = disburse(loan_id, at, len(due_times))
         if i == 0:  # the first loan of the subject's (empty) list of open loans
-            gas["disburse (R1-R4, R7 over 0 open loans)"] = used
+            gas["disburse (R1-R4, R9, R7 over 0 open loans)"] = used
     # Open disputes make R7 read one more slot of each loan: the longest walk.
     for at, (loan_id, _, _) in open_loans:
         gas["recordDispute OPEN"] = d.submit(Dispute, subject, at=at, loan=loan_id,
                                              action=DisputeAction.OPEN)
     walk = f"R7 over {len(open_loans)} open loans at 2 platforms, all disputed"
-    gas[f"disburse (R1-R4, {walk})"] = disburse(ours[-1][0], 0, MAX_INSTALLMENTS)
+    gas[f"disburse (R1-R4, R9, {walk})"] = disburse(ours[-1][0], 0, MAX_INSTALLMENTS)
 
     # A rebind onto the other subject's phone: a number reuse, and 3 loans flagged (R5).
     gas["recordBinding REBIND (number reuse, flags 3 loans)"] = binding(
