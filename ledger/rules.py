@@ -477,7 +477,7 @@ class RulesClient:
             raise
         key = (record.platform, record.subject)
         try:
-            accepted = self.ledger.submit(signed, by_ledger=not record.PLATFORM_WRITES)
+            accepted = self._store(signed)
         except Exception:
             self._unstored[key] = signed
             raise
@@ -521,11 +521,17 @@ class RulesClient:
         )
         return function, call
 
+    def _store(self, signed: SignedRecord) -> Accepted:
+        """Store a record the contract accepted; a RiskWarning, which BindLedger writes, too."""
+        if signed.record.PLATFORM_WRITES:
+            return self.ledger.submit(signed)
+        return self.ledger.submit(signed, by_ledger=True)
+
     def _catch_up(self, platform: str, subject: bytes) -> None:
         """Requires the subject's lock. Stores a record the contract accepted and the store lost."""
         pending = self._unstored.get((platform, subject))
         if pending is not None:
-            self.ledger.submit(pending, by_ledger=not pending.record.PLATFORM_WRITES)
+            self._store(pending)
             del self._unstored[(platform, subject)]
 
     def _relay_log_only(self, platform: str, subject: bytes) -> bool:

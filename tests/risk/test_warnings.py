@@ -27,6 +27,7 @@ from ledger.core.records import (
     Verification,
     VerificationMethod,
     factor_mask,
+    sign_record,
 )
 from ledger.core.timeline import Timeline
 from ledger.report import render_report
@@ -43,7 +44,7 @@ from ledger.risk.warnings import (
 )
 from ledger.rules import rules_for
 from ledger.runtime import open_ledger
-from ledger.service import Ledger
+from ledger.service import Ledger, ReservedRecordTypeError
 from ledger.store.sqlite import SqliteStore
 from ledger.timeline import export_timeline, verify_timeline
 from tests.support.server import serving
@@ -212,3 +213,22 @@ def test_the_specifications_verifier_reads_a_timeline_with_a_warning_as_complete
     assert kinds[-2:] == ["RiskWarning", "Verification"]
     head = world.ledger.subject_head(world.platform.address, RISKY)
     spec.completeness(spec.read_timeline(spec.parse_document(exported.dumps())), head)
+
+
+def test_a_platform_cannot_relay_a_risk_warning_of_its_own(world: World,
+                                                           model: RiskModel) -> None:
+    bind(world, RISKY, keccak(text="risky phone"))
+    record = RiskWarning(
+        platform=world.platform.address, subject=RISKY,
+        prev=world.ledger.subject_head(world.platform.address, RISKY),
+        timestamp=world.ledger.now(), model=model.sha256, features=feature_list_hash(),
+        score=9_000, threshold=4_000, top=(6,))
+    signed = sign_record(record, world.ledger.domain, bytes(world.platform.account.key))
+    with pytest.raises(ReservedRecordTypeError, match="written by BindLedger"):
+        rules_for(world.ledger).relay(signed)
+    with serving(create_app(Settings(), world.ledger, run_worker=False)) as url:
+        answer = httpx.post(f"{url}/v1/subjects/records/signed", json=signed.to_json(),
+                            headers={"X-API-Key": DEV_PLATFORM_API_KEY})
+    assert answer.status_code == 422, answer.text
+    assert "written by BindLedger" in answer.json()["detail"]
+    assert rules_for(world.ledger).warning_state(world.platform.address, RISKY).open is False
