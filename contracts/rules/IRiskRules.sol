@@ -391,6 +391,13 @@ interface IRiskRules {
     /// @notice The subject's number reuse flag (R5) was cleared by a passed LIVENESS check.
     event NumberReuseCleared(address indexed platform, bytes32 indexed subject);
 
+    /// @notice The platform's risk model warned about the subject (R9): no disbursement to it
+    /// there until a passed LIVENESS and a passed SIM_SWAP_CHECK follow.
+    event RiskWarningRecorded(address indexed platform, bytes32 indexed subject, uint16 score, uint16 threshold);
+
+    /// @notice The subject's risk warning at the platform (R9) was lifted: both checks passed since.
+    event RiskWarningLifted(address indexed platform, bytes32 indexed subject, uint64 warnedAt);
+
     /// @notice A verification was recorded.
     event VerificationRecorded(address indexed platform, bytes32 indexed subject, uint8 method, bool passed);
 
@@ -517,9 +524,11 @@ interface IRiskRules {
      * @notice Records a verification. A positive SIM-swap check starts a cooling period (R4) of
      * the subject and of the phone checked, at every platform; a passed LIVENESS verification
      * clears the contact-risk flags of the subject's loans at the platform and its number reuse
-     * flag (R5).
+     * flag (R5); a passed LIVENESS or SIM_SWAP_CHECK counts toward lifting the subject's risk
+     * warning at the platform (R9), which both lift.
      * @dev Emits {RecordAccepted}, {VerificationRecorded}, and {CoolingPeriodStarted} with
-     * {PhoneCoolingStarted}, or {ContactRiskCleared} and {NumberReuseCleared}, as applicable.
+     * {PhoneCoolingStarted}, or {ContactRiskCleared} and {NumberReuseCleared}, and
+     * {RiskWarningLifted}, as applicable.
      * @param record The verification record.
      * @param signature The platform's 65-byte signature.
      */
@@ -563,8 +572,9 @@ interface IRiskRules {
      * @notice Records the platform's risk model warning about the subject (R9): no disbursement
      * to it at the platform until a passed LIVENESS and a passed SIM_SWAP_CHECK verification of
      * it are both accepted after the warning. A later warning starts the wait again.
-     * @dev Emits {RecordAccepted}. The warning extends the subject's hash chain like any rule
-     * record, so the checks that clear it are the ones after it in the chain.
+     * @dev Emits {RecordAccepted}, {RiskWarningRecorded}. The warning extends the subject's hash
+     * chain like any rule record, so the checks that lift it are the ones after it in the chain
+     * (the one completing the pair emits {RiskWarningLifted}).
      *
      * The warning holds at its platform only: it is that platform's model judging that
      * platform's records, and the checks that clear it are that platform's verifications.

@@ -280,6 +280,7 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
             // R9: a warning is lifted once both checks have passed since it.
             uint8 checks = subject.warningChecks | uint8(1 << method);
             if (checks & _WARNING_CHECKS == _WARNING_CHECKS) {
+                emit RiskWarningLifted(record.platform, record.subject, subject.warnedAt);
                 subject.warnedAt = 0;
                 checks = 0;
             }
@@ -408,6 +409,7 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         uint64 warnedAt = record.timestamp;
         subject.warnedAt = warnedAt == 0 ? 1 : warnedAt;
         subject.warningChecks = 0;
+        emit RiskWarningRecorded(record.platform, record.subject, score, threshold);
     }
 
     /// @inheritdoc IRiskRules

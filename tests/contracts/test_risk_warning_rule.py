@@ -68,6 +68,8 @@ def test_a_warning_extends_the_subjects_chain_with_its_python_hash(
     digest = record.digest(rules.domain)
     assert rules.events(receipt, "RecordAccepted") == [
         {"platform": platform.address, "subject": SUBJECT, "record": digest}]
+    assert rules.events(receipt, "RiskWarningRecorded") == [
+        {"platform": platform.address, "subject": SUBJECT, "score": 8_100, "threshold": 4_300}]
     assert rules.subject(platform, SUBJECT)["head"] == digest
     assert warning_state(rules, platform) == (T0, 0)
     # The next record follows the warning.
@@ -81,9 +83,12 @@ def test_r9_a_warned_subject_is_disbursed_to_only_after_both_fresh_checks_pass(
     rules.advance(DAY)
     warn(platform)
     assert refused_by_r9(platform, T0 + DAY)
-    platform.verify(SUBJECT, LIVENESS, passed=True)
+    receipt = platform.verify(SUBJECT, LIVENESS, passed=True)
+    assert rules.events(receipt, "RiskWarningLifted") == []
     assert refused_by_r9(platform, T0 + DAY)  # one check of the two
-    platform.verify(SUBJECT, SIM_SWAP_CHECK, passed=True)
+    receipt = platform.verify(SUBJECT, SIM_SWAP_CHECK, passed=True)
+    assert rules.events(receipt, "RiskWarningLifted") == [
+        {"platform": platform.address, "subject": SUBJECT, "warnedAt": T0 + DAY}]
     assert warning_state(rules, platform) == (0, 0)
     receipt = platform.disburse(SUBJECT, LOAN)
     assert len(rules.events(receipt, "LoanDisbursed")) == 1
