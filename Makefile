@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+SLITHER_VENV := .venv-slither
+SLITHER_STAMP := $(SLITHER_VENV)/.installed
 export ETH_HASH_BACKEND := pysha3
 
 .PHONY: demo test compile verifier lint bench mutation clean
@@ -17,6 +19,14 @@ $(PY_STAMP): pyproject.toml
 	$(BIN)/pip install --progress-bar off --upgrade pip
 	$(BIN)/pip install --progress-bar off -e '.[dev]'
 	@echo "==> $(VENV) is ready"
+	touch $@
+
+# Slither (static analysis of the contracts) in an environment of its own: it needs web3 < 8,
+# BindLedger's .venv has web3 8. Every package pinned in scripts/slither-requirements.txt.
+$(SLITHER_STAMP): scripts/slither-requirements.txt
+	@echo "==> creating $(SLITHER_VENV) for Slither"
+	$(PYTHON) -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/pip install --progress-bar off -r scripts/slither-requirements.txt
 	touch $@
 
 # Only tests and the compiler need Node: the solc-js compiler and the anvil node.
@@ -38,12 +48,14 @@ demo: $(PY_STAMP)
 
 # The PostgreSQL tests run against BINDLEDGER_TEST_DATABASE_URL, a server already running here,
 # or a throwaway cluster started for the run (installing Debian's postgresql package if needed).
-test: $(PY_STAMP) $(NODE_STAMP) $(BROWSER)
+# tests/contracts/test_slither.py runs Slither, so the test target builds its environment.
+test: $(PY_STAMP) $(NODE_STAMP) $(BROWSER) $(SLITHER_STAMP)
 	scripts/with_test_database.sh $(BIN)/pytest
 
-lint: $(PY_STAMP)
+lint: $(PY_STAMP) $(NODE_STAMP) $(SLITHER_STAMP)
 	$(BIN)/ruff check ledger api
 	$(BIN)/mypy
+	$(BIN)/python scripts/slither_check.py
 
 compile: $(PY_STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/compile_contracts.py
@@ -69,4 +81,4 @@ mutation: $(PY_STAMP)
 	timeout $(MUTATION_TIMEOUT) $(BIN)/python scripts/mutation.py $(MUTATION_ARGS) $(MUTATE)
 
 clean:
-	rm -rf $(VENV) node_modules mutants
+	rm -rf $(VENV) $(SLITHER_VENV) node_modules mutants

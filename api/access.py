@@ -52,7 +52,8 @@ class Reads:
 
 async def reads(request: Request, caller: AuthenticatedDep, ledger: LedgerDep) -> Reads:
     route = request.scope.get("route")
-    template = getattr(route, "path", None) or request.url.path
+    # The template as the OpenAPI document writes it: /v1/records/{record_id}, no convertor.
+    template = getattr(route, "path_format", None) or request.url.path
     return Reads(ledger, caller, f"{request.method} {template}")
 
 

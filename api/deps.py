@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Query, Request, status
 
 from api.auth import Caller
+from api.shapes import ADDRESS, BYTES32
 from ledger.config import Platform
 from ledger.privacy.setup import lenders
 from ledger.service import Ledger
@@ -21,7 +22,7 @@ LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
 PlatformQuery = Annotated[
     str | None,
-    Query(alias="platform",
+    Query(alias="platform", pattern=ADDRESS,
           description="the platform whose records to read, by address (for a regulator or an "
                       "admin; needed when several platforms are served here)"),
 ]
@@ -48,3 +49,6 @@ def platform_read_by(caller: Caller, ledger: Ledger, platform: str | None) -> Pl
             "several platforms are served here: say which with ?platform=",
         )
     return served[0]
+
+
+__all__ = ["ADDRESS", "BYTES32", "LedgerDep", "PlatformQuery", "get_ledger", "platform_read_by"]

@@ -21,6 +21,11 @@ from pydantic import BaseModel
 # The longest key taken; the draft names no limit, UUIDs take 36 characters.
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
+# The keys key_digest takes, for the OpenAPI document: 1 to 255 printable ASCII characters,
+# bare or quoted (a bare key neither starts nor ends with a space, and "" is an empty key).
+# Documented, not validated by FastAPI: a key out of shape is a 400, as the draft says.
+KEY_PATTERN = (r'^(?:[!-~]|[!#-~][ -~]{0,253}[!-~]|"[ -~]{0,253}[!#-~]|"[ -~]{1,255}")$')
+
 _FINGERPRINT_DOMAIN = b"bindledger.idempotency-fingerprint/1\x00"
 
 IdempotencyKeyHeader = Annotated[
@@ -32,6 +37,7 @@ IdempotencyKeyHeader = Annotated[
         "writes nothing; the same key with another body is a 422. Keys belong to the platform "
         f"that sends them. 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, "
         'quoted ("...") or not.',
+        json_schema_extra={"pattern": KEY_PATTERN},
     ),
 ]
 

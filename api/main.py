@@ -7,14 +7,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import Keyring, identify
+from api.budget import VerifyBudget
 from api.models import CHAIN_RETRY_AFTER_SECONDS
+from api.openapi import add_documentation
+from api.problems import http_problem, problem, validation_problem
 from api.routes import (
     admin,
     anchors,
@@ -55,10 +58,12 @@ log = logging.getLogger("bindledger.api")
 
 
 def create_app(
-    settings: Settings | None = None, ledger: Ledger | None = None, run_worker: bool = True
+    settings: Settings | None = None, ledger: Ledger | None = None, run_worker: bool = True,
+    budget: VerifyBudget | None = None,
 ) -> FastAPI:
     """Build the app. With `ledger`, use it as is (tests, the demo); otherwise open one from
-    `settings` when the app starts."""
+    `settings` when the app starts. `budget` bounds what callers without a key may make the
+    verification routes do (default: from the BINDLEDGER_VERIFY_* environment)."""
     settings = settings or Settings()
     admins = settings.admin_list  # read now: a malformed BINDLEDGER_ADMINS fails here
 
@@ -89,8 +94,11 @@ def create_app(
         lifespan=lifespan,
         # Every route, public ones included, refuses an unknown key (api/auth.py).
         dependencies=[Depends(identify)],
+        # Served by add_documentation, behind a key like every route that is not public.
+        openapi_url=None, docs_url=None, redoc_url=None,
     )
     app.state.anchor_checks = AnchorCheckCache()
+    app.state.budget = budget or VerifyBudget.from_env()
     # Read now: a model file that cannot be read fails here, not at the first request.
     app.state.risk_model = (
         None if settings.risk_model is None else load_model(Path(settings.risk_model))
@@ -102,8 +110,10 @@ def create_app(
                    loans.router, disputes.router, freezes.router, admin.router, logs.router,
                    risk.router):
         app.include_router(router)
-    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(RequestValidationError, validation_problem)
+    app.add_exception_handler(StarletteHTTPException, http_problem)
     app.add_exception_handler(LedgerError, _ledger_error)
+    add_documentation(app)
     return app
 
 
@@ -139,20 +149,7 @@ async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
     headers = None
     if isinstance(exc, ChainUnreachableError):
         headers = {"Retry-After": str(CHAIN_RETRY_AFTER_SECONDS)}
-    body = {"detail": detail, "error": type(exc).__name__}
+    extra = {}
     if isinstance(exc, ConsentNotGivenError):
-        body |= {"purpose": exc.status.purpose.name, "consentState": exc.status.state.value}
-    return JSONResponse(body, status_code=code, headers=headers)
-
-
-async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    # The offending input is left out: it may be a raw phone or ID number.
-    errors: list[dict[str, Any]] = [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-        for e in exc.errors()
-    ]
-    return JSONResponse(
-        {"detail": errors, "error": "RequestValidationError"},
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-    )
+        extra = {"purpose": exc.status.purpose.name, "consentState": exc.status.state.value}
+    return problem(code, detail, type(exc).__name__, headers, **extra)

@@ -6,13 +6,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from api.problems import Problem
+from api.shapes import Address, Bytes32
+
 
 class RecordCreated(BaseModel):
     id: int
-    record_hash: str = Field(serialization_alias="recordHash")
+    record_hash: Bytes32 = Field(serialization_alias="recordHash")
     leaf_index: int = Field(serialization_alias="leafIndex")
-    subject: str = Field(description="the subject's keyed reference")
-    platform: str
+    subject: Bytes32 = Field(description="the subject's keyed reference")
+    platform: Address
 
 
 class RecordsCreated(BaseModel):
@@ -25,13 +28,13 @@ class RecordPublic(RecordCreated):
 
 
 class HeadPublic(BaseModel):
-    platform: str
+    platform: Address
     tree_size: int = Field(serialization_alias="treeSize")
-    root_hash: str = Field(serialization_alias="rootHash")
+    root_hash: Bytes32 = Field(serialization_alias="rootHash")
     state: str
-    tx_hash: str | None = Field(None, serialization_alias="txHash")
+    tx_hash: Bytes32 | None = Field(None, serialization_alias="txHash")
     block_number: int | None = Field(None, serialization_alias="blockNumber")
-    block_hash: str | None = Field(None, serialization_alias="blockHash")
+    block_hash: Bytes32 | None = Field(None, serialization_alias="blockHash")
     block_time: int | None = Field(None, serialization_alias="blockTime")
 
 
@@ -50,7 +53,7 @@ class Health(BaseModel):
     )
     detail: str | None = Field(None, description="why it is degraded, for people")
     chain_id: int = Field(serialization_alias="chainId")
-    contract: str
+    contract: Address
     embedded_chain: bool = Field(serialization_alias="embeddedChain")
     worker_error: str | None = Field(None, serialization_alias="workerError")
     anchoring_leader: bool | None = Field(
@@ -65,21 +68,12 @@ class Health(BaseModel):
     )
 
 
-class ErrorBody(BaseModel):
-    detail: Any
-
-
-class LedgerErrorBody(BaseModel):
-    detail: str = Field(description="what went wrong, for people")
-    error: str = Field(description="the error's name, for programs (e.g. ChainUnreachableError)")
-
-
 # A client may retry a 503 for an unreachable chain after this many seconds (Retry-After).
 CHAIN_RETRY_AFTER_SECONDS = 5
 
 CHAIN_UNREACHABLE: dict[int | str, dict[str, Any]] = {
     503: {
-        "model": LedgerErrorBody,
+        "model": Problem,
         "description": "cannot check: chain unreachable. The JSON-RPC node does not answer "
         '(`"error": "ChainUnreachableError"`); nothing was concluded. Retry after the '
         "`Retry-After` header's seconds.",
@@ -94,7 +88,7 @@ CHAIN_UNREACHABLE: dict[int | str, dict[str, Any]] = {
 
 
 class PlatformStatus(BaseModel):
-    platform: str = Field(description="the platform's address")
+    platform: Address = Field(description="the platform's address")
     name: str
     pending: int = Field(description="records not yet sealed into a head")
     unanchored: int = Field(description="records not yet in an anchored head")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from api.shapes import Address, Bytes32
 from ledger.core.encoding import to_hex
 from ledger.privacy.vault import Erased
 from ledger.store.base import EvidenceRow
@@ -17,7 +18,7 @@ class EvidenceStored(BaseModel):
     media_type: str = Field(serialization_alias="mediaType")
     size: int
     salt: str = Field(description="the commitment's salt")
-    commitment: str = Field(description="SHA-256(bindledger/evidence/v1 label, salt, media "
+    commitment: Bytes32 = Field(description="SHA-256(bindledger/evidence/v1 label, salt, media "
                                         "type, 0, content), as the Evidence record carries it")
 
     @classmethod
@@ -28,8 +29,8 @@ class EvidenceStored(BaseModel):
 
 
 class ErasureDone(BaseModel):
-    platform: str
-    subject: str = Field(description="the subject's keyed reference")
+    platform: Address
+    subject: Bytes32 = Field(description="the subject's keyed reference")
     erasure_record_id: int = Field(serialization_alias="erasureRecordId",
                                    description="the Erasure record, anchored like any other")
     erased_at: int = Field(serialization_alias="erasedAt")

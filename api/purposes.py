@@ -160,7 +160,8 @@ class Consents:
 
 async def consents(request: Request, caller: AuthenticatedDep, ledger: LedgerDep) -> Consents:
     route = request.scope.get("route")
-    template = getattr(route, "path", None) or request.url.path
+    # The template as the OpenAPI document writes it: /v1/records/{record_id}, no convertor.
+    template = getattr(route, "path_format", None) or request.url.path
     return Consents(ledger, caller, f"{request.method} {template}")
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
+from api.shapes import Address, Bytes32
 from ledger.core.encoding import to_hex
 from ledger.core.records import factors_of
 from ledger.risk.warnings import LoggedWarning
@@ -17,11 +16,11 @@ class RuleRecordCreated(BaseModel):
 
     id: int = Field(description="the record's id in the log (GET /v1/records/{id})")
     type: str
-    record_hash: str = Field(serialization_alias="recordHash")
+    record_hash: Bytes32 = Field(serialization_alias="recordHash")
     leaf_index: int = Field(serialization_alias="leafIndex")
-    subject: str = Field(description="the subject's keyed reference")
-    platform: str
-    tx_hash: str = Field(serialization_alias="txHash", description="the contract call")
+    subject: Bytes32 = Field(description="the subject's keyed reference")
+    platform: Address
+    tx_hash: Bytes32 = Field(serialization_alias="txHash", description="the contract call")
     block_number: int = Field(serialization_alias="blockNumber")
 
     @classmethod
@@ -40,23 +39,23 @@ class RuleRecordCreated(BaseModel):
 
 
 class LoanCreated(BaseModel):
-    id: str = Field(description="the loan's id in this API: the hash of its creation record")
-    loan: str = Field(description="the loan's id on chain (keyed reference of its number)")
+    id: Bytes32 = Field(description="the loan's id in this API: the hash of its creation record")
+    loan: Bytes32 = Field(description="the loan's id on chain (keyed reference of its number)")
     record: RuleRecordCreated
 
 
 class LoanRecordCreated(BaseModel):
-    loan_id: str = Field(serialization_alias="loanId")
+    loan_id: Bytes32 = Field(serialization_alias="loanId")
     record: RuleRecordCreated
 
 
 class LoanRisk(BaseModel):
     """The loan as the contract sees it now (rules R5, R6, R8)."""
 
-    id: str
-    loan: str
-    subject: str
-    platform: str
+    id: Bytes32
+    loan: Bytes32
+    subject: Bytes32
+    platform: Address
     phase: str = Field(description="NONE, CREATED, DISBURSED, REPAID or WRITTEN_OFF")
     status: str = Field(description="CURRENT, GRACE, DELINQUENT or DEFAULTED (R6)")
     contact_risk: bool = Field(
@@ -92,8 +91,8 @@ class LoanRisk(BaseModel):
 class SubjectBinding(BaseModel):
     """A subject's binding, verification factors, cooling period and consent at the platform."""
 
-    subject: str
-    platform: str
+    subject: Bytes32
+    platform: Address
     bound: bool
     factors: list[str]
     min_factors: int = Field(serialization_alias="minFactors")
@@ -103,12 +102,12 @@ class SubjectBinding(BaseModel):
         description="R4: the later of the subject's cooling (started at any platform) and that "
         "of the phone it is bound to here",
     )
-    phone: str = Field(description="the phone of the subject's latest bind or rebind here")
+    phone: Bytes32 = Field(description="the phone of the subject's latest bind or rebind here")
     lending_consent: bool = Field(serialization_alias="lendingConsent")
     lending_consent_expires_at: int = Field(serialization_alias="lendingConsentExpiresAt")
     contact_consent: bool = Field(serialization_alias="contactConsent")
     contact_consent_expires_at: int = Field(serialization_alias="contactConsentExpiresAt")
-    head: str = Field(description="hash of the subject's latest record, on chain and in the log")
+    head: Bytes32 = Field(description="hash of the subject's latest record, on chain and in the log")
     platform_frozen: bool = Field(serialization_alias="platformFrozen")
     risk_warnings: list[RiskWarningView] = Field(
         default_factory=list, serialization_alias="riskWarnings",
@@ -143,11 +142,11 @@ class RiskWarningView(BaseModel):
     """A RiskWarning record: the model's score of the subject and why."""
 
     id: int = Field(description="the record's id in the log (GET /v1/records/{id})")
-    record_hash: str = Field(serialization_alias="recordHash")
+    record_hash: Bytes32 = Field(serialization_alias="recordHash")
     timestamp: int
     score: int = Field(description="basis points of the calibrated probability")
     threshold: int = Field(description="the threshold it reached, in basis points")
-    model: str = Field(description="SHA-256 of the model file, as in its ModelRelease")
+    model: Bytes32 = Field(description="SHA-256 of the model file, as in its ModelRelease")
     top_features: list[str] = Field(serialization_alias="topFeatures",
                                     description="the features that contributed most")
 
@@ -163,8 +162,8 @@ class PhoneSignals(BaseModel):
     """What the consortium's contract holds of a phone: its last holder and the cooling periods
     (R4) that stop a takeover at every platform, with the holder's number reuse flag (R5)."""
 
-    phone: str = Field(description="the phone's keyed reference")
-    holder: str | None = Field(description="the subject last bound to it, at any platform")
+    phone: Bytes32 = Field(description="the phone's keyed reference")
+    holder: Bytes32 | None = Field(description="the subject last bound to it, at any platform")
     cooling_ends_at: int = Field(
         serialization_alias="coolingEndsAt",
         description="R4: no subject bound to the phone, at any platform, is disbursed to before",
@@ -193,27 +192,16 @@ class PhoneSignals(BaseModel):
 
 
 class DisputeOpened(BaseModel):
-    id: str = Field(description="the dispute's id: the hash of the record that opened it")
-    loan_id: str = Field(serialization_alias="loanId")
+    id: Bytes32 = Field(description="the dispute's id: the hash of the record that opened it")
+    loan_id: Bytes32 = Field(serialization_alias="loanId")
     record: RuleRecordCreated
 
 
 class FreezeDone(BaseModel):
-    platform: str | None = None
-    subject: str | None = None
-    loan: str | None = None
+    platform: Address | None = None
+    subject: Bytes32 | None = None
+    loan: Bytes32 | None = None
     frozen: bool
-    regulator: str
-    tx_hash: str = Field(serialization_alias="txHash")
+    regulator: Address
+    tx_hash: Bytes32 = Field(serialization_alias="txHash")
     block_number: int = Field(serialization_alias="blockNumber")
-
-
-class RefusalBody(BaseModel):
-    """A refusal by the contract: the rule, the custom error and its arguments."""
-
-    detail: str
-    error: str
-    rule: str | None
-    reason: str
-    facts: dict[str, Any]
-    evidence: dict[str, Any] | None

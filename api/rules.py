@@ -12,10 +12,10 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response, status
-from fastapi.responses import JSONResponse
 
 from api.deps import LedgerDep
 from api.limits import GuardedRoute
+from api.problems import problem
 from ledger.rules import (
     AccessDeniedError,
     ContractRefusedError,
@@ -45,7 +45,7 @@ def refusal_status(exc: ContractRefusedError) -> int:
 
 class RulesRoute(GuardedRoute):
     """A guarded route whose contract refusals answer with the rule and the facts:
-    `{"detail", "error", "rule", "reason", "facts", "evidence"}` (422 for a rule)."""
+    a problem with `rule`, `reason`, `facts`, `evidence` and `recorded` (422 for a rule)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -54,6 +54,8 @@ class RulesRoute(GuardedRoute):
             try:
                 return await handler(request)
             except ContractRefusedError as exc:
-                return JSONResponse(exc.to_json(), status_code=refusal_status(exc))
+                body = exc.to_json()
+                detail, error = body.pop("detail"), body.pop("error")
+                return problem(refusal_status(exc), detail, error, **body)
 
         return answer_refusals

@@ -84,16 +84,23 @@ class AnchorContract:
 
     @classmethod
     def deploy(
-        cls, chain: ChainClient, admin: LocalAccount, predecessor: str | None = None
+        cls,
+        chain: ChainClient,
+        deployer: LocalAccount,
+        predecessor: str | None = None,
+        admin: str | None = None,
     ) -> AnchorContract:
-        """Deploy a new BindLedger with `admin` as its governance (role admin), continuing the
-        logs of the deployment at `predecessor` when given (checked to be a released BindLedger
-        first: ForeignContractError)."""
+        """Deploy a new BindLedger, sent by `deployer`, with `admin` as its governance (role
+        admin): the deployer itself by default (development), a BindLedgerTimelock in a
+        consortium's deployment (ledger.governance.deploy_governed). It continues the logs of
+        the deployment at `predecessor` when given (checked to be a released BindLedger first:
+        ForeignContractError)."""
         artifact = load_artifact(CONTRACT_NAME)
         if predecessor is not None:
             AnchorContract(chain, predecessor).check_code()
-        chain.fund(admin.address)
-        address = chain.deploy(admin, artifact, admin.address, predecessor or ZERO_ADDRESS)
+        chain.fund(deployer.address)
+        address = chain.deploy(deployer, artifact, admin or deployer.address,
+                               predecessor or ZERO_ADDRESS)
         return cls(chain, address, artifact)
 
     def check_code(self) -> Release:

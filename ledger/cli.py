@@ -24,6 +24,13 @@ from ledger.core.records import LoanCreation
 from ledger.core.timeline import Timeline
 from ledger.core.verdict import Outcome, Verdict
 from ledger.errors import LedgerError
+from ledger.governance import (
+    DEFAULT_TIMELOCK_DELAY,
+    GovernedDeployment,
+    TimelockSettingError,
+    check_timelock_settings,
+    deploy_governed,
+)
 from ledger.risk.cli import risk_app
 from ledger.store.sqlite import SqliteStore
 from ledger.timeline import TimelineVerdict, verify_timeline
@@ -114,7 +121,7 @@ def serve(
         ),
     ] = 1,
 ) -> None:
-    """Run the HTTP API (OpenAPI documentation at /docs) and the anchoring worker.
+    """Run the HTTP API (OpenAPI documentation at /docs, for a key holder) and the anchoring worker.
 
     Without --contract, a database that already anchors in a contract goes on with it; a new
     database gets a newly deployed contract."""
@@ -204,6 +211,9 @@ def db_upgrade(
         console.print("the database is up to date")
 
 
+EXIT_BAD_OPTION = 2  # as typer's own usage errors
+
+
 def _address_option(value: str | None) -> str | None:
     if value is not None and not Web3.is_address(value):
         raise typer.BadParameter(f"{value!r} is not an address (0x and 40 hex digits)")
@@ -220,23 +230,72 @@ def deploy(
                           "each platform's first head must extend its latest head there",
                      show_default=False),
     ] = None,
+    timelock_delay: Annotated[int, typer.Option(
+        min=0, help="seconds a scheduled role grant or parameter change waits on the "
+        "BindLedgerTimelock before it can be executed (0 only on the embedded chain)")
+    ] = DEFAULT_TIMELOCK_DELAY,
+    proposer: Annotated[list[str] | None, typer.Option(
+        help="address that may schedule operations on the timelock (repeat for several; "
+        "default: the admin account)", show_default=False)] = None,
+    executor: Annotated[list[str] | None, typer.Option(
+        help="address that may execute ready operations (repeat for several; default: the "
+        "proposers)", show_default=False)] = None,
+    admin_direct: Annotated[bool, typer.Option(
+        "--admin-direct", help="development only: no timelock, the admin account is the "
+        "ledger's admin and `serve` grants the roles with it at once")] = False,
 ) -> None:
-    """Deploy a new BindLedger contract and print its address."""
+    """Deploy a BindLedgerTimelock and a new BindLedger governed by it; print the ledger's
+    address.
+
+    Role grants and rule parameter changes are then scheduled on the timelock by a proposer and
+    executed after --timelock-delay. With --admin-direct the admin account governs the ledger
+    itself, as the development setup (`serve` on a new contract, the demo) does."""
     settings = Settings(chain=chain or "embedded")
+    embedded = settings.chain == "embedded"
+    governed: GovernedDeployment | None = None
     try:
+        if not admin_direct:
+            check_timelock_settings(timelock_delay, proposer or [settings.admin_account.address],
+                                    executor or proposer or [settings.admin_account.address],
+                                    embedded)
         client = connect_chain(settings.chain)
-        contract = AnchorContract.deploy(client, settings.admin_account, predecessor)
+        if admin_direct:
+            contract = AnchorContract.deploy(client, settings.admin_account, predecessor)
+        else:
+            governed = deploy_governed(client, settings.admin_account, timelock_delay,
+                                       proposer or (), executor or (), predecessor)
+            contract = governed.ledger
+    except TimelockSettingError as exc:
+        raise _fail(str(exc), EXIT_BAD_OPTION) from None
     except (LedgerError, OSError) as exc:
         raise _fail(str(exc), 1) from None
     if client.embedded:
         err.print("[yellow]note:[/] deployed on the embedded chain, which ends with this command")
     console.print(contract.address)  # alone on stdout, for scripts: ADDRESS=$(bindledger deploy)
-    if not client.embedded:
+    if governed is not None:
+        err.print(_governed_next_steps(governed, settings.chain), soft_wrap=True,
+                  highlight=False)
+    elif not client.embedded:
         err.print(
             f"next: bindledger serve --chain {settings.chain} --contract {contract.address}\n"
             f"      (or put BINDLEDGER_CONTRACT={contract.address} in the environment or .env)",
             soft_wrap=True, highlight=False,
         )
+
+
+def _governed_next_steps(governed: GovernedDeployment, chain: str) -> str:
+    address = governed.ledger.address
+    return (
+        f"BindLedger {address} is governed by the BindLedgerTimelock {governed.timelock}\n"
+        f"  minimum delay {governed.delay} s; proposers {', '.join(governed.proposers)}; "
+        f"executors {', '.join(governed.executors)}\n"
+        "next: a proposer schedules on the timelock, for each platform and regulator,\n"
+        f"      schedule({address}, 0, grantRole(PLATFORM_ROLE or REGULATOR_ROLE, account), "
+        f"0x00..., salt, {governed.delay});\n"
+        f"      after {governed.delay} s an executor calls execute(...) with the same arguments;\n"
+        f"      then: bindledger serve --chain {chain} --contract {address}\n"
+        f"      (or put BINDLEDGER_CONTRACT={address} in the environment or .env)"
+    )
 
 
 @app.command()

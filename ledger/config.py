@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ledger.core.records import Purpose
 from ledger.core.refs import check_secret
 from ledger.errors import LedgerValueError
+from ledger.record_times import DEFAULT_MAX_CLOCK_SKEW_SECONDS
 
 # The well-known development keys of anvil and Hardhat (mnemonic "test test ... junk").
 # Public knowledge: fine for a laptop, never for a deployment; `bindledger serve` warns.
@@ -241,6 +242,14 @@ class Settings(BaseSettings):
         60.0,
         gt=0,
         description="an anchor transaction unmined this long is replaced: same nonce, higher fees",
+    )
+    max_clock_skew_seconds: int = Field(
+        DEFAULT_MAX_CLOCK_SKEW_SECONDS,
+        ge=0,
+        le=86_400,
+        description="how far (seconds) a record written to the log only may be timestamped "
+        "after the ledger's clock (422 beyond it; rule records are judged by the contract's "
+        "record time window instead)",
     )
     risk_model: str | None = Field(
         None,

@@ -20,9 +20,10 @@ from pydantic import (
     PlainSerializer,
     StrictBool,
     StrictInt,
+    WithJsonSchema,
 )
 
-from ledger.core.encoding import from_hex
+from ledger.core.encoding import from_hex, to_hex
 from ledger.core.records import (
     MAX_INSTALLMENTS,
     Binding,
@@ -62,7 +63,8 @@ def EnumName(enum: type[IntEnum]) -> Any:
         enum,
         BeforeValidator(_by_name(enum)),
         PlainSerializer(lambda v: v.name, return_type=str),
-        Field(json_schema_extra={"enum": list(enum.__members__), "type": "string"}),
+        # The whole schema: the IntEnum's own (integer values) would contradict the names.
+        WithJsonSchema({"type": "string", "enum": list(enum.__members__)}),
     ]
 
 
@@ -70,7 +72,11 @@ def _bytes32(value: Any) -> bytes:
     return from_hex(value, length=32, what="value")
 
 
-Hex32 = Annotated[bytes, BeforeValidator(_bytes32), Field(json_schema_extra={"type": "string"})]
+# In JSON as it was sent, 0x-hex: pydantic would write the bytes as UTF-8 text, which most
+# hashes are not (the fingerprint of an idempotent write reads the draft as JSON).
+Hex32 = Annotated[bytes, BeforeValidator(_bytes32),
+                  PlainSerializer(to_hex, return_type=str, when_used="json"),
+                  WithJsonSchema({"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"})]
 UInt64 = Annotated[StrictInt, Field(ge=0, lt=1 << 64)]
 UInt128 = Annotated[StrictInt, Field(ge=0, lt=1 << 128)]
 Identifier = Annotated[str, Field(min_length=1, max_length=256)]

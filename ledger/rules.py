@@ -20,7 +20,11 @@ to it in order first, so it judges on every fact the log holds.
 
 A record a rule (R1-R9) refused is itself evidence, so it goes in the log too, as a Refusal
 record beside the subject's chain (see ledger.core.records.Refusal): the subject's timeline
-then shows what was refused, when, and why.
+then shows what was refused, when, and why. Before it is logged, the platform has the contract
+attest the refusal (attestRefusal, sent from the platform's account: only the record's platform
+may), which extends the subject's refusal chain on chain; a timeline verifies only if it holds
+every attested refusal, so none can be left out of it. A refusal the contract did not attest
+is not logged (the caller is still told of it).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any
 
@@ -38,6 +42,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3.contract.contract import ContractFunction
+from web3.logs import DISCARD
 
 from ledger.chain.client import TransactionFailedError, call_failure
 from ledger.chain.reverts import UndecodableRevert, decode_revert, revert_data
@@ -62,6 +67,7 @@ from ledger.core.records import (
     sign_record,
     verify_signature,
 )
+from ledger.core.timeline import RefusalChain
 from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
 from ledger.service import Accepted, ChainBreakError, Ledger, ReservedRecordTypeError
 from ledger.store.base import RecordRow
@@ -237,6 +243,11 @@ REFUSALS: dict[str, tuple[str | None, type[ContractRefusedError]]] = {
     "RiskRulesPlatformStillMember": (None, RecordConflictError),
     "RiskRulesUnknownLoan": (None, UnknownLoanError),
     "AccessControlUnauthorizedAccount": (None, AccessDeniedError),
+    # attestRefusal's own refusals: the call was no refused rule call, or not the sender's.
+    "RiskRulesNotARuleCall": (None, RecordRefusedError),
+    "RiskRulesCallNotRefused": (None, RecordConflictError),
+    "RiskRulesNotARuleRefusal": (None, RecordRefusedError),
+    "RiskRulesNotRecordPlatform": (None, AccessDeniedError),
 }
 
 # Arguments that carry an enumeration code, shown by name in `facts`.
@@ -357,6 +368,17 @@ class Transaction:
 
 
 @dataclass(frozen=True)
+class AttestedRefusal:
+    """A refusal the contract attested (attestRefusal): the revert data it attested, the block
+    of the attestation, and the subject's refusal chain after it."""
+
+    revert_data: bytes
+    block_number: int
+    count: int
+    head: bytes
+
+
+@dataclass(frozen=True)
 class RuleAccepted:
     """A rule record accepted by the contract (in `tx`) and stored in the log (`accepted`)."""
 
@@ -404,6 +426,9 @@ class RulesClient:
         # Records the contract accepted but the store did not keep (its commit failed): stored
         # before the subject's next record, so the log catches up with the chain.
         self._unstored: dict[tuple[str, bytes], SignedRecord] = {}
+        # Refusals the contract attested but the store did not keep: logged before the
+        # subject's next record, so the log holds every attested refusal.
+        self._unlogged: dict[tuple[str, bytes], list[Refusal]] = {}
 
     # -- writing records ---------------------------------------------------------------------
 
@@ -486,27 +511,63 @@ class RulesClient:
     def _record_refusal(
         self, signed: SignedRecord, call: ContractFunction, refusal: RuleRefusedError
     ) -> Accepted | None:
-        """Requires the subject's lock. Log the refusal beside the subject's chain; None when it
-        cannot be replayed (not pinned to a block) or not logged (the answer stands anyway)."""
-        evidence, record = refusal.evidence, signed.record
-        if evidence is None or evidence.block_number is None or refusal.rule is None:
+        """Requires the subject's lock. Have the contract attest the refusal, then log it beside
+        the subject's chain; None when it was not attested (nothing is logged) or not logged yet
+        (it is, before the subject's next record). The caller's answer stands either way."""
+        record = signed.record
+        if refusal.evidence is None or refusal.rule is None:
             return None
+        data = bytes(HexBytes(self.contract.encode_abi(call.abi_element_identifier, call.args)))
+        platform = self.ledger.platform(record.platform)
+        refused = record.digest(self.ledger.domain)
+        try:
+            attested = self.attest_refusal(platform, data)
+        except LedgerError as exc:
+            log.warning("refusal of %s not attested, so not logged: %s", to_hex(refused), exc)
+            return None
+        # The answer names what the log will hold: the attested revert, at the attestation.
+        refusal.evidence = replace(
+            refusal.evidence, revert_data=attested.revert_data, block_number=attested.block_number
+        )
         entry = Refusal(
             platform=record.platform,
             subject=record.subject,
             prev=record.prev,
             timestamp=self.ledger.now(),
-            refused=record.digest(self.ledger.domain),
+            refused=refused,
             rule=int(refusal.rule.removeprefix("R")),
-            call=bytes(HexBytes(self.contract.encode_abi(call.abi_element_identifier, call.args))),
-            revert=evidence.revert_data,
-            block=evidence.block_number,
+            call=data,
+            # What the contract attested: the refusal chain is built from exactly these bytes.
+            revert=attested.revert_data,
+            block=attested.block_number,
         )
         try:
-            return self.ledger.write_beside_chain(self.ledger.platform(record.platform), entry)
+            return self.ledger.write_beside_chain(platform, entry)
         except LedgerError as exc:
-            log.warning("refusal of %s not logged: %s", to_hex(entry.refused), exc)
+            self._unlogged.setdefault((record.platform, record.subject), []).append(entry)
+            log.warning("attested refusal of %s not logged yet: %s", to_hex(refused), exc)
             return None
+
+    def attest_refusal(self, platform: Platform, call: bytes) -> AttestedRefusal:
+        """Have the contract attest that it refuses `call` (a rule call's calldata) under a
+        rule, sent from the platform's account. Raises a ContractRefusedError subclass when the
+        contract does not (the call succeeds, or reverts by no rule, or is another platform's).
+        """
+        attest = self.contract.functions.attestRefusal(call)
+        tx = self._transact(platform.account, attest, "attestRefusal", None)
+        receipt = self.ledger.chain.receipt(tx.tx_hash)
+        logs = [] if receipt is None else receipt.logs
+        events = self.contract.events.RefusalAttested().process_receipt(
+            {"logs": logs}, errors=DISCARD
+        )
+        if len(events) != 1:
+            raise LedgerStateError(
+                f"attestation {to_hex(tx.tx_hash)} was mined without its RefusalAttested event"
+            )
+        args = events[0]["args"]
+        return AttestedRefusal(
+            bytes(args["revertData"]), tx.block_number, int(args["count"]), bytes(args["head"])
+        )
 
     def _call(self, signed: SignedRecord) -> tuple[str, ContractFunction]:
         """The contract function and call that take the record."""
@@ -522,13 +583,21 @@ class RulesClient:
         return function, call
 
     def _store(self, signed: SignedRecord) -> Accepted:
-        """Store a record the contract accepted; a RiskWarning, which BindLedger writes, too."""
+        """Store a record the contract accepted; a RiskWarning, which BindLedger writes, too.
+        The contract judged the record's time (its record time window): the log follows."""
         if signed.record.PLATFORM_WRITES:
-            return self.ledger.submit(signed)
-        return self.ledger.submit(signed, by_ledger=True)
+            return self.ledger.submit(signed, check_times=False)
+        return self.ledger.submit(signed, check_times=False, by_ledger=True)
 
     def _catch_up(self, platform: str, subject: bytes) -> None:
-        """Requires the subject's lock. Stores a record the contract accepted and the store lost."""
+        """Requires the subject's lock. Logs the refusals the contract attested and the store
+        lost, then stores a record the contract accepted and the store lost: in that order,
+        as they happened (a refusal names the head before the record as its `prev`)."""
+        unlogged = self._unlogged.get((platform, subject), [])
+        while unlogged:
+            self.ledger.write_beside_chain(self.ledger.platform(platform), unlogged[0])
+            unlogged.pop(0)
+        self._unlogged.pop((platform, subject), None)
         pending = self._unstored.get((platform, subject))
         if pending is not None:
             self._store(pending)
@@ -636,6 +705,13 @@ class RulesClient:
             bool(dispute), int(next_due), int(total), int(repaid), int(paused),
             int(dispute_paused),
         )
+
+    def refusal_state(self, platform: str, subject: bytes) -> RefusalChain:
+        """The refusals of the subject at the platform the contract attested, and their head."""
+        head, count = self.contract.functions.refusalState(
+            to_checksum_address(platform), subject
+        ).call()
+        return RefusalChain(bytes(head), int(count))
 
     def is_platform_frozen(self, platform: str) -> bool:
         return bool(
@@ -798,6 +874,7 @@ __all__ = [
     "REFUSALS",
     "REGULATOR_ROLE",
     "AccessDeniedError",
+    "AttestedRefusal",
     "BorrowerState",
     "ContractRefusedError",
     "LoanPhase",

@@ -41,7 +41,8 @@ def open_ledger(
     instead of the one in `settings` (tests pass a harness deployment). `read_only` reads the
     database beside the process that writes it (the CLI beside `serve`): nothing is written.
 
-    Raises ConfigError, ChainError, ForeignContractError or ForeignChainError.
+    Raises ConfigError, ChainError, ForeignContractError, ForeignChainError, or MissingRoleError
+    when a configured party lacks its role and the admin account cannot grant it.
     """
     chain = chain or connect_chain(settings.chain)
     if settings.chain_id is not None and chain.chain_id != settings.chain_id:
@@ -66,10 +67,12 @@ def open_ledger(
     for platform in platforms:
         chain.fund(platform.address)
         if not contract.has_platform_role(platform.address):
+            _check_can_grant(contract, admin, "platform", platform.address)
             chain.fund(admin.address)
             contract.grant_platform_role(admin, platform.address)
     for regulator in settings.regulator_list:
         if not contract.contract.functions.hasRole(REGULATOR_ROLE, regulator.address).call():
+            _check_can_grant(contract, admin, "regulator", regulator.address)
             chain.fund(admin.address)
             chain.transact(admin, contract.contract.functions.grantRole(REGULATOR_ROLE,
                                                                         regulator.address))
@@ -78,10 +81,33 @@ def open_ledger(
     chain.fund(relayer.address)
     refs = Referencer(settings.ref_secret.encode())
     ledger = Ledger(store, chain, contract, platforms, refs,
-                    policy=anchor_policy(settings, chain))
+                    policy=anchor_policy(settings, chain),
+                    max_clock_skew=settings.max_clock_skew_seconds)
     attach_rules(ledger, RulesClient(ledger, relayer, settings.regulator_list))
     open_privacy(settings, ledger)
     return ledger
+
+
+class MissingRoleError(LedgerStateError):
+    """A configured party lacks its role and the admin account cannot grant it (the ledger is
+    governed by a timelock, or by another account)."""
+
+
+def _check_can_grant(contract: AnchorContract, admin: LocalAccount, what: str, account: str) -> None:
+    """Raise MissingRoleError unless the admin account holds the ledger's admin role."""
+    functions = contract.contract.functions
+    if functions.hasRole(_DEFAULT_ADMIN_ROLE, admin.address).call():
+        return
+    role = "PLATFORM_ROLE" if what == "platform" else "REGULATOR_ROLE"
+    raise MissingRoleError(
+        f"the {what} {account} has no {role} on BindLedger {contract.address}, and the admin "
+        f"account {admin.address} cannot grant it: the ledger's admin is "
+        f"{functions.defaultAdmin().call()} (a BindLedgerTimelock: a proposer schedules "
+        f"grantRole({role}, {account}) on it, and it is executed after the timelock's delay)"
+    )
+
+
+_DEFAULT_ADMIN_ROLE = bytes(32)
 
 
 def _relayer(settings: Settings, store: Store) -> LocalAccount:

@@ -34,6 +34,7 @@ from ledger.core.records import (
 )
 from ledger.drafts import Referencer
 from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
+from ledger.record_times import DEFAULT_MAX_CLOCK_SKEW_SECONDS, check_record_times
 from ledger.store.base import (
     AnchorState,
     ChainConflictError,
@@ -134,8 +135,11 @@ class Ledger:
         refs: Referencer,
         clock: Callable[[], float] = time.time,
         policy: AnchorPolicy | None = None,
+        max_clock_skew: int = DEFAULT_MAX_CLOCK_SKEW_SECONDS,
     ) -> None:
         self.store = store
+        # How far ahead of this ledger's clock a log-only record's timestamp may be.
+        self.max_clock_skew = max_clock_skew
         self.refs = refs
         self.chain = chain
         self.contract = contract
@@ -146,6 +150,9 @@ class Ledger:
         self._sealed_sizes: dict[str, int] = {}
         self._write_lock = threading.Lock()
         self._subject_heads: dict[tuple[str, bytes], bytes] = {}
+        # Timestamps of the records this process appended lately, by hash: the time a log-only
+        # record that follows one of them may not precede, without reading it back.
+        self._record_times: dict[bytes, int] = {}
         # With a shared store: each platform's log size as far as this process has seen it.
         self._known_sizes: dict[str, int] = {}
         self._anchor_lock = threading.Lock()
@@ -257,29 +264,35 @@ class Ledger:
         self._wait_durable(ticket)
         return accepted
 
-    def submit(self, signed: SignedRecord, *, by_ledger: bool = False) -> Accepted:
+    def submit(
+        self, signed: SignedRecord, *, check_times: bool = True, by_ledger: bool = False
+    ) -> Accepted:
         """Accept a record signed elsewhere by its platform. A record already stored is
         returned as stored (`already_stored`): sending one again is safe. `by_ledger` admits a
         record type BindLedger writes itself (the rules client storing a RiskWarning the
         contract accepted); a platform's records never come with it.
 
-        Raises UnknownPlatformError, SignatureError, or ChainBreakError when `prev` is stale.
+        Raises UnknownPlatformError, SignatureError, RecordTimeError (see
+        ledger.record_times; not with `check_times` False: a record the contract accepted
+        within its own time window must reach the log), or ChainBreakError when `prev` is stale.
         """
-        accepted, ticket = self._stage_many([signed], by_ledger=by_ledger)
+        accepted, ticket = self._stage_many([signed], check_times, by_ledger)
         self._wait_durable(ticket)
         return accepted[0]
 
-    def submit_many(self, batch: list[SignedRecord]) -> list[Accepted]:
+    def submit_many(
+        self, batch: list[SignedRecord], *, check_times: bool = True
+    ) -> list[Accepted]:
         """Accept several platform-signed records, in order, all or none: one write and one
         commit for the lot. A record may extend the chain of one before it in the batch.
         Records of the batch already stored (a retry, with the same hash) are returned as
         stored, with `already_stored`; the others are checked and written.
 
-        Raises UnknownPlatformError, SignatureError, ReservedRecordTypeError or ChainBreakError
-        (naming the first record at fault through the exception's `index` attribute) and then
-        stores none of them.
+        Raises UnknownPlatformError, SignatureError, ReservedRecordTypeError, RecordTimeError
+        (with `check_times`) or ChainBreakError (naming the first record at fault through the
+        exception's `index` attribute) and then stores none of them.
         """
-        accepted, ticket = self._stage_many(batch)
+        accepted, ticket = self._stage_many(batch, check_times)
         self._wait_durable(ticket)
         return accepted
 
@@ -291,7 +304,7 @@ class Ledger:
         """`submit_many` for a coroutine. The checks and the write run in the caller's thread
         (CPU work and short locks); the wait for the commit holds no thread, so an event loop
         serves other requests meanwhile, without a thread hop per request."""
-        accepted, ticket = self._stage_many(batch)
+        accepted, ticket = self._stage_many(batch, check_times=True)
         try:
             await self._durable.wait(ticket)
         except RecordNotStoredError:
@@ -300,7 +313,7 @@ class Ledger:
         return accepted
 
     def _stage_many(
-        self, batch: list[SignedRecord], by_ledger: bool = False
+        self, batch: list[SignedRecord], check_times: bool, by_ledger: bool = False
     ) -> tuple[list[Accepted], int]:
         """Checks and stages the records of `submit_many`; durable once the ticket is waited on."""
         digests = []
@@ -316,6 +329,10 @@ class Ledger:
             except LedgerError as exc:
                 exc.index = index  # type: ignore[attr-defined]
                 raise
+        if check_times:
+            # Outside the write lock: each record is judged against its own `prev`, which a
+            # concurrent write cannot change (it can only make `prev` stale, refused below).
+            check_record_times(batch, self.now(), self.max_clock_skew, self._time_of, digests)
         with self._write_lock:
             if self.store.shared:
                 # The store checks each prev in the transaction that stages the records; a
@@ -348,6 +365,21 @@ class Ledger:
             # The stored rows were read under the write lock: they were staged at or before
             # the latest ticket, so waiting on it makes them durable before they are answered.
             return self._answer_stored(batch, digests, stored, self._last_ticket)
+
+    def _time_of(self, record_hash: bytes) -> int | None:
+        """The timestamp of the stored record with this hash (None when there is none)."""
+        known = self._record_times.get(record_hash)
+        if known is not None:
+            return known
+        row = self.store.get_record_by_hash(record_hash)
+        return None if row is None else self.read(row).record.record.timestamp
+
+    def _remember_times(self, batch: list[SignedRecord], digests: list[bytes]) -> None:
+        times = self._record_times
+        for signed, digest in zip(batch, digests, strict=True):
+            times[digest] = signed.record.timestamp
+        while len(times) > SUBJECT_HEAD_CACHE_SIZE:
+            del times[next(iter(times))]
 
     def _already_stored(
         self, batch: list[SignedRecord], digests: list[bytes]
@@ -468,9 +500,11 @@ class Ledger:
             known = self._known_sizes
             for row in rows:
                 known[row.platform] = max(known.get(row.platform, 0), row.leaf_index + 1)
+            self._remember_times(batch, digests)
             self._notify(batch)
             return [Accepted(row, signed) for row, signed in zip(rows, batch, strict=True)], ticket
         self._last_ticket = max(self._last_ticket, ticket)
+        self._remember_times(batch, digests)
         heads = self._subject_heads
         for signed, digest in zip(batch, digests, strict=True):
             record = signed.record
@@ -515,6 +549,7 @@ class Ledger:
         self._sealed_sizes.clear()
         self._subject_heads.clear()
         self._known_sizes.clear()
+        self._record_times.clear()
 
     def record(self, record_id: int) -> Accepted:
         row = self.store.get_record(record_id)

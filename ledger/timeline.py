@@ -5,12 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.anchors import AnchorContract
+from ledger.anchors import AnchorContract, ForeignContractError
 from ledger.chain.client import ChainClient, ChainUnreachableError
 from ledger.chain.redact import redact_text
 from ledger.core.encoding import to_hex
 from ledger.core.records import LoanCreation
-from ledger.core.timeline import LoanOnChain, Timeline, check_completeness, check_loan
+from ledger.core.timeline import (
+    LoanOnChain,
+    RefusalChain,
+    Timeline,
+    check_completeness,
+    check_loan,
+)
 from ledger.core.verdict import Check, CheckName, Outcome, Verdict, failed
 from ledger.errors import LedgerLookupError
 from ledger.rules import LoanStatus
@@ -61,6 +67,24 @@ def subject_head_on_chain(contract: AnchorContract, platform: str, subject: byte
     """The subject's hash-chain head as the contract holds it (zero when none)."""
     state = contract.contract.functions.subjectState(platform, subject).call()
     return bytes(state[0])
+
+
+# The first release that attests refusals (attestRefusal, refusalState).
+REFUSALS_ATTESTED_FROM_VERSION = 2
+
+
+def refusals_on_chain(
+    contract: AnchorContract, platform: str, subject: bytes
+) -> RefusalChain | None:
+    """The subject's refusal chain as the contract holds it: the refusals it attested; None
+    for a release that attests none (version 1: its timelines are complete without)."""
+    try:
+        if contract.version < REFUSALS_ATTESTED_FROM_VERSION:
+            return None
+    except ForeignContractError:
+        pass  # no release: its entries' "head on chain" checks say so; read it as the current
+    head, count = contract.contract.functions.refusalState(platform, subject).call()
+    return RefusalChain(bytes(head), int(count))
 
 
 def loan_on_chain(
@@ -127,6 +151,7 @@ def verify_timeline(timeline: Timeline, chain: ChainClient) -> TimelineVerdict:
     try:
         with cannot_check():
             head = subject_head_on_chain(contract, timeline.platform, timeline.subject)
+            refusals = refusals_on_chain(contract, timeline.platform, timeline.subject)
             held = None if timeline.loan is None else loan_on_chain(
                 contract, timeline.platform, timeline.subject, timeline.loan)
     except ChainUnreachableError:
@@ -135,7 +160,7 @@ def verify_timeline(timeline: Timeline, chain: ChainClient) -> TimelineVerdict:
         return TimelineVerdict(
             failed(
                 CheckName.COMPLETENESS,
-                "could not read the subject's head or loan on chain: "
+                "could not read the subject's head, refusals or loan on chain: "
                 f"{redact_text(str(exc))}",
                 expected=to_hex(timeline.chain_head),
                 actual="unknown",
@@ -143,4 +168,4 @@ def verify_timeline(timeline: Timeline, chain: ChainClient) -> TimelineVerdict:
             entries,
         )
     loan = None if held is None else check_loan(timeline, held, head)
-    return TimelineVerdict(check_completeness(timeline, head), entries, loan)
+    return TimelineVerdict(check_completeness(timeline, head, refusals), entries, loan)

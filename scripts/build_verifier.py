@@ -8,8 +8,8 @@ Requires `npm ci` (esbuild, @noble/hashes and @noble/curves in node_modules). St
 
 1. web/verifier/releases.json lists the BindLedger releases the page recognises as the contract
    (check A2: runtime code with the constructor's immutables zeroed). The current
-   contracts/build/BindLedger.json is added when it is not listed yet; earlier releases stay,
-   since the anchors they hold stay valid.
+   contracts/build/BindLedger.json is added when it is not listed yet (`attestsRefusals` when it
+   has refusalState); earlier releases stay, since the anchors they hold stay valid.
 2. web/verifier/rule-errors.json: the contract's custom errors that are refusals under a rule,
    with their ABI signatures (from the artifact's ABI and ledger.rules.REFUSALS).
 3. esbuild bundles web/verifier/src/page.js and the libraries into one script, verifier.js.
@@ -59,11 +59,15 @@ def releases() -> str:
     listed = json.loads(RELEASES.read_text()) if RELEASES.exists() else []
     artifact = load_artifact("BindLedger")
     code = artifact.deployed_bytecode
-    current = {
+    current: dict[str, object] = {
         "codeHash": "0x" + keccak(hexstr=code).hex(),
         "deployedBytecode": code,
         "immutableRanges": [list(r) for r in artifact.immutable_ranges],
     }
+    # A release that attests refusals (refusalState): its timelines are complete only with
+    # every attested refusal. Earlier releases, listed without it, attest none.
+    if any(entry.get("name") == "refusalState" for entry in artifact.abi):
+        current["attestsRefusals"] = True
     if all(release["codeHash"] != current["codeHash"] for release in listed):
         listed.append(current)
     return _json(listed)
@@ -84,7 +88,9 @@ def bundle() -> str:
     """verifier.js, from the sources as they are on disk (releases and errors written first)."""
     out = subprocess.run(
         [str(ESBUILD), "web/verifier/src/page.js", "--bundle", "--format=iife",
-         "--target=es2022", "--charset=utf8", "--legal-comments=inline", "--log-level=warning"],
+         "--target=es2022", "--charset=utf8", "--legal-comments=inline", "--log-level=warning",
+         # The same bundle whether node_modules is a folder or a link to one (a worktree).
+         "--preserve-symlinks"],
         cwd=REPO_ROOT, check=True, capture_output=True, text=True,
     ).stdout
     return BANNER + out

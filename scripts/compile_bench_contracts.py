@@ -105,6 +105,8 @@ def standard_inputs() -> dict[str, dict[str, Any]]:
     eas_roots = {name: _eas_source(name) for name in EAS_ENTRY_POINTS}
     eas_settings = dict(cc.SETTINGS)
     eas_settings["optimizer"] = {"enabled": True, "runs": EAS_OPTIMIZER_RUNS}
+    # EAS's own setting is the legacy pipeline: BindLedger takes the IR one only to fit EIP-170.
+    eas_settings.pop("viaIR", None)
     return {
         "baseline": _input(_with_imports(baseline, _package_file), cc.SETTINGS),
         "eas": _input(_with_imports(eas_roots, _eas_source), eas_settings),

@@ -7,9 +7,11 @@ Runs on an embedded eth-tester chain with the committed artifact of BindLedgerHa
 with a clock the script sets), so it needs neither a node nor a compiler. Each operation is
 measured in its costly case: the first record of a subject and of a phone, a rebind onto another
 subject's phone (a number reuse) that flags 3 loans, a liveness check that clears them and the
-reuse and a risk warning (R9), a disbursement whose exposure check (R7) walks MEASURED_OPEN_LOANS open loans at two
-platforms, loans of 12 and of 36 (the maximum) installments, a repayment that closes a loan, and
-a regulator's write-off.
+reuse and a risk warning (R9), a disbursement whose exposure check (R7) walks
+MEASURED_OPEN_LOANS open loans at two platforms, loans of 12 and of 36 (the maximum)
+installments, a repayment that closes a loan, a regulator's write-off, and the attestation of a
+refused disbursement (the subject's first, and one refused under R7 after the walk of
+MEASURED_OPEN_LOANS open loans).
 """
 
 from __future__ import annotations
@@ -93,8 +95,13 @@ class _Driver:
         self.heads: dict[tuple[str, bytes], bytes] = {}
         self.now = _T0
         functions = self.contract.functions
+        tester = self.w3.provider.ethereum_tester  # type: ignore[attr-defined]
         for platform in self.platforms:
             self.gas(functions.grantRole(_PLATFORM_ROLE, platform.address), self.admin)
+            # A platform attests its own refusals (attestRefusal): it sends transactions.
+            tester.add_account(platform.key.hex())
+            self.w3.eth.send_transaction(
+                {"from": self.admin, "to": platform.address, "value": 10**18})
         self.gas(functions.grantRole(_REGULATOR_ROLE, self.regulator), self.admin)
         self.set_time(_T0)
 
@@ -114,21 +121,33 @@ class _Driver:
     def submit(self, kind: type[Record], subject: bytes, *extra: Any, at: int = 0,
                **members: Any) -> int:
         """Relays a record of platform number `at` (0 or 1); returns the gas it used."""
+        record, call = self.call(kind, subject, *extra, at=at, **members)
+        used = self.gas(call)
+        self.heads[(record.platform, subject)] = record.digest(self.domain)
+        return used
+
+    def call(self, kind: type[Record], subject: bytes, *extra: Any, at: int = 0,
+             **members: Any) -> tuple[Record, Any]:
+        """A record of platform number `at` on the subject's head, and the call relaying it."""
         platform = self.platforms[at]
-        key = (platform.address, subject)
         record = kind(
             platform=platform.address,
             subject=subject,
-            prev=self.heads.get(key, ZERO_HASH),
+            prev=self.heads.get((platform.address, subject), ZERO_HASH),
             timestamp=self.now,
             **members,
         )
         signed = sign_record(record, self.domain, bytes(platform.key))
         function = getattr(self.contract.functions, _SUBMIT[kind])
-        used = self.gas(function(tuple(record.to_eip712_message().values()), signed.signature,
-                                 *extra))
-        self.heads[key] = record.digest(self.domain)
-        return used
+        return record, function(tuple(record.to_eip712_message().values()), signed.signature,
+                                *extra)
+
+    def attest(self, kind: type[Record], subject: bytes, at: int = 0, **members: Any) -> int:
+        """Has platform number `at` attest the refusal of a record; returns the gas it used."""
+        _, call = self.call(kind, subject, at=at, **members)
+        calldata = call._encode_transaction_data()
+        return self.gas(self.contract.functions.attestRefusal(calldata),
+                        self.platforms[at].address)
 
 
 def _schedule(count: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -187,6 +206,10 @@ def measure() -> dict[str, int]:
                                              action=DisputeAction.OPEN)
     walk = f"R7 over {len(open_loans)} open loans at 2 platforms, all disputed"
     gas[f"disburse (R1-R4, R9, {walk})"] = disburse(ours[-1][0], 0, MAX_INSTALLMENTS)
+    # A seventh loan cannot be disbursed (R7): its refusal is attested after the longest walk.
+    seventh, _, _ = loan("loan-7", 12, 0)
+    gas["attestRefusal (disburse refused under R7 over 6 open loans, first refusal)"] = d.attest(
+        Disbursement, subject, loan=seventh, amount=12_000)
 
     # A rebind onto the other subject's phone: a number reuse, and 3 loans flagged (R5).
     gas["recordBinding REBIND (number reuse, flags 3 loans)"] = binding(
@@ -194,6 +217,8 @@ def measure() -> dict[str, int]:
     gas["recordVerification SIM_SWAP_CHECK positive (subject and phone cool)"] = d.submit(
         Verification, subject, method=VerificationMethod.SIM_SWAP_CHECK, passed=False,
         phone=phone_2)
+    gas["attestRefusal (disburse refused under R4, second refusal)"] = d.attest(
+        Disbursement, subject, loan=seventh, amount=12_000)
     # A warning naming the most top features (R9), then the first of the two checks it awaits.
     gas[f"recordRiskWarning ({MAX_INSTALLMENTS} top features, the most)"] = d.submit(
         RiskWarning, subject, model=keccak(text="model"), features=keccak(text="features"),

@@ -343,7 +343,7 @@ def test_no_arguments_shows_the_help_and_exits_2() -> None:
 @pytest.mark.parametrize(("command", "options"), [
     ("verify", ["--chain", "--json", "bundle"]),
     ("demo", ["--chain", "--out"]),
-    ("deploy", ["--chain"]),
+    ("deploy", ["--chain", "--timelock-delay", "--proposer", "--executor", "--admin-direct"]),
     ("serve", ["--host", "--port", "--chain", "--contract", "--database"]),
 ])
 def test_each_commands_help_lists_its_options(command: str, options: list[str]) -> None:

@@ -9,9 +9,19 @@ from dataclasses import replace
 import pytest
 from eth_utils.crypto import keccak
 
-from ledger.core.records import Consent, Refusal, Repayment, SignedRecord
-from ledger.core.timeline import Timeline
+from ledger.core.records import (
+    Binding,
+    BindingAction,
+    Consent,
+    Disbursement,
+    LoanCreation,
+    Refusal,
+    Repayment,
+    SignedRecord,
+)
+from ledger.core.timeline import NO_REFUSALS, Timeline, refusal_chain
 from ledger.core.verdict import CheckName, Outcome
+from ledger.rules import RuleRefusedError
 from ledger.service import Ledger, ReservedRecordTypeError
 from ledger.timeline import (
     UnknownLoanTimelineError,
@@ -41,6 +51,9 @@ def test_a_rule_refusal_is_logged_beside_the_chain(story: Story) -> None:
     assert refusal.refused == refused.evidence.record.record.digest(story.ledger.domain)
     assert (refusal.rule, refusal.revert, refusal.block) == (
         3, refused.evidence.revert_data, refused.evidence.block_number)
+    # The block is the attestation's, and the revert the one the contract attested.
+    state = story.rules.refusal_state(refusal.platform, refusal.subject)
+    assert state == NO_REFUSALS.extend(refusal.call, refusal.revert)
     # The refusal names the head it was judged on, and the next record still follows that head.
     consent = story.ledger.record(recorded.row.id + 1).record.record
     assert isinstance(consent, Consent)
@@ -55,12 +68,73 @@ def test_the_subjects_timeline_shows_the_refusal_and_verifies(story: Story) -> N
                      "Repayment"]
     verdict = verify_timeline(timeline, story.ledger.chain)
     assert verdict.verified, verdict.reason()
-    assert "and 1 refusal beside the chain" in verdict.completeness.detail
+    assert "and 1 refusal beside the chain, the one the contract attested" in (
+        verdict.completeness.detail)
     refusal_checks = {c.name: c for c in verdict.entries[2][2].checks}
     replay = refusal_checks[CheckName.REFUSAL]
     assert replay.outcome is Outcome.PASSED
     assert "Disbursement refused under R3" in replay.detail
     assert "the contract refuses it again with RiskRulesNoConsent" in replay.detail
+
+
+def test_a_timeline_with_its_refusal_dropped_fails_completeness(story: Story) -> None:
+    platform = next(iter(story.ledger.platforms))
+    timeline = export_timeline(story.ledger, platform, SUBJECT)
+    dropped = replace(timeline, entries=[
+        e for e in timeline.entries if not isinstance(e.record.record, Refusal)])
+    verdict = verify_timeline(dropped, story.ledger.chain)
+    assert not verdict.verified
+    completeness = verdict.completeness
+    assert completeness.outcome is Outcome.FAILED
+    assert completeness.detail == (
+        "the contract attested 1 refusal of this subject, the timeline holds 0: "
+        "1 refusal is missing")
+    attested = refusal_chain(timeline)
+    assert completeness.expected == f"1 refusal, head 0x{attested.head.hex()}"
+    assert completeness.actual == f"0 refusals, head 0x{'00' * 32}"
+    # Every entry left is still genuine: only the timeline as a whole fails.
+    assert all(v.verified for _, _, v in verdict.entries)
+
+
+def test_a_disbursement_refused_during_cooling_is_attested_and_must_be_in_the_timeline(
+    story: Story,
+) -> None:
+    """R4: a rebind cools the subject; the disbursement of a new loan is refused, attested
+    on chain and logged; the timeline verifies with it and fails without it."""
+    ledger, rules = story.ledger, story.rules
+    platform = next(iter(ledger.platforms.values()))
+    now = ledger.now()
+    base = {"platform": platform.address, "subject": SUBJECT, "timestamp": now}
+    rules.sign_and_submit(platform, SUBJECT, lambda prev: Binding(
+        **base, prev=prev, action=BindingAction.REBIND, phone=keccak(text="new number"),
+        account=SUBJECT, factors=3))
+    loan = keccak(text="second loan")
+    rules.sign_and_submit(platform, SUBJECT, lambda prev: LoanCreation(
+        **base, prev=prev, loan=loan, due_times=(now + 30 * 86400,), amounts=(700,)))
+    with pytest.raises(RuleRefusedError) as refused:
+        rules.sign_and_submit(platform, SUBJECT, lambda prev: Disbursement(
+            **base, prev=prev, loan=loan, amount=700))
+    assert (refused.value.rule, refused.value.error) == ("R4", "RiskRulesCoolingPeriod")
+    recorded = refused.value.recorded
+    assert recorded is not None
+    ledger.seal_and_anchor()
+
+    timeline = export_timeline(ledger, platform.address, SUBJECT)
+    refusals = [e for e in timeline.entries if isinstance(e.record.record, Refusal)]
+    assert [e.record_hash for e in refusals][-1] == recorded.row.record_hash
+    assert rules.refusal_state(platform.address, SUBJECT) == refusal_chain(timeline)
+    assert refusal_chain(timeline).count == 2  # the story's R3 refusal, then this one
+    verdict = verify_timeline(timeline, ledger.chain)
+    assert verdict.verified, verdict.reason()
+    assert "and 2 refusals beside the chain, all the contract attested" in (
+        verdict.completeness.detail)
+
+    dropped = replace(timeline, entries=[
+        e for e in timeline.entries if e.record_hash != recorded.row.record_hash])
+    check = verify_timeline(dropped, ledger.chain).completeness
+    assert check.outcome is Outcome.FAILED
+    assert check.detail == ("the contract attested 2 refusals of this subject, the timeline "
+                            "holds 1: 1 refusal is missing")
 
 
 def test_a_loans_timeline_checks_the_loan_against_the_contract(story: Story) -> None:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
+from ledger.cli import app
 from ledger.report import format_time
+from tests.test_cli import CLEAN_ENV
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "spec" / "examples"
 
 
 @pytest.mark.parametrize(
@@ -19,3 +27,17 @@ from ledger.report import format_time
 )
 def test_p8_every_uint64_time_renders(timestamp: int, shown: str) -> None:
     assert format_time(timestamp) == shown
+
+
+def test_p8_a_timeline_with_a_uint64_max_time_is_reported(tmp_path: Path) -> None:
+    """`bindledger report` renders a whole timeline whose last record is timestamped 2^64 - 1
+    (the report is of the document: without --chain nothing is verified)."""
+    doc = json.loads((EXAMPLES / "timeline.json").read_text())
+    doc["entries"][-1]["record"]["timestamp"] = 2**64 - 1
+    timeline, out = tmp_path / "timeline.json", tmp_path / "report.html"
+    timeline.write_text(json.dumps(doc))
+    result = CliRunner(env=CLEAN_ENV).invoke(app, ["report", str(timeline), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert f"{2**64 - 1} s after 1970 (beyond year 9999)" in html
+    assert "<svg" in html

@@ -17,10 +17,12 @@ from ledger.core.records import (
     Disbursement,
     LoanCreation,
     Record,
+    Refusal,
     Verification,
     VerificationMethod,
     factor_mask,
 )
+from ledger.core.timeline import NO_REFUSALS
 from ledger.errors import LedgerStateError
 from ledger.rules import (
     REFUSALS,
@@ -140,7 +142,7 @@ def test_a_record_the_store_lost_is_stored_before_the_next(
     platform, build = binding(ledger_)
     real_submit = ledger_.submit
 
-    def failing(signed: Any) -> Any:
+    def failing(signed: Any, **_: Any) -> Any:
         raise LedgerStateError("the store is down")
 
     monkeypatch.setattr(ledger_, "submit", failing)
@@ -160,3 +162,41 @@ def test_a_record_the_store_lost_is_stored_before_the_next(
     with pytest.raises(RecordConflictError) as conflict:
         rules.sign_and_submit(platform, SUBJECT, bind_again)
     assert conflict.value.error == "RiskRulesAlreadyBound"
+
+
+def test_a_refusal_attested_but_not_logged_is_logged_before_the_next_record(
+    ledger_: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The contract attested the refusal, so the log must hold it: a store that failed to
+    keep it gets it again, in its place, before the subject's next record."""
+    rules = rules_for(ledger_)
+    platform, build = binding(ledger_)
+    rules.sign_and_submit(platform, SUBJECT, build)
+    rules.sign_and_submit(platform, SUBJECT, lambda prev: LoanCreation(
+        platform=platform.address, subject=SUBJECT, prev=prev, timestamp=ledger_.now(),
+        loan=LOAN, due_times=(ledger_.now() + 30 * 86_400,), amounts=(5,)))
+    judged_on = ledger_.subject_head(platform.address, SUBJECT)
+    real_write = ledger_.write_beside_chain
+
+    def failing(platform: Any, record: Any) -> Any:
+        raise LedgerStateError("the store is down")
+
+    monkeypatch.setattr(ledger_, "write_beside_chain", failing)
+    with pytest.raises(RuleRefusedError) as refused:
+        rules.sign_and_submit(platform, SUBJECT, lambda prev: Disbursement(
+            platform=platform.address, subject=SUBJECT, prev=prev, timestamp=ledger_.now(),
+            loan=LOAN, amount=5))
+    assert refused.value.recorded is None
+    attested = rules.refusal_state(platform.address, SUBJECT)
+    assert attested.count == 1
+    assert [r.record_type for r in ledger_.store.records_of_subject(
+        platform.address, SUBJECT)] == ["Binding", "LoanCreation"]
+
+    monkeypatch.setattr(ledger_, "write_beside_chain", real_write)
+    _, rebind = binding(ledger_, BindingAction.REBIND)
+    rules.sign_and_submit(platform, SUBJECT, rebind)
+    rows = ledger_.store.records_of_subject(platform.address, SUBJECT)
+    assert [r.record_type for r in rows] == ["Binding", "LoanCreation", "Refusal", "Binding"]
+    refusal = ledger_.read(rows[2]).record.record
+    assert isinstance(refusal, Refusal) and refusal.prev == judged_on
+    assert NO_REFUSALS.extend(refusal.call, refusal.revert) == attested

@@ -144,3 +144,19 @@ def test_a_loans_timeline_shows_its_refusal_and_repayment_status(
     assert "Disbursement refused under R3: RiskRulesNoConsent(" in html
     assert "disbursed: 500 of 1000 repaid" in html
     assert "Loan: passed" in html
+
+
+def test_a_loans_timeline_with_its_refusal_dropped_fails_naming_the_missing_refusal(
+    loan_deployment: tuple[dict[str, str], str], tmp_path: Path
+) -> None:
+    env, loan_id = loan_deployment
+    out = tmp_path / "loan.json"
+    assert run(env, "timeline", loan_id, "--out", str(out)).exit_code == 0
+    doc = json.loads(out.read_text())
+    doc["entries"] = [e for e in doc["entries"] if e["record"]["type"] != "Refusal"]
+    out.write_text(json.dumps(doc))
+    result = run(env, "verify", str(out))
+    assert result.exit_code == 1
+    said = " ".join(result.stdout.split())
+    assert "the contract attested 1 refusal of this subject, the timeline holds 0" in said
+    assert "1 refusal is missing" in said

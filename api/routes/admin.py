@@ -9,6 +9,7 @@ from api.auth import AdminDep
 from api.deps import LedgerDep
 from api.limits import GuardedRoute
 from api.models import AdminStatus, PlatformStatus, WorkerStatus
+from api.problems import problems
 from ledger.anchoring.worker import AnchorWorker
 from ledger.service import Ledger
 from ledger.store.base import AnchorState
@@ -16,7 +17,8 @@ from ledger.store.base import AnchorState
 router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=GuardedRoute)
 
 
-@router.get("/status", response_model=AdminStatus, response_model_by_alias=True)
+@router.get("/status", response_model=AdminStatus, response_model_by_alias=True,
+            responses=problems(403))
 def status(ledger: LedgerDep, _admin: AdminDep, request: Request) -> AdminStatus:
     """Per platform: records pending (not sealed) and unanchored, the latest head's size and
     the latest anchored one's; and the worker's rounds and last error. A snapshot: the worker

@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from api.auth import AnchorerDep
+from api.budget import MeterDep
 from api.deps import LedgerDep
 from api.limits import GuardedRoute
 from api.models import HeadPublic, HeadsPublic
+from api.problems import problems
 from ledger.core.encoding import to_hex
 from ledger.store.base import AnchorState, HeadRow
 
@@ -27,7 +29,8 @@ def _public(head: HeadRow) -> HeadPublic:
     )
 
 
-@router.post("/anchor", response_model=HeadsPublic, response_model_by_alias=True)
+@router.post("/anchor", response_model=HeadsPublic, response_model_by_alias=True,
+             responses=problems(403))
 def anchor_now(ledger: LedgerDep, caller: AnchorerDep) -> HeadsPublic:
     """Seal pending records into a head and anchor unfinished heads now, without waiting for
     the worker: a platform's key its own log, an admin's key every platform's."""
@@ -40,9 +43,14 @@ def anchor_now(ledger: LedgerDep, caller: AnchorerDep) -> HeadsPublic:
 
 @router.get("/heads/latest", response_model=HeadsPublic, response_model_by_alias=True)
 def latest_heads(
-    ledger: LedgerDep, platform: str | None = Query(None, description="only this platform")
+    ledger: LedgerDep,
+    _meter: MeterDep,
+    # An empty filter is no filter, as it always was.
+    platform: str | None = Query(None, pattern=r"^(0x[0-9a-fA-F]{40})?$",
+                                 description="only this platform (its address)"),
 ) -> HeadsPublic:
-    """The latest anchored head of each platform (public: heads reveal nothing personal)."""
+    """The latest anchored head of each platform (public: heads reveal nothing personal).
+    Without a key, one check of the client's verification budget (429 when spent)."""
     platforms = [ledger.platform(platform).address] if platform else list(ledger.platforms)
     heads = [ledger.store.latest_head(p, AnchorState.FINAL) for p in platforms]
     return HeadsPublic(heads=[_public(h) for h in heads if h is not None])

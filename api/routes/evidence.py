@@ -6,14 +6,13 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
-from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from api.access import ReadsDep
 from api.auth import Caller, PlatformDep, Role, caller_in
 from api.deps import LedgerDep, PlatformQuery, platform_read_by
-from api.models import LedgerErrorBody
 from api.privacy_models import ErasureDone, EvidenceStored
+from api.problems import problem, problems
 from api.purposes import ConsentsDep
 from api.routes.records import RecordId
 from api.routes.subjects import HEX32
@@ -51,10 +50,10 @@ class EvidenceRoute(APIRoute):
                             break
                 if len(body) > MAX_EVIDENCE_BYTES or (
                         declared.isdigit() and int(declared) > MAX_EVIDENCE_BYTES):
-                    return JSONResponse(
-                        {"detail": f"evidence is larger than {MAX_EVIDENCE_BYTES} bytes "
-                                   "(MAX_EVIDENCE_BYTES)", "error": "EvidenceTooLargeError"},
-                        status_code=status.HTTP_413_CONTENT_TOO_LARGE)
+                    return problem(
+                        status.HTTP_413_CONTENT_TOO_LARGE,
+                        f"evidence is larger than {MAX_EVIDENCE_BYTES} bytes (MAX_EVIDENCE_BYTES)",
+                        "EvidenceTooLargeError")
                 request._body = bytes(body)
             return await handler(request)
 
@@ -74,13 +73,12 @@ def _own_record(ledger: Ledger, caller: Caller, record_id: int) -> Accepted:
 
 
 @router.post(
-    "/v1/records/{record_id}/evidence",
+    "/v1/records/{record_id:record_id}/evidence",
     status_code=status.HTTP_201_CREATED,
     response_model=EvidenceStored,
     response_model_by_alias=True,
-    responses={409: {"model": LedgerErrorBody, "description": "the record has evidence"},
-               410: {"model": LedgerErrorBody, "description": "the subject was erased"},
-               413: {"model": LedgerErrorBody, "description": "larger than the limit"}},
+    responses=problems(403, 404, 409, 410, 413, d409="the record has evidence",
+                       d413=f"larger than {MAX_EVIDENCE_BYTES} bytes"),
 )
 async def attach_evidence(
     record_id: RecordId,
@@ -102,11 +100,11 @@ async def attach_evidence(
 
 
 @router.get(
-    "/v1/records/{record_id}/evidence",
+    "/v1/records/{record_id:record_id}/evidence",
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}},
                      "description": "the evidence, as attached, with its media type"},
-               410: {"model": LedgerErrorBody, "description": "the subject was erased"}},
+               **problems(403, 404, 410)},
 )
 def read_evidence(
     record_id: RecordId, ledger: LedgerDep, caller: EvidenceReaderDep, reads: ReadsDep,
@@ -135,7 +133,8 @@ def read_evidence(
     status_code=status.HTTP_201_CREATED,
     response_model=ErasureDone,
     response_model_by_alias=True,
-    responses={200: {"description": "erased before: the first erasure"}},
+    responses={200: {"description": "erased before: the first erasure"},
+               **problems(403, 404, 409)},
 )
 def erase_subject(
     ref: SubjectRef, ledger: LedgerDep, caller: EraserDep, response: Response,
@@ -158,7 +157,7 @@ def erase_subject(
     response_class=Response,
     responses={200: {"content": {"application/zip": {}},
                      "description": "the subject's copy (bindledger.subject-copy/1)"},
-               409: {"model": LedgerErrorBody, "description": "a record is not anchored yet"}},
+               **problems(403, 404, 409, 410, d409="a record is not anchored yet")},
 )
 def export_subject(
     ref: SubjectRef, ledger: LedgerDep, caller: CopierDep, reads: ReadsDep,

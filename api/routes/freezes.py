@@ -9,8 +9,10 @@ from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from api.auth import RegulatorDep
-from api.rule_models import FreezeDone, RefusalBody
+from api.problems import problems
+from api.rule_models import FreezeDone
 from api.rules import RulesDep, RulesRoute
+from api.shapes import ADDRESS
 from ledger.core.encoding import to_hex
 from ledger.drafts import Hex32
 
@@ -29,7 +31,7 @@ class FreezeRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    platform: Annotated[str, AfterValidator(_address)]
+    platform: Annotated[str, Field(pattern=ADDRESS), AfterValidator(_address)]
     subject: Hex32 | None = Field(None, description="the loan's subject (keyed reference)")
     loan: Hex32 | None = Field(None, description="the loan's on-chain id")
     frozen: bool = True
@@ -45,7 +47,7 @@ class FreezeRequest(BaseModel):
     "/freezes",
     response_model=FreezeDone,
     response_model_by_alias=True,
-    responses={404: {"model": RefusalBody}, 403: {"model": RefusalBody}},
+    responses=problems(403, 404, 409, d404="no such loan on chain"),
 )
 def freeze(request: FreezeRequest, rules: RulesDep, regulator: RegulatorDep) -> FreezeDone:
     """Freeze or unfreeze a platform or a loan (regulator API key; the regulator's account

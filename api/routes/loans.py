@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, status
 from api.access import ReadsDep
 from api.auth import PlatformDep, ReaderDep
 from api.deps import LedgerDep
+from api.problems import problems
 from api.purposes import Consents, ConsentsDep
 from api.routes.subjects import HEX32, REFUSALS
 from api.rule_models import LoanCreated, LoanRecordCreated, LoanRisk, RuleRecordCreated
@@ -127,7 +128,8 @@ def record_contact(
     return _loan_event(loan_id, draft, ledger, rules, platform, consents)
 
 
-@router.get("/{loan_id}/risk", response_model=LoanRisk, response_model_by_alias=True)
+@router.get("/{loan_id}/risk", response_model=LoanRisk, response_model_by_alias=True,
+            responses=problems(404))
 def loan_risk(
     loan_id: LoanId, rules: RulesDep, caller: ReaderDep, reads: ReadsDep, consents: ConsentsDep
 ) -> LoanRisk:

@@ -5,14 +5,14 @@ its own; another platform's log is the same 404 as a platform not served here.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 
 from api.auth import Caller, ReaderDep
-from api.deps import LedgerDep
+from api.deps import ADDRESS, LedgerDep
 from api.limits import GuardedRoute
-from api.models import LedgerErrorBody
+from api.problems import problems
 from ledger.audit.source import (
     CHECKPOINT_CACHE,
     LogNotFoundError,
@@ -26,11 +26,12 @@ from ledger.config import Platform
 from ledger.errors import LedgerValueError
 from ledger.service import Ledger
 
+PlatformPath = Annotated[str, Path(pattern=ADDRESS, description="the platform's address")]
+
 router = APIRouter(prefix="/v1/logs", tags=["logs"], route_class=GuardedRoute)
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": LedgerErrorBody,
-          "description": "no such log for this key, or a tile beyond the anchored log"},
+    **problems(404, d404="no such log for this key, or a tile beyond the anchored log"),
 }
 
 
@@ -49,7 +50,7 @@ def _log_of(ledger: Ledger, caller: Caller, platform: str) -> Platform:
 
 @router.get("/{platform}/checkpoint", responses=_NOT_FOUND)
 def get_checkpoint(
-    platform: str, ledger: LedgerDep, caller: ReaderDep, response: Response
+    platform: PlatformPath, ledger: LedgerDep, caller: ReaderDep, response: Response
 ) -> dict[str, Any]:
     """The latest FINAL anchored head of the platform's log (`bindledger.checkpoint/1`): its
     size and root, and the transaction that anchored it. Tiles are served up to this size.
@@ -64,7 +65,7 @@ def get_checkpoint(
     responses={**_NOT_FOUND, 200: {"content": {"application/octet-stream": {}},
                                    "description": "the tile's bytes"}},
 )
-def get_tile(platform: str, path: str, ledger: LedgerDep, caller: ReaderDep) -> Response:
+def get_tile(platform: PlatformPath, path: str, ledger: LedgerDep, caller: ReaderDep) -> Response:
     """A hash tile (`tile/<L>/<N>[.p/<W>]`: W hashes of 32 bytes) or an entry bundle
     (`tile/entries/<N>[.p/<W>]`: each stored record's canonical JSON after its length as a
     big-endian uint16), as C2SP tlog-tiles lays them out. Full tiles never change and are

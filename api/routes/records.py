@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Response, status
+from starlette.convertors import Convertor, register_url_convertor
 
 from api.access import ReadsDep
 from api.auth import Caller, PlatformDep, ReaderDep
-from api.deps import LedgerDep
+from api.deps import BYTES32, LedgerDep
 from api.idempotency import IDEMPOTENT_RESPONSES, IdempotencyKeyHeader, fingerprint, key_digest
 from api.limits import GuardedRoute
-from api.models import LedgerErrorBody, RecordCreated, RecordPublic, RecordsCreated
+from api.models import RecordCreated, RecordPublic, RecordsCreated
+from api.problems import problems
 from api.purposes import ConsentsDep
 from ledger.core.encoding import from_hex, to_hex
 from ledger.core.records import SignedRecord
@@ -26,6 +28,24 @@ MAX_BATCH_RECORDS = 100
 
 # SQLite row ids are signed 64-bit integers.
 RecordId = Annotated[int, Path(ge=1, lt=2**63, description="the record's id")]
+
+
+class RecordIdSegment(Convertor[str]):
+    """A path segment taken as a record id: any but `signed`, whose path is its own route's.
+    OpenAPI matches a concrete path before a templated one, so GET /v1/records/signed is the
+    405 of POST /v1/records/signed, not a record id that is not an integer (422). Any other
+    segment is the id's to refuse (`abc`, `-1`: 422)."""
+
+    regex = r"(?!signed(?:/|$))[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return str(value)
+
+
+register_url_convertor("record_id", RecordIdSegment())
 
 router = APIRouter(prefix="/v1/records", tags=["records"], route_class=GuardedRoute)
 
@@ -52,10 +72,10 @@ def _answered(response: Response, accepted: list[Accepted]) -> None:
     status_code=status.HTTP_201_CREATED,
     response_model=RecordCreated,
     response_model_by_alias=True,
-    responses={**IDEMPOTENT_RESPONSES, 422: {
-        "model": LedgerErrorBody,
-        "description": "a malformed draft, or an Idempotency-Key sent before with another body "
-        '(`"error": "IdempotencyKeyReusedError"`)'}},
+    responses={**IDEMPOTENT_RESPONSES, **problems(
+        400, 403, 409, 422, d400="the body is not JSON text, or the Idempotency-Key header is "
+        "empty, too long or not ASCII", d422="a malformed draft, or an Idempotency-Key sent "
+        'before with another body (`"error": "IdempotencyKeyReusedError"`)')},
 )
 def create_record(
     draft: RecordDraft,
@@ -88,7 +108,7 @@ def create_record(
     response_model=RecordCreated,
     response_model_by_alias=True,
     responses={200: {"description": "the record was stored before (a retry): the stored one, "
-                                    "nothing new is written"}},
+                                    "nothing new is written"}, **problems(403, 409)},
 )
 async def create_signed_record(
     ledger: LedgerDep,
@@ -118,7 +138,7 @@ async def create_signed_record(
     response_model=RecordsCreated,
     response_model_by_alias=True,
     responses={200: {"description": "every record was stored before (a retry): the stored "
-                                    "ones, nothing new is written"}},
+                                    "ones, nothing new is written"}, **problems(403, 409)},
 )
 async def create_signed_records(
     ledger: LedgerDep,
@@ -178,14 +198,15 @@ def _public(ledger: LedgerDep, accepted: Accepted) -> RecordPublic:
 
 
 @router.get("", response_model=RecordPublic, response_model_by_alias=True,
-            responses={404: {"model": LedgerErrorBody, "description": "no such record here"}})
+            responses=problems(404, d404="no such record here (another platform's is the "
+                               "same 404)"))
 def find_record(
     ledger: LedgerDep,
     caller: ReaderDep,
     reads: ReadsDep,
     consents: ConsentsDep,
     record_hash: Annotated[str, Query(
-        alias="hash", pattern=r"^0x[0-9a-fA-F]{64}$",
+        alias="hash", pattern=BYTES32,
         description="the record's hash (recordHash), as a write answered it")],
 ) -> RecordPublic:
     """The record with this hash, read as by id (a platform's key: its own; a regulator's or
@@ -197,7 +218,8 @@ def find_record(
     return _public(ledger, accepted)
 
 
-@router.get("/{record_id}", response_model=RecordPublic, response_model_by_alias=True)
+@router.get("/{record_id:record_id}", response_model=RecordPublic, response_model_by_alias=True,
+            responses=problems(404))
 def get_record(
     record_id: RecordId, ledger: LedgerDep, caller: ReaderDep, reads: ReadsDep,
     consents: ConsentsDep,
@@ -209,7 +231,7 @@ def get_record(
     return _public(ledger, accepted)
 
 
-@router.get("/{record_id}/proof")
+@router.get("/{record_id:record_id}/proof", responses=problems(404, 409, d409="not anchored yet"))
 def get_proof(
     record_id: RecordId, ledger: LedgerDep, caller: ReaderDep, reads: ReadsDep,
     consents: ConsentsDep,

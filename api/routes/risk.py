@@ -11,17 +11,19 @@ from pydantic import BaseModel, Field
 from api.access import ReadsDep
 from api.auth import PlatformDep
 from api.deps import LedgerDep
+from api.limits import GuardedRoute
+from api.problems import problems
 from api.rule_models import RiskWarningView
+from api.shapes import BYTES32, Bytes32
 from ledger.core.encoding import from_hex, to_hex
 from ledger.core.records import ModelRelease, RiskWarning
 from ledger.errors import LedgerStateError
 from ledger.risk.model import RiskModel
 from ledger.risk.warnings import LoggedWarning, assess, release_model
 
-HEX32 = r"^0x[0-9a-fA-F]{64}$"
-SubjectRef = Annotated[str, Path(pattern=HEX32, description="the subject's keyed reference")]
+SubjectRef = Annotated[str, Path(pattern=BYTES32, description="the subject's keyed reference")]
 
-router = APIRouter(prefix="/v1", tags=["risk"])
+router = APIRouter(prefix="/v1", tags=["risk"], route_class=GuardedRoute)
 
 
 class NoRiskModelError(LedgerStateError):
@@ -43,15 +45,15 @@ RiskModelDep = Annotated[RiskModel, Depends(get_risk_model)]
 
 class ModelReleased(BaseModel):
     id: int = Field(description="the ModelRelease record's id in the log")
-    record_hash: str = Field(serialization_alias="recordHash")
-    model: str = Field(description="SHA-256 of the model file")
-    features: str = Field(description="SHA-256 of the model's feature names, one per line")
+    record_hash: Bytes32 = Field(serialization_alias="recordHash")
+    model: Bytes32 = Field(description="SHA-256 of the model file")
+    features: Bytes32 = Field(description="SHA-256 of the model's feature names, one per line")
     seed: int = Field(description="seed of the synthetic population it was trained on")
     threshold: int = Field(description="warning threshold, basis points")
 
 
 class RiskAssessed(BaseModel):
-    subject: str
+    subject: Bytes32
     score: int = Field(description="basis points of the calibrated probability")
     threshold: int
     top_features: list[str] = Field(serialization_alias="topFeatures")
@@ -59,10 +61,8 @@ class RiskAssessed(BaseModel):
         description="the RiskWarning written, when the score reached the threshold")
 
 
-CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {"description": "no risk model configured here, or (scoring) not released at the "
-          "platform"},
-}
+CONFLICT: dict[int | str, dict[str, Any]] = problems(
+    403, 409, d409="no risk model configured here, or (scoring) not released at the platform")
 
 
 @router.post("/risk/releases", status_code=status.HTTP_201_CREATED,

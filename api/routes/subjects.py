@@ -9,12 +9,12 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, status
 
 from api.access import ReadsDep
 from api.auth import Caller, PlatformDep, ReaderDep, Role, caller_in
-from api.deps import LedgerDep, PlatformQuery, platform_read_by
+from api.deps import BYTES32, LedgerDep, PlatformQuery, platform_read_by
 from api.models import CHAIN_UNREACHABLE
+from api.problems import problems
 from api.purposes import ConsentsDep
 from api.rule_models import (
     PhoneSignals,
-    RefusalBody,
     RiskWarningView,
     RuleRecordCreated,
     SubjectBinding,
@@ -26,14 +26,15 @@ from ledger.core.reference_guard import check_references
 from ledger.drafts import RecordDraft, prepare
 from ledger.risk.warnings import warnings_of
 
-HEX32 = r"^0x[0-9a-fA-F]{64}$"
+HEX32 = BYTES32
 SubjectRef = Annotated[str, Path(pattern=HEX32, description="the subject's keyed reference")]
 PhoneRef = Annotated[str, Path(pattern=HEX32, description="the phone's keyed reference")]
 # The consortium's phone signals are for its members and its regulators.
 MemberOrRegulatorDep = Annotated[Caller, Depends(caller_in(Role.PLATFORM, Role.REGULATOR))]
 REFUSALS: dict[int | str, dict[str, Any]] = {
-    422: {"model": RefusalBody, "description": "refused by a rule (R1-R8) or malformed"},
-    409: {"model": RefusalBody, "description": "does not fit the contract's state"},
+    **problems(403, 404, 409, 422, d422="refused by a rule (R1-R8) or malformed",
+               d409="does not fit the contract's state",
+               d404="no such loan or dispute of this platform"),
     **CHAIN_UNREACHABLE,
 }
 
@@ -41,7 +42,8 @@ router = APIRouter(prefix="/v1/subjects", tags=["rules"], route_class=RulesRoute
 phones = APIRouter(prefix="/v1/phones", tags=["rules"], route_class=RulesRoute)
 
 
-@router.get("/{ref}/binding", response_model=SubjectBinding, response_model_by_alias=True)
+@router.get("/{ref}/binding", response_model=SubjectBinding, response_model_by_alias=True,
+            responses=problems(403))
 def get_binding(
     ref: SubjectRef, ledger: LedgerDep, rules: RulesDep, caller: ReaderDep, reads: ReadsDep,
     consents: ConsentsDep, platform_address: PlatformQuery = None,
@@ -110,7 +112,8 @@ def relay_rule_record(
     return RuleRecordCreated.of(rules.relay(signed))
 
 
-@phones.get("/{ref}/signals", response_model=PhoneSignals, response_model_by_alias=True)
+@phones.get("/{ref}/signals", response_model=PhoneSignals, response_model_by_alias=True,
+            responses=problems(403))
 def get_phone_signals(
     ref: PhoneRef, rules: RulesDep, caller: MemberOrRegulatorDep, consents: ConsentsDep
 ) -> PhoneSignals:

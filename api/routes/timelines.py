@@ -9,9 +9,11 @@ from fastapi import APIRouter, Body, HTTPException, Path, status
 
 from api.access import ReadsDep
 from api.auth import ReaderDep
-from api.deps import LedgerDep, PlatformQuery, platform_read_by
+from api.budget import MeterDep
+from api.deps import BYTES32, LedgerDep, PlatformQuery, platform_read_by
 from api.limits import DocumentRoute, GuardedRoute
 from api.models import CHAIN_UNREACHABLE
+from api.problems import problems
 from ledger.core.encoding import from_hex
 from ledger.core.timeline import Timeline
 from ledger.timeline import export_loan_timeline, export_timeline, verify_timeline
@@ -21,19 +23,26 @@ subjects = APIRouter(prefix="/v1/subjects", tags=["timelines"], route_class=Guar
 loans = APIRouter(prefix="/v1/loans", tags=["timelines"], route_class=GuardedRoute)
 
 
-@router.post("/verify/timeline", responses=CHAIN_UNREACHABLE)
-def verify_timeline_document(ledger: LedgerDep, document: Annotated[Any, Body()]) -> dict[str, Any]:
+@router.post("/verify/timeline", responses={**CHAIN_UNREACHABLE, **problems(
+    413, d413="the body is larger than MAX_DOCUMENT_BYTES, or (without a key) the timeline has "
+    "more entries than BINDLEDGER_VERIFY_MAX_TIMELINE_ENTRIES")})
+def verify_timeline_document(
+    ledger: LedgerDep, meter: MeterDep, document: Annotated[Any, Body()]
+) -> dict[str, Any]:
     """Check a timeline (`bindledger.timeline/1`): every record as a proof bundle, and the
     records as an unbroken hash chain reaching the subject's head on chain. An unreadable
     document is a 422 saying why; 503 "cannot check: chain unreachable" when the chain does
-    not answer."""
-    return verify_timeline(Timeline.from_json(document), ledger.chain).to_json()
+    not answer. Without a key: at most BINDLEDGER_VERIFY_MAX_TIMELINE_ENTRIES entries (413
+    beyond), each costing one check of the client's budget (429 when spent)."""
+    timeline = Timeline.from_json(document)
+    meter.spend_timeline(len(timeline.entries))
+    return verify_timeline(timeline, ledger.chain).to_json()
 
 
-@subjects.get("/{ref}/timeline")
+@subjects.get("/{ref}/timeline", responses=problems(403, 404, 409))
 def subject_timeline(
     ref: Annotated[
-        str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="the subject's keyed reference")
+        str, Path(pattern=BYTES32, description="the subject's keyed reference")
     ],
     ledger: LedgerDep,
     caller: ReaderDep,
@@ -51,10 +60,10 @@ def subject_timeline(
     return timeline.to_json()
 
 
-@loans.get("/{loan_id}/timeline")
+@loans.get("/{loan_id}/timeline", responses=problems(404, 409))
 def loan_timeline(
     loan_id: Annotated[
-        str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="the loan's id (its creation "
+        str, Path(pattern=BYTES32, description="the loan's id (its creation "
                   "record's hash)")
     ],
     ledger: LedgerDep,

@@ -364,6 +364,18 @@ interface IRiskRules {
     /// names more than 36 top features (as many as any array of a record holds).
     error RiskRulesInvalidWarning(uint16 score, uint16 threshold, uint256 topCount);
 
+    /// @dev {attestRefusal}: `selector` is not that of a rule function taking a record.
+    error RiskRulesNotARuleCall(bytes4 selector);
+
+    /// @dev {attestRefusal}: the contract accepts the call, so there is no refusal to attest.
+    error RiskRulesCallNotRefused();
+
+    /// @dev {attestRefusal}: the call reverts with `revertData`, which is no rule's (R1-R9) error.
+    error RiskRulesNotARuleRefusal(bytes revertData);
+
+    /// @dev {attestRefusal}: only `platform`, whose record the call carries, may attest it.
+    error RiskRulesNotRecordPlatform(address sender, address platform);
+
     // --- Events ------------------------------------------------------------------------------
 
     /// @notice A record extended the (platform, subject) hash chain; `record` is its hash.
@@ -492,6 +504,17 @@ interface IRiskRules {
 
     /// @notice Governance changed a parameter from `previous` to `value`.
     event ParameterChanged(Parameter indexed parameter, uint64 previous, uint64 value);
+
+    /// @notice The contract refused a record of `subject` at `platform` under a rule, and says
+    /// so: the subject's refusal chain now has `count` refusals and head `head`; `revertData` is
+    /// the rule's error, as the refused call reverted with it.
+    event RefusalAttested(
+        address indexed platform,
+        bytes32 indexed subject,
+        uint64 count,
+        bytes32 head,
+        bytes revertData
+    );
 
     // --- Records in --------------------------------------------------------------------------
 
@@ -634,6 +657,28 @@ interface IRiskRules {
      */
     function recordDispute(Dispute calldata record, bytes calldata signature) external;
 
+    /**
+     * @notice Attests that the contract refuses `call` under a rule (R1-R9), and extends the
+     * refusal chain of the refused record's (platform, subject):
+     * `head = keccak256(abi.encode(head, keccak256(call), keccak256(revertData)))`, from zero,
+     * with a count. A timeline then verifies only if it holds every attested refusal, so a
+     * refusal cannot be left out of it.
+     * @dev Runs `call` on this contract; nothing it would change is kept (a call that succeeds
+     * makes this revert). A rule error implies the platform's signature recovered, the platform
+     * holds PLATFORM_ROLE, the record's time is in the window and its `prev` is the subject's
+     * head: every rule is checked after those. Only the record's platform may attest: the call
+     * a refusal carries is public (it is in the platform's log), and a refusal attested again by
+     * anyone else would lengthen the chain past the platform's log, so that none of the
+     * subject's timelines would verify. Emits {RefusalAttested}.
+     *
+     * Requirements: `call` calls one of the record functions (recordBinding,
+     * recordVerification, recordConsent, createLoan, disburse, repay, changeRepaymentChannel,
+     * recordCollectionContact, recordDispute, recordRiskWarning); it reverts with an error of
+     * R1-R9; the caller is the record's platform.
+     * @param call The refused call's calldata: selector, record and signature (and schedule).
+     */
+    function attestRefusal(bytes calldata call) external;
+
     // --- Regulators and governance -----------------------------------------------------------
 
     /**
@@ -718,6 +763,13 @@ interface IRiskRules {
     /// @param loan The loan id.
     /// @return The loan's state (phase NONE when there is no such loan).
     function loanState(address platform, bytes32 subject, bytes32 loan) external view returns (LoanView memory);
+
+    /// @notice Returns the refusal chain of `subject` at `platform` (see {attestRefusal}).
+    /// @param platform The platform.
+    /// @param subject The subject.
+    /// @return head The chain's head, zero when no refusal was attested.
+    /// @return count The number of refusals attested.
+    function refusalState(address platform, bytes32 subject) external view returns (bytes32 head, uint64 count);
 
     /// @notice Returns whether `platform` is frozen.
     /// @param platform The platform.

@@ -126,11 +126,14 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         uint64 lendingConsentExpiresAt;
         bool contactConsent;
         uint64 contactConsentExpiresAt;
+        // Refusals attested (see {attestRefusal}): in the slot above, which has room.
+        uint64 refusals;
+        // The phone of the latest BIND or REBIND.
+        bytes32 phone;
+        bytes32 refusalHead;
         // R9: the time of the warning in force (zero: none), and the checks passed since it.
         uint64 warnedAt;
         uint8 warningChecks;
-        // The phone of the latest BIND or REBIND.
-        bytes32 phone;
     }
 
     /// @dev One subject across the consortium, in one slot.
@@ -516,6 +519,29 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         }
     }
 
+    /// @inheritdoc IRiskRules
+    function attestRefusal(bytes calldata call) external virtual {
+        bytes4 selector = bytes4(call);
+        if (!_isRecordFunction(selector)) revert RiskRulesNotARuleCall(selector);
+        (bool accepted, bytes memory revertData) = address(this).call(call);
+        if (accepted) revert RiskRulesCallNotRefused();
+        if (!_isRuleError(bytes4(revertData))) revert RiskRulesNotARuleRefusal(revertData);
+        // The record is the first argument: inline, or (createLoan's and recordRiskWarning's,
+        // with arrays) at an offset. The refused call was decoded before it reached a rule, so
+        // both reads are in bounds.
+        uint256 offset = 4;
+        if (selector == IRiskRules.createLoan.selector || selector == IRiskRules.recordRiskWarning.selector) {
+            offset += uint256(bytes32(call[4:36]));
+        }
+        (address platform, bytes32 subjectId) = abi.decode(call[offset:], (address, bytes32));
+        if (msg.sender != platform) revert RiskRulesNotRecordPlatform(msg.sender, platform);
+        Subject storage subject = _subjects[platform][subjectId];
+        bytes32 head = keccak256(abi.encode(subject.refusalHead, keccak256(call), keccak256(revertData)));
+        subject.refusalHead = head;
+        uint64 count = ++subject.refusals;
+        emit RefusalAttested(platform, subjectId, count, head, revertData);
+    }
+
     // --- Regulators and governance -----------------------------------------------------------
 
     /// @inheritdoc IRiskRules
@@ -680,6 +706,15 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
                 pausedTotal: loan.pausedTotal,
                 disputePaused: loan.disputePaused
             });
+    }
+
+    /// @inheritdoc IRiskRules
+    function refusalState(
+        address platform,
+        bytes32 subject
+    ) external view virtual returns (bytes32 head, uint64 count) {
+        Subject storage s = _subjects[platform][subject];
+        return (s.refusalHead, s.refusals);
     }
 
     /// @inheritdoc IRiskRules
@@ -1019,6 +1054,38 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
             calldatacopy(free, words.offset, size)
             result := keccak256(free, size)
         }
+    }
+
+    /// @dev Whether `selector` is that of a function taking a signed record.
+    function _isRecordFunction(bytes4 selector) private pure returns (bool) {
+        return
+            selector == IRiskRules.recordBinding.selector ||
+            selector == IRiskRules.recordVerification.selector ||
+            selector == IRiskRules.recordConsent.selector ||
+            selector == IRiskRules.createLoan.selector ||
+            selector == IRiskRules.disburse.selector ||
+            selector == IRiskRules.repay.selector ||
+            selector == IRiskRules.changeRepaymentChannel.selector ||
+            selector == IRiskRules.recordCollectionContact.selector ||
+            selector == IRiskRules.recordDispute.selector ||
+            selector == IRiskRules.recordRiskWarning.selector;
+    }
+
+    /// @dev Whether `selector` is that of an error of a rule (R1-R9) a record can break.
+    function _isRuleError(bytes4 selector) private pure returns (bool) {
+        return
+            selector == RiskRulesNoActiveBinding.selector ||
+            selector == RiskRulesTooFewFactors.selector ||
+            selector == RiskRulesNoConsent.selector ||
+            selector == RiskRulesConsentExpired.selector ||
+            selector == RiskRulesCoolingPeriod.selector ||
+            selector == RiskRulesPhoneCoolingPeriod.selector ||
+            selector == RiskRulesSubjectInArrears.selector ||
+            selector == RiskRulesTooManyOpenLoans.selector ||
+            selector == RiskRulesPlatformShareOfOpenLoans.selector ||
+            selector == RiskRulesPlatformFrozen.selector ||
+            selector == RiskRulesLoanFrozen.selector ||
+            selector == RiskRulesRiskWarning.selector;
     }
 
     /// @dev The number of distinct known verification methods in a `factors` bit set.

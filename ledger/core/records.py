@@ -340,8 +340,9 @@ class Refusal(Record):
     the contract never holds it, and the next record still follows `prev`.
 
     `call` is the refused contract call's calldata (the record and its signature), so anyone
-    can replay it with eth_call at `block` and get `revert`, the custom error, again; `block` is
-    0 when the refusal could not be pinned to a block.
+    can replay it with eth_call at `block` and get `revert`, the custom error, again. The
+    contract attested the refusal first (attestRefusal, in block `block`), extending the
+    subject's refusal chain with `call` and `revert`: a timeline without it is incomplete.
     """
 
     refused: bytes = _sol("bytes32")  # the refused record's hash

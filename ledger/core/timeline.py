@@ -4,7 +4,10 @@ A timeline is complete when the records form an unbroken hash chain from the sub
 first record (whose `prev` is zero) and it reaches the subject's head as the chain holds
 it. A missing, reordered or altered record breaks the chain at a position we can name.
 Refusals sit beside the chain: each names the head it was judged on as its `prev`, and the
-next record still follows that head.
+next record still follows that head. The contract attests each refusal as it happens
+(IRiskRules.attestRefusal), extending the subject's refusal chain, so a timeline is complete
+only if its Refusal entries, in order, rebuild that chain to the head and count the contract
+holds: a refusal left out is found.
 
 A loan's timeline is its subject's timeline naming the loan (`loan`, the loan's reference as
 its records carry it): the loan's records only mean something beside the binding,
@@ -19,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from eth_utils.crypto import keccak
+
 from ledger.core.bundle import (
     BundleDecodeError,
     FieldValueError,
@@ -28,7 +33,7 @@ from ledger.core.bundle import (
 )
 from ledger.core.encoding import HexDecodeError, from_hex, parse_address, to_hex
 from ledger.core.jsonlimits import JsonTooDeepError, check_json_depth
-from ledger.core.records import HASH_SIZE, ZERO_HASH, LoanCreation, Repayment
+from ledger.core.records import HASH_SIZE, ZERO_HASH, LoanCreation, Refusal, Repayment
 from ledger.core.verdict import Check, CheckName, failed, passed
 
 TIMELINE_FORMAT = "bindledger.timeline/1"
@@ -119,12 +124,46 @@ class Timeline:
         return cls(platform, subject, chain_head, parsed, loan)
 
 
-def check_completeness(timeline: Timeline, head_on_chain: bytes) -> Check:
-    """The entries form the subject's hash chain from its first record to `head_on_chain`.
+@dataclass(frozen=True)
+class RefusalChain:
+    """A subject's refusal chain at a platform, as IRiskRules.refusalState returns it: the
+    number of refusals the contract attested and the head of their hash chain (zero for none)."""
+
+    head: bytes = ZERO_HASH
+    count: int = 0
+
+    def extend(self, call: bytes, revert: bytes) -> RefusalChain:
+        """The chain after one more refusal of `call` with `revert`, as attestRefusal extends
+        it: keccak256(abi.encode(head, keccak256(call), keccak256(revert)))."""
+        return RefusalChain(keccak(self.head + keccak(call) + keccak(revert)), self.count + 1)
+
+
+NO_REFUSALS = RefusalChain()
+
+
+def refusal_chain(timeline: Timeline) -> RefusalChain:
+    """The refusal chain the timeline's Refusal entries build, in order."""
+    built = NO_REFUSALS
+    for entry in timeline.entries:
+        record = entry.record.record
+        if isinstance(record, Refusal):
+            built = built.extend(record.call, record.revert)
+    return built
+
+
+def check_completeness(
+    timeline: Timeline,
+    head_on_chain: bytes,
+    refusals_on_chain: RefusalChain | None = NO_REFUSALS,
+) -> Check:
+    """The entries form the subject's hash chain from its first record to `head_on_chain`,
+    and their refusals rebuild the refusal chain the contract attested, `refusals_on_chain`
+    (None: a contract release that attests no refusals, whose refusals are not counted).
 
     `head_on_chain` is the subject's head as the contract holds it now (zero if the subject
     has no rule records on chain). Records written after it (not submitted to the contract)
-    may follow it; the chain must still be unbroken through them.
+    may follow it; the chain must still be unbroken through them. A refusal is logged only
+    once the contract attested it, so the timeline's refusals are exactly the attested ones.
     """
     name = CheckName.COMPLETENESS
     if not timeline.entries:
@@ -171,18 +210,59 @@ def check_completeness(timeline: Timeline, head_on_chain: bytes) -> Check:
             expected=to_hex(head_on_chain),
             actual=to_hex(prev),
         )
+    refusals = None if refusals_on_chain is None else _check_refusals(timeline, refusals_on_chain)
+    if refusals is not None:
+        return refusals
     on_chain = (
         "no record of the subject is held by the contract yet"
         if head_on_chain == ZERO_HASH
         else f"the contract's head of the subject, {to_hex(head_on_chain)}, is among them"
     )
     beside = len(timeline.entries) - sum(e.record.record.EXTENDS_CHAIN for e in timeline.entries)
-    refusals = f" (and {beside} refusal{'s' * (beside > 1)} beside the chain)" if beside else ""
+    refused = sum(isinstance(e.record.record, Refusal) for e in timeline.entries)
+    if refusals_on_chain is None:
+        which = "a contract release that attests none"
+    elif refused == beside:
+        which = f"{'all' if beside > 1 else 'the one'} the contract attested"
+    else:  # evidence, erasures and the like sit beside the chain too; only refusals are attested
+        which = f"{refused} of them refusals the contract attested"
+    attested = f" (and {beside} refusal{'s' * (beside > 1)} beside the chain, {which})" if beside else ""
     return passed(
         name,
         f"{len(timeline.entries) - beside} records chained from the first to {to_hex(prev)}"
-        f"{refusals}; {on_chain}",
+        f"{attested}; {on_chain}",
     )
+
+
+def _check_refusals(timeline: Timeline, on_chain: RefusalChain) -> Check | None:
+    """A failed completeness check when the timeline's refusals are not the ones the
+    contract attested; None when they are."""
+    built = refusal_chain(timeline)
+    if built == on_chain:
+        return None
+    expected = f"{_refusals(on_chain.count)}, head {to_hex(on_chain.head)}"
+    actual = f"{_refusals(built.count)}, head {to_hex(built.head)}"
+    if built.count < on_chain.count:
+        missing = on_chain.count - built.count
+        what = (
+            f"the contract attested {_refusals(on_chain.count)} of this subject, the timeline "
+            f"holds {built.count}: {missing} refusal{'s are' if missing > 1 else ' is'} missing"
+        )
+    elif built.count > on_chain.count:
+        what = (
+            f"the timeline holds {_refusals(built.count)}, the contract attested "
+            f"{on_chain.count}: a refusal in it was never attested"
+        )
+    else:
+        what = (
+            f"the timeline's {_refusals(built.count)} do not rebuild the contract's refusal "
+            "chain: a refusal is missing, altered or reordered"
+        )
+    return failed(CheckName.COMPLETENESS, what, expected=expected, actual=actual)
+
+
+def _refusals(count: int) -> str:
+    return f"{count} refusal{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,6 @@ def test_health_does_not_name_the_node_url(down: DownSite) -> None:
 
 
 def test_the_openapi_document_names_the_503(down: DownSite) -> None:
-    doc = httpx.get(f"{down.url}/openapi.json").json()
+    doc = httpx.get(f"{down.url}/openapi.json", headers={"X-API-Key": API_KEY_A}).json()
     answers = doc["paths"]["/v1/verify"]["post"]["responses"]
     assert "503" in answers and "chain unreachable" in answers["503"]["description"]

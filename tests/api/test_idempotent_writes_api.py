@@ -24,6 +24,7 @@ from tests.api.test_records_batch_api import chain_of
 from tests.support.api import (
     ADDRESS_A,
     API_KEY_A,
+    CONSENT,
     KEY_A,
     VERIFICATION,
     client,
@@ -121,6 +122,21 @@ def test_a_draft_sent_twice_with_one_key_is_written_once(
     assert again.status_code == 200, again.text
     assert again.json() == first.json()
     assert len(ledger_.store.record_hashes(ADDRESS_A)) == 1
+
+
+@pytest.mark.parametrize("policy_hash", ["0x" + "80" * 32, "0x" + "ab" * 32])
+def test_a_draft_with_a_hash_in_no_text_encoding_is_written_once_too(
+        api_a: httpx.Client, ledger_: Ledger, policy_hash: str) -> None:
+    # The fingerprint reads the hash as hex, not as text: 0x80... is no UTF-8.
+    draft = {**CONSENT, "policyHash": policy_hash}
+    headers = {"Idempotency-Key": "consent-1"}
+    first = api_a.post("/v1/records", json=draft, headers=headers)
+    assert first.status_code == 201, first.text
+    again = api_a.post("/v1/records", json=draft, headers=headers)
+    assert (again.status_code, again.json()) == (200, first.json())
+    other = api_a.post("/v1/records", json={**draft, "policyHash": "0x" + "01" * 32},
+                       headers=headers)
+    assert ledger_error(other)[:2] == (422, "IdempotencyKeyReusedError")
 
 
 def test_a_key_may_be_sent_without_the_quotes_of_a_structured_field(

@@ -49,13 +49,13 @@ ACCESS: dict[tuple[str, str], set[Role] | str] = {
     ("POST", "/v1/records/signed"): {PLATFORM},
     ("POST", "/v1/records/signed/batch"): {PLATFORM},
     ("GET", "/v1/records"): READERS,
-    ("GET", "/v1/records/{record_id}"): READERS,
-    ("GET", "/v1/records/{record_id}/proof"): READERS,
+    ("GET", "/v1/records/{record_id:record_id}"): READERS,
+    ("GET", "/v1/records/{record_id:record_id}/proof"): READERS,
     ("GET", "/v1/subjects/{ref}/timeline"): READERS,
     ("GET", "/v1/loans/{loan_id}/timeline"): READERS,
     # The evidence vault: a platform attaches; the platform and regulators read and erase.
-    ("POST", "/v1/records/{record_id}/evidence"): {PLATFORM},
-    ("GET", "/v1/records/{record_id}/evidence"): {PLATFORM, REGULATOR},
+    ("POST", "/v1/records/{record_id:record_id}/evidence"): {PLATFORM},
+    ("GET", "/v1/records/{record_id:record_id}/evidence"): {PLATFORM, REGULATOR},
     ("POST", "/v1/subjects/{ref}/erasure"): {PLATFORM, REGULATOR},
     ("GET", "/v1/subjects/{ref}/export"): {PLATFORM, REGULATOR},
     ("GET", "/v1/logs/{platform}/checkpoint"): READERS,
@@ -76,8 +76,14 @@ ACCESS: dict[tuple[str, str], set[Role] | str] = {
     ("POST", "/v1/disputes"): {PLATFORM},
     ("POST", "/v1/disputes/{dispute_id}/close"): {PLATFORM},
     ("POST", "/v1/freezes"): {REGULATOR},
+    # Risk warnings: a platform releases the model and scores its subjects.
+    ("POST", "/v1/risk/releases"): {PLATFORM},
+    ("POST", "/v1/subjects/{ref}/risk"): {PLATFORM},
     # Operations.
     ("GET", "/v1/admin/status"): {ADMIN},
+    # The API's own description: for every key holder (the document lists what keys may do).
+    ("GET", "/openapi.json"): READERS,
+    ("GET", "/docs"): READERS,
     # Verification and the service's public face.
     ("POST", "/v1/verify"): PUBLIC,
     ("POST", "/v1/verify/timeline"): PUBLIC,
@@ -126,7 +132,7 @@ def served_routes(app: FastAPI) -> set[tuple[str, str]]:
 
 # Evidence is attached to record 1 by the POST case: the GET case reads record 2, which has
 # none, so that neither answer depends on the order the cases run in.
-PATH_VALUES_OF = {("GET", "/v1/records/{record_id}/evidence"): {"record_id": "2"}}
+PATH_VALUES_OF = {("GET", "/v1/records/{record_id:record_id}/evidence"): {"record_id": "2"}}
 
 
 def send(url: str, route: tuple[str, str], key: str | None) -> httpx.Response:
@@ -183,11 +189,11 @@ ADMITTED_ANSWERS: dict[tuple[str, str], Answer | dict[Role, Answer]] = {
     ("POST", "/v1/records"): (422, NO_DISCRIMINATOR),
     ("POST", "/v1/records/signed"): (422, UNKNOWN_TYPE),
     ("POST", "/v1/records/signed/batch"): (422, 'with 1 to 100 records'),
-    ("GET", "/v1/records/{record_id}"): (200, '"id":1,'),
-    ("GET", "/v1/records/{record_id}/proof"): (200, '"format":"bindledger.proof/1"'),
+    ("GET", "/v1/records/{record_id:record_id}"): (200, '"id":1,'),
+    ("GET", "/v1/records/{record_id:record_id}/proof"): (200, '"format":"bindledger.proof/1"'),
     ("GET", "/v1/records"): (422, '"loc":["query","hash"],"msg":"Field required"'),
-    ("POST", "/v1/records/{record_id}/evidence"): (201, '"mediaType":"application/json","size":2'),
-    ("GET", "/v1/records/{record_id}/evidence"): {
+    ("POST", "/v1/records/{record_id:record_id}/evidence"): (201, '"mediaType":"application/json","size":2'),
+    ("GET", "/v1/records/{record_id:record_id}/evidence"): {
         PLATFORM: (404, "record 2 has no evidence"), REGULATOR: (404, "record 2 has no evidence")},
     ("POST", "/v1/subjects/{ref}/erasure"): {
         PLATFORM: (404, '"error":"NothingToEraseError"'), REGULATOR: (422, SEVERAL_PLATFORMS)},
@@ -220,6 +226,10 @@ ADMITTED_ANSWERS: dict[tuple[str, str], Answer | dict[Role, Answer]] = {
     ("POST", "/v1/disputes/{dispute_id}/close"): (404, "no Dispute record 0x" + "ab" * 32),
     ("POST", "/v1/freezes"): (422, '"loc":["body","platform"],"msg":"Field required"'),
     ("GET", "/v1/admin/status"): (200, '"platforms":'),
+    ("POST", "/v1/risk/releases"): (409, "no risk model is configured here"),
+    ("POST", "/v1/subjects/{ref}/risk"): (409, "no risk model is configured here"),
+    ("GET", "/openapi.json"): (200, '"openapi":"3.1.0"'),
+    ("GET", "/docs"): (200, "<title>BindLedger API</title>"),
     ("POST", "/v1/verify"): (422, "format must be 'bindledger.proof/1', got None"),
     ("POST", "/v1/verify/timeline"): (422, "format must be 'bindledger.timeline/1', got None"),
     ("GET", "/v1/heads/latest"): (200, '"heads":'),

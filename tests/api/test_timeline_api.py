@@ -89,6 +89,24 @@ def test_a_loans_timeline_shows_its_refusal_and_verifies_with_the_loan(
     assert verdict["loan"]["outcome"] == "passed"
 
 
+def test_a_loans_timeline_with_its_refusal_dropped_does_not_verify(
+        lender: tuple[str, bytes]) -> None:
+    url, loan_id = lender
+    doc = httpx.get(f"{url}/v1/loans/0x{loan_id.hex()}/timeline",
+                    headers={"X-API-Key": DEV_REGULATOR_API_KEY}).json()
+    doc["entries"] = [e for e in doc["entries"] if e["record"]["type"] != "Refusal"]
+    verdict = httpx.post(f"{url}/v1/verify/timeline", json=doc).json()
+    assert verdict["verified"] is False
+    completeness = verdict["completeness"]
+    assert completeness["outcome"] == "failed"
+    assert completeness["detail"] == (
+        "the contract attested 1 refusal of this subject, the timeline holds 0: "
+        "1 refusal is missing")
+    assert completeness["expected"].startswith("1 refusal, head 0x")
+    assert completeness["actual"] == "0 refusals, head 0x" + "00" * 32
+    assert verdict["reason"].startswith("completeness: the contract attested 1 refusal")
+
+
 def test_an_unknown_loan_has_no_timeline(lender: tuple[str, bytes]) -> None:
     url, _ = lender
     response = httpx.get(f"{url}/v1/loans/0x{'ab' * 32}/timeline",

@@ -109,8 +109,9 @@ def test_an_empty_body_is_refused_422(public: httpx.Client) -> None:
 @chain_independent
 def test_a_body_in_no_text_encoding_is_refused_400(public: httpx.Client) -> None:
     response = post_json_bytes(public, "/v1/verify", b"\xff\xfe\x00")  # odd-length UTF-16
-    assert (response.status_code, response.json()) == (
-        400, {"detail": "There was an error parsing the body"})
+    assert (response.status_code, response.json()) == (400, {
+        "type": "about:blank", "title": "Bad Request", "status": 400,
+        "detail": "There was an error parsing the body", "error": "BadRequest"})
 
 
 @chain_independent

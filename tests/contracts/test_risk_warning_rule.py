@@ -164,3 +164,21 @@ def test_a_frozen_platform_cannot_warn(rules: Rules, platform: Platform) -> None
                    rules.regulator)
     assert platform.refused(warning(platform)) == (
         "RiskRulesPlatformFrozen", (platform.address,))
+
+
+def test_an_r9_refusal_and_a_refused_warning_are_attested(
+        rules: Rules, platform: Platform) -> None:
+    from .test_refusal_attestation import attest, calldata, refusal_state
+
+    platform.ready(SUBJECT, LOAN, Schedule.monthly(T0))
+    warn(platform)
+    refused = platform.sign(platform.disbursement(SUBJECT, LOAN))
+    attest(rules, platform, calldata(rules, refused))
+    assert refusal_state(rules, platform).count == 1
+    # A warning refused under R8 (its platform frozen): its call carries an array, so the
+    # record lies at an offset, as a loan creation's does.
+    rules.transact(rules.contract.functions.setPlatformFrozen(platform.address, True),
+                   rules.regulator)
+    frozen = platform.sign(warning(platform))
+    attest(rules, platform, calldata(rules, frozen))
+    assert refusal_state(rules, platform).count == 2

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 import pytest
+from eth_utils.crypto import keccak
 
 from ledger.core.bundle import BundleDecodeError, FieldValueError, MissingFieldError, ProofBundle
 from ledger.core.encoding import to_hex
@@ -21,6 +22,7 @@ from ledger.core.records import (
     ZERO_HASH,
     Binding,
     BindingAction,
+    Evidence,
     LoanCreation,
     Record,
     Refusal,
@@ -30,11 +32,14 @@ from ledger.core.records import (
 from ledger.core.timeline import (
     MAX_TIMELINE_BYTES,
     MAX_TIMELINE_ENTRIES,
+    NO_REFUSALS,
     LoanOnChain,
+    RefusalChain,
     Timeline,
     TimelineDecodeError,
     check_completeness,
     check_loan,
+    refusal_chain,
 )
 from ledger.core.verdict import Check, CheckName, Outcome
 from tests.core.test_bundle_checks import DOMAIN, OTHER_PLATFORM, PLATFORM, valid_bundle
@@ -51,9 +56,9 @@ def binding(prev: bytes, timestamp: int = 1, **members: Any) -> Binding:
                       "phone": b"\x02" * 32, "account": b"\x03" * 32, "factors": 1, **members})
 
 
-def refusal(prev: bytes) -> Refusal:
+def refusal(prev: bytes, call: bytes = b"") -> Refusal:
     return Refusal(platform=PLATFORM, subject=SUBJECT, prev=prev, timestamp=9,
-                   refused=b"\x04" * 32, rule=1, call=b"", revert=b"", block=0)
+                   refused=b"\x04" * 32, rule=1, call=call, revert=b"\x0e" + call, block=0)
 
 
 def entry(record: Record, leaf: int) -> ProofBundle:
@@ -118,10 +123,65 @@ def test_refusals_sit_beside_the_chain_and_are_counted(refusals: int, words: str
     beside = [entry(refusal(first.record_hash), 1 + 2 * i) for i in range(refusals)]
     second = dataclasses.replace(second, leaf_index=10)
     entries = [first, *beside, second]
-    assert check_completeness(timeline(entries), second.record_hash) == Check(
+    attested = refusal_chain(timeline(entries))
+    assert attested.count == refusals
+    all_ = "all" if refusals > 1 else "the one"
+    assert check_completeness(timeline(entries), second.record_hash, attested) == Check(
         COMPLETENESS, Outcome.PASSED,
-        f"2 records chained from the first to {hex_of(second)} (and {words} beside the chain); "
-        f"the contract's head of the subject, {hex_of(second)}, is among them")
+        f"2 records chained from the first to {hex_of(second)} (and {words} beside the chain, "
+        f"{all_} the contract attested); the contract's head of the subject, {hex_of(second)}, "
+        "is among them")
+
+
+def test_the_refusal_chain_is_the_contracts_hash_of_calls_and_reverts() -> None:
+    # attestRefusal: head = keccak256(abi.encode(head, keccak256(call), keccak256(revert))).
+    one = NO_REFUSALS.extend(b"\x01\x02", b"\x03")
+    assert one == RefusalChain(keccak(ZERO_HASH + keccak(b"\x01\x02") + keccak(b"\x03")), 1)
+    assert one.extend(b"", b"").head == keccak(one.head + keccak(b"") + keccak(b""))
+
+
+def refused_twice() -> tuple[list[ProofBundle], RefusalChain]:
+    """A record, two refusals judged on it, a record after them; and the refusal chain the
+    contract holds of them."""
+    first, second = chain(2)
+    beside = [entry(refusal(first.record_hash, call=bytes([i])), 1 + 2 * i) for i in (1, 2)]
+    entries = [first, *beside, dataclasses.replace(second, leaf_index=10)]
+    return entries, refusal_chain(timeline(entries))
+
+
+def test_a_refusal_left_out_of_the_timeline_is_missing() -> None:
+    entries, attested = refused_twice()
+    for left_out in (1, 2):
+        rest = entries[:left_out] + entries[left_out + 1:]
+        kept = refusal_chain(timeline(rest))
+        assert check_completeness(timeline(rest), entries[-1].record_hash, attested) == failure(
+            COMPLETENESS, "the contract attested 2 refusals of this subject, the timeline holds "
+            "1: 1 refusal is missing",
+            expected=f"2 refusals, head {to_hex(attested.head)}",
+            actual=f"1 refusal, head {to_hex(kept.head)}")
+
+
+def test_refusals_the_contract_never_attested_are_named() -> None:
+    entries, _ = refused_twice()
+    check = check_completeness(timeline(entries), entries[-1].record_hash,
+                               RefusalChain(NO_REFUSALS.extend(b"\x01", b"\x0e\x01").head, 1))
+    assert check.outcome is Outcome.FAILED
+    assert check.detail == ("the timeline holds 2 refusals, the contract attested 1: a refusal "
+                            "in it was never attested")
+    # A timeline with refusals of a subject the contract attested none of fails alike.
+    assert check_completeness(timeline(entries), entries[-1].record_hash).outcome is (
+        Outcome.FAILED)
+
+
+def test_refusals_swapped_or_altered_do_not_rebuild_the_chain() -> None:
+    entries, attested = refused_twice()
+    swapped = [entries[0], dataclasses.replace(entries[2], leaf_index=1),
+               dataclasses.replace(entries[1], leaf_index=3), entries[3]]
+    check = check_completeness(timeline(swapped), entries[-1].record_hash, attested)
+    assert check.outcome is Outcome.FAILED
+    assert check.detail == ("the timeline's 2 refusals do not rebuild the contract's refusal "
+                            "chain: a refusal is missing, altered or reordered")
+    assert check.expected == f"2 refusals, head {to_hex(attested.head)}"
 
 
 def test_a_head_on_chain_that_is_a_refusals_hash_is_not_in_the_chain() -> None:
@@ -381,3 +441,24 @@ def test_text_that_is_not_a_timeline_document_is_told_why(text: bytes, reason: s
     with pytest.raises(TimelineDecodeError) as refused:
         Timeline.loads(text)
     assert str(refused.value) == reason
+
+
+def test_refusals_under_a_release_that_attests_none_are_not_counted() -> None:
+    # Version 1 of the contract had no attestRefusal: its timelines stay complete without.
+    entries, _ = refused_twice()
+    check = check_completeness(timeline(entries), entries[-1].record_hash, None)
+    assert check.outcome is Outcome.PASSED
+    assert "(and 2 refusals beside the chain, a contract release that attests none)" in (
+        check.detail)
+
+
+def test_only_refusals_are_said_to_be_attested_among_the_records_beside_the_chain() -> None:
+    entries, attested = refused_twice()
+    evidence = entry(Evidence(platform=PLATFORM, subject=SUBJECT, prev=entries[0].record_hash,
+                              timestamp=9, record=entries[0].record_hash,
+                              commitment=b"\x07" * 32), 7)
+    with_evidence = [*entries[:3], evidence, entries[3]]
+    check = check_completeness(timeline(with_evidence), entries[-1].record_hash, attested)
+    assert check.outcome is Outcome.PASSED
+    assert "(and 3 refusals beside the chain, 2 of them refusals the contract attested)" in (
+        check.detail)

@@ -133,5 +133,9 @@ def test_a_warned_subject_is_refused_under_r9_and_the_refusal_is_in_its_timeline
     assert replay[CheckName.REFUSAL].outcome is Outcome.PASSED
     assert "refused under R9" in replay[CheckName.REFUSAL].detail
     # The specification's own verifier reads the warning in the chain, up to the head.
+    # and the two refusals as the contract attested them (its refusal chain).
     head = ledger.subject_head(platform.address, SUBJECT)
-    spec.completeness(spec.read_timeline(spec.parse_document(exported.dumps())), head)
+    attested = rules_for(ledger).refusal_state(platform.address, SUBJECT)
+    assert attested.count == 2
+    spec.completeness(spec.read_timeline(spec.parse_document(exported.dumps())), head,
+                      (attested.head, attested.count))

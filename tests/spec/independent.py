@@ -434,8 +434,21 @@ def _abi_value(value: Any) -> Any:
     return value
 
 
-def completeness(timeline: TimelineDoc, head: bytes) -> None:
-    """timeline.md, "Completeness"; raises Failed."""
+def refusal_chain(timeline: TimelineDoc) -> tuple[bytes, int]:
+    """timeline.md, "Completeness" step 7: the refusal chain the Refusal entries build."""
+    head, count = ZERO, 0
+    for entry in timeline.entries:
+        if entry.record.type == "Refusal":
+            message = entry.record.message
+            head = keccak(head + keccak(message["call"]) + keccak(message["revert"]))
+            count += 1
+    return head, count
+
+
+def completeness(timeline: TimelineDoc, head: bytes,
+                 refusals: tuple[bytes, int] | None = (ZERO, 0)) -> None:
+    """timeline.md, "Completeness", with `refusals` the (head, count) of refusalState (None
+    under version 1, which attests none); raises Failed."""
     if not timeline.entries:
         raise Failed("no entries")
     prev, last_index, heads = ZERO, -1, {ZERO}
@@ -453,6 +466,8 @@ def completeness(timeline: TimelineDoc, head: bytes) -> None:
             heads.add(prev)
     if head not in heads:
         raise Failed("records missing at the end")
+    if refusals is not None and refusal_chain(timeline) != refusals:
+        raise Failed("refusals missing, altered or never attested")
 
 
 # --- On chain ---------------------------------------------------------------------------------------
@@ -532,6 +547,13 @@ def subject_head(rpc: RpcCall, contract: str, platform: str, subject: bytes) -> 
                          [platform, subject],
                          ["(bytes32,bool,uint8,uint64,bool,uint64,bool,uint64)"])
     return bytes(state[0])
+
+
+def refusal_state(rpc: RpcCall, contract: str, platform: str,
+                  subject: bytes) -> tuple[bytes, int]:
+    head, count = _eth_call(rpc, contract, "refusalState(address,bytes32)",
+                            ["address", "bytes32"], [platform, subject], ["bytes32", "uint64"])
+    return bytes(head), int(count)
 
 
 def replay_refusal(bundle: Bundle, rpc: RpcCall) -> None:

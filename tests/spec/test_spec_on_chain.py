@@ -57,7 +57,8 @@ def verify_as_the_spec_says(document: Any, url: str) -> None:
             spec.replay_refusal(entry, rpc)
     contract = timeline.entries[0].contract
     spec.completeness(timeline, spec.subject_head(rpc, contract, timeline.platform,
-                                                  timeline.subject))
+                                                  timeline.subject),
+                      spec.refusal_state(rpc, contract, timeline.platform, timeline.subject))
 
 
 def ours(document: Any, url: str) -> bool:
@@ -102,9 +103,14 @@ def _drop_last(doc: dict[str, Any]) -> None:
     doc["entries"].pop()
 
 
+def _drop_refusal(doc: dict[str, Any]) -> None:
+    # Every other entry is genuine and still chains: only the attested refusals tell.
+    doc["entries"].remove(_entry(doc, "Refusal"))
+
+
 @pytest.mark.parametrize("tamper", [
     _tamper_head_root, _tamper_block_hash, _tamper_block_time, _tamper_tx,
-    _tamper_refusal_revert, _drop_last,
+    _tamper_refusal_revert, _drop_last, _drop_refusal,
 ])
 def test_both_verifiers_reject_tampered_evidence(
         evidence: dict[str, Any], anvil_url: str, tamper: Any) -> None:

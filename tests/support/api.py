@@ -75,7 +75,7 @@ def validation_errors(response: httpx.Response) -> list[tuple[list[Any], str]]:
     assert response.status_code == 422, response.text
     body = response.json()
     assert body["error"] == "RequestValidationError", body
-    return [(e["loc"], e["msg"]) for e in body["detail"]]
+    return [(e["loc"], e["msg"]) for e in body["errors"]]
 
 
 def http_error(response: httpx.Response) -> tuple[int, str]:

@@ -226,6 +226,21 @@ def test_a_timeline_missing_a_record_fails_completeness_where_it_breaks(
     assert rows == python_rows(text, evidence.node)
 
 
+def test_a_timeline_with_its_refusal_dropped_fails_completeness_on_the_attested_refusals(
+        browser: webdriver.Chrome, evidence: Evidence) -> None:  # noqa: F811
+    text = tampered(evidence.timeline, lambda d: d.update(entries=[
+        e for e in d["entries"] if e["record"]["type"] != "Refusal"]))
+    verdict, reason, rows = verify_in_browser(browser, STANDALONE, text, evidence.node)
+    assert verdict == "NOT VERIFIED"
+    assert reason.startswith("completeness: the contract attested 1 refusal of this subject, "
+                             "the timeline holds 0: 1 refusal is missing")
+    assert rows[0] == ("completeness", "failed")
+    assert rows == python_rows(text, evidence.node)
+    verdict_json = verify_timeline(Timeline.loads(text), RpcChain(evidence.node)).to_json()
+    shown = browser.find_element(By.CSS_SELECTOR, "tr[data-check='completeness']").text
+    assert verdict_json["completeness"]["detail"] in " ".join(shown.split())
+
+
 def test_a_refused_records_bundle_is_verified_by_replaying_the_refused_call(
         browser: webdriver.Chrome, evidence: Evidence) -> None:  # noqa: F811
     text = evidence.bundles["Refusal"]

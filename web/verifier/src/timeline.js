@@ -3,6 +3,7 @@
 import { concat, equalBytes, fromHex, keccak, toBigInt, toHex, utf8 } from "./bytes.js";
 import { verifyBundle } from "./bundle.js";
 import { BESIDE_CHAIN } from "./records.js";
+import { matchingRelease } from "./releases.js";
 import { RpcError } from "./rpc.js";
 import { CHECK, failed, passed, reasonOf } from "./verdict.js";
 
@@ -10,6 +11,7 @@ const ZERO = new Uint8Array(32);
 const selector = (signature) => keccak(utf8(signature)).slice(0, 4);
 const SUBJECT_STATE = selector("subjectState(address,bytes32)");
 const LOAN_STATE = selector("loanState(address,bytes32,bytes32)");
+const REFUSAL_STATE = selector("refusalState(address,bytes32)");
 const addressWord = (address) => concat(new Uint8Array(12), fromHex(address));
 
 async function view(rpc, contract, data) {
@@ -18,7 +20,50 @@ async function view(rpc, contract, data) {
   return out;
 }
 
-export function checkCompleteness(timeline, head) {
+const refusalsOf = (count) => `${count} refusal${count === 1n ? "" : "s"}`;
+
+/** The refusal chain the timeline's Refusal entries build, in order (timeline.md, step 7). */
+export function refusalChain(timeline) {
+  let head = ZERO;
+  let count = 0n;
+  for (const entry of timeline.entries) {
+    if (entry.record.type !== "Refusal") continue;
+    const r = entry.record.values;
+    head = keccak(concat(head, keccak(r.call), keccak(r.revert)));
+    count += 1n;
+  }
+  return { head, count };
+}
+
+/** A failed completeness check when the refusals are not those the contract attested. */
+function checkRefusals(timeline, onChain) {
+  const built = refusalChain(timeline);
+  if (built.count === onChain.count && equalBytes(built.head, onChain.head)) return null;
+  const expected = `${refusalsOf(onChain.count)}, head ${toHex(onChain.head)}`;
+  const actual = `${refusalsOf(built.count)}, head ${toHex(built.head)}`;
+  let what;
+  if (built.count < onChain.count) {
+    const missing = onChain.count - built.count;
+    what = `the contract attested ${refusalsOf(onChain.count)} of this subject, the timeline holds ${built.count}: `
+      + `${missing} refusal${missing > 1n ? "s are" : " is"} missing`;
+  } else if (built.count > onChain.count) {
+    what = `the timeline holds ${refusalsOf(built.count)}, the contract attested ${onChain.count}: a refusal in it was never attested`;
+  } else {
+    what = `the timeline's ${refusalsOf(built.count)} do not rebuild the contract's refusal chain: a refusal is missing, altered or reordered`;
+  }
+  return failed(CHECK.COMPLETENESS, what, expected, actual);
+}
+
+/** The subject's refusal chain as the contract holds it; null for a release that attests none. */
+async function refusalsOnChain(rpc, contract, timeline) {
+  const release = matchingRelease(fromHex(await rpc.call("eth_getCode", contract, "latest")) || new Uint8Array());
+  // No release at all: the entries' "head on chain" checks say so; read it as the current one.
+  if (release && !release.attestsRefusals) return null;
+  const attested = await view(rpc, contract, concat(REFUSAL_STATE, addressWord(timeline.platform), timeline.subject));
+  return { head: attested.slice(0, 32), count: toBigInt(attested.slice(32, 64)) };
+}
+
+export function checkCompleteness(timeline, head, refusalsOnChain = { head: ZERO, count: 0n }) {
   const name = CHECK.COMPLETENESS;
   if (!timeline.entries.length) return failed(name, "the timeline has no records");
   let prev = ZERO;
@@ -50,10 +95,17 @@ export function checkCompleteness(timeline, head) {
     return failed(name, "the chain holds a later record of this subject than the timeline shows: records are missing at the end",
       toHex(head), toHex(prev));
   }
+  const refusalFailure = refusalsOnChain ? checkRefusals(timeline, refusalsOnChain) : null;
+  if (refusalFailure) return refusalFailure;
   const beside = timeline.entries.filter((e) => BESIDE_CHAIN.has(e.record.type)).length;
   const onChain = equalBytes(head, ZERO) ? "no record of the subject is held by the contract yet"
     : `the contract's head of the subject, ${toHex(head)}, is among them`;
-  const refusals = beside ? ` (and ${beside} refusal${beside > 1 ? "s" : ""} beside the chain)` : "";
+  const refused = timeline.entries.filter((e) => e.record.type === "Refusal").length;
+  // Evidence, erasures and the like sit beside the chain too; only refusals are attested.
+  const which = !refusalsOnChain ? "a contract release that attests none"
+    : refused === beside ? `${beside > 1 ? "all" : "the one"} the contract attested`
+      : `${refused} of them refusals the contract attested`;
+  const refusals = beside ? ` (and ${beside} refusal${beside > 1 ? "s" : ""} beside the chain, ${which})` : "";
   return passed(name, `${timeline.entries.length - beside} records chained from the first to ${toHex(prev)}${refusals}; ${onChain}`);
 }
 
@@ -95,7 +147,7 @@ export async function verifyTimeline(timeline, rpc) {
     try {
       const state = await view(rpc, contract, concat(SUBJECT_STATE, addressWord(timeline.platform), timeline.subject));
       const head = state.slice(0, 32);
-      completeness = checkCompleteness(timeline, head);
+      completeness = checkCompleteness(timeline, head, await refusalsOnChain(rpc, contract, timeline));
       if (timeline.loan) {
         const held = await view(rpc, contract, concat(LOAN_STATE, addressWord(timeline.platform), timeline.subject, timeline.loan));
         const phase = toBigInt(held.slice(0, 32));
@@ -104,7 +156,7 @@ export async function verifyTimeline(timeline, rpc) {
       }
     } catch (err) {
       if (!(err instanceof RpcError)) throw err;
-      completeness = failed(CHECK.COMPLETENESS, `could not read the subject's head or loan on chain: ${err.message}`,
+      completeness = failed(CHECK.COMPLETENESS, `could not read the subject's head, refusals or loan on chain: ${err.message}`,
         toHex(timeline.chainHead), "unknown");
     }
   }
