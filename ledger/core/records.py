@@ -334,7 +334,7 @@ class Dispute(Record):
 class Refusal(Record):
     """The contract refused a record of the subject under a rule: which record, and why.
 
-    BindLedger writes it, signed with the platform's key, when a rule (R1-R8) refuses a record,
+    BindLedger writes it, signed with the platform's key, when a rule (R1-R9) refuses a record,
     so the subject's timeline shows the refusal where it happened. Like the refused record it
     is judged against the subject's head (`prev`), but it does not extend the subject's chain:
     the contract never holds it, and the next record still follows `prev`.
