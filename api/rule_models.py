@@ -115,8 +115,12 @@ class SubjectBinding(BaseModel):
     )
     risk_warning_open: bool = Field(
         default=False, serialization_alias="riskWarningOpen",
-        description="R9: the latest warning awaits a fresh passed liveness check and a passed "
-        "SIM-swap check",
+        description="R9, as the contract holds it: the latest warning awaits a fresh passed "
+        "liveness check and a passed SIM-swap check, and the contract refuses disbursements",
+    )
+    risk_warned_at: int = Field(
+        default=0, serialization_alias="riskWarnedAt",
+        description="R9: the time of the warning in force on chain (0 when none)",
     )
 
     @classmethod

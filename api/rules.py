@@ -40,7 +40,7 @@ def refusal_status(exc: ContractRefusedError) -> int:
         return status.HTTP_404_NOT_FOUND
     if isinstance(exc, RecordConflictError):
         return status.HTTP_409_CONFLICT
-    return status.HTTP_422_UNPROCESSABLE_CONTENT  # a rule (R1-R8) or a malformed record
+    return status.HTTP_422_UNPROCESSABLE_CONTENT  # a rule (R1-R9) or a malformed record
 
 
 class RulesRoute(GuardedRoute):

@@ -13,7 +13,7 @@ from rich.table import Table
 from ledger.config import Platform, Settings
 from ledger.core.bundle import ProofBundle
 from ledger.core.encoding import to_hex
-from ledger.core.records import LoanCreation
+from ledger.core.records import LoanCreation, RiskWarning
 from ledger.drafts import (
     DisbursementDraft,
     LoanDraft,
@@ -23,6 +23,9 @@ from ledger.drafts import (
     prepare_loan_event,
 )
 from ledger.errors import LedgerStateError
+from ledger.risk.evaluate import dataset
+from ledger.risk.model import RiskModel, fit
+from ledger.risk.warnings import assess, release_model, top_feature_names
 from ledger.rules import RuleRefusedError, RulesClient, rules_for
 from ledger.runtime import open_ledger
 from ledger.service import Ledger
@@ -76,6 +79,17 @@ def borrower_story(subject_id: str, phone: str, account: str, now: int) -> list[
             "expiresAt": now + ONE_YEAR,
         },
     ]
+
+
+# The demo's risk model: trained in the run on a small synthetic population of this seed (a
+# couple of seconds), as `bindledger risk train --size 800 --seed 31` would make it.
+DEMO_MODEL_SIZE = 800
+DEMO_MODEL_SEED = 31
+
+
+def demo_model() -> RiskModel:
+    data = dataset(DEMO_MODEL_SIZE, seed=DEMO_MODEL_SEED)
+    return fit(data.rows, data.labels, seed=DEMO_MODEL_SEED)
 
 
 # How long the demo waits for its anchor to be final (a chain mining a block a second needs
@@ -217,9 +231,11 @@ def _loans(ledger: Ledger, rules: RulesClient, platform: Platform, console: Cons
 def _takeover(
     ledger: Ledger, rules: RulesClient, lenders: list[Platform], console: Console
 ) -> bool:
-    """A number takeover, stopped at another lender: the first lender detects the SIM swap; the
-    second, where the same borrower is bound on the same number, is refused the disbursement
-    (R4), and the borrower's timeline there shows the refusal. True when so."""
+    """A number takeover, stopped at another lender before and after the SIM swap is known.
+    At the second lender, where the borrower is bound, whoever holds the number fails the
+    liveness check twice; the risk model warns, and the disbursement is refused (R9). Then the
+    first lender detects the SIM swap, and the disbursement is refused again (R4). The
+    borrower's timeline there shows the warning and both refusals. True when so."""
     first, second = lenders
     subject_id, phone, account = TAKEN_OVER
     now = ledger.now()
@@ -234,23 +250,35 @@ def _takeover(
     loan = creation.record.record
     assert isinstance(loan, LoanCreation)
 
+    model = demo_model()
+    release_model(ledger, second, model)
+
     table = Table(title="a number takeover, across two lenders")
     for column in ("lender", "action", "outcome"):
         table.add_column(column)
+    for _ in range(2):
+        _submit(ledger, rules, second, {"subjectId": subject_id, "type": "Verification",
+                                        "method": "LIVENESS", "passed": False, "phone": phone})
+    table.add_row(second.name, "liveness check ×2", "[yellow]failed[/]: someone else holds the "
+                  "number")
+    assessed = assess(ledger, second, prepared.subject, model)
+    warned = assessed.warning is not None
+    if assessed.warning is not None:
+        warning = assessed.warning.record.record
+        assert isinstance(warning, RiskWarning)
+        why = ", ".join(top_feature_names(warning))
+        table.add_row(second.name, "risk model", f"[yellow]warned[/]: score "
+                      f"{assessed.score.basis_points} bp ≥ {assessed.threshold} bp ({why}), "
+                      f"record {assessed.warning.row.id}; no disbursement before a passed "
+                      "liveness and SIM-swap check (R9)")
+    else:
+        table.add_row(second.name, "risk model", "[red]no warning[/]")
+    refused_r9 = _try_disbursement(ledger, rules, second, loan, "R9", table)
     _submit(ledger, rules, first, {"subjectId": subject_id, "type": "Verification",
                                    "method": "SIM_SWAP_CHECK", "passed": False, "phone": phone})
     table.add_row(first.name, "SIM-swap check", "[yellow]swap detected[/]: the borrower and the "
                   "number cool for 72 h at every lender (R4)")
-    event = prepare_loan_event(DisbursementDraft(amount=3_000), loan, ledger.refs, ledger.now())
-    try:
-        rules.sign_and_submit(second, event.subject, event.build)
-    except RuleRefusedError as refusal:
-        facts = ", ".join(f"{k}={_short(v)}" for k, v in refusal.facts.items())
-        outcome = f"[red]refused by {refusal.rule}[/] — {refusal.error}({facts})"
-        refused = refusal.rule == "R4"
-    else:
-        outcome, refused = "[red]disbursed during the cooling period[/]", False
-    table.add_row(second.name, "disburse 3 000", outcome)
+    refused_r4 = _try_disbursement(ledger, rules, second, loan, "R4", table)
     console.print(table)
     ledger.seal_and_anchor()
     if ledger.store.unfinished_heads():  # a timeline holds final anchors only
@@ -258,8 +286,29 @@ def _takeover(
     timeline = export_timeline(ledger, second.address, prepared.subject)
     kinds = [entry.record.record.TYPE_NAME for entry in timeline.entries]
     console.print(f"the borrower's timeline at {second.name}: {len(kinds)} records, "
-                  f"{kinds.count('Refusal')} refusal (R4) among them")
-    return refused and kinds.count("Refusal") == 1
+                  f"{kinds.count('RiskWarning')} risk warning and {kinds.count('Refusal')} "
+                  "refusals (R9, R4) among them")
+    return (warned and refused_r9 and refused_r4 and kinds.count("Refusal") == 2
+            and kinds.count("RiskWarning") == 1)
+
+
+def _try_disbursement(ledger: Ledger, rules: RulesClient, lender: Platform, loan: LoanCreation,
+                      rule: str, table: Table) -> bool:
+    """Ask the contract to disburse the loan; add the outcome to the table. True when `rule`
+    refused it."""
+    event = prepare_loan_event(DisbursementDraft(amount=3_000), loan, ledger.refs, ledger.now())
+    try:
+        rules.sign_and_submit(lender, event.subject, event.build)
+    except RuleRefusedError as refusal:
+        facts = ", ".join(f"{k}={_short(v)}" for k, v in refusal.facts.items())
+        outcome = f"[red]refused by {refusal.rule}[/] — {refusal.error}({facts})"
+        if refusal.recorded is not None:
+            outcome += f", logged as record {refusal.recorded.row.id}"
+        refused = refusal.rule == rule
+    else:
+        outcome, refused = f"[red]disbursed despite {rule}[/]", False
+    table.add_row(lender.name, "disburse 3 000", outcome)
+    return refused
 
 
 def _short(value: Any) -> Any:

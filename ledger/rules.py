@@ -9,7 +9,7 @@ inclusion proof, and the (platform, subject) hash chain is the same on chain and
 
 The order matters: a record stored first and refused by the contract after would sit in the log
 but not on chain, and the two hash chains of the subject would part for good. A refusal is raised
-as a ContractRefusedError naming the custom error, its arguments (`facts`) and, for R1-R8, the
+as a ContractRefusedError naming the custom error, its arguments (`facts`) and, for R1-R9, the
 rule; it carries the signed record and the block at which the contract refused it, so anyone can
 replay the refusal with `eth_call` at that block on any node that keeps its state.
 
@@ -18,7 +18,7 @@ evidence, anchored in batches). The contract learns of them when it must: when t
 next rule record finds the contract's chain behind the log's, the records it lacks are relayed
 to it in order first, so it judges on every fact the log holds.
 
-A record a rule (R1-R8) refused is itself evidence, so it goes in the log too, as a Refusal
+A record a rule (R1-R9) refused is itself evidence, so it goes in the log too, as a Refusal
 record beside the subject's chain (see ledger.core.records.Refusal): the subject's timeline
 then shows what was refused, when, and why. Before it is logged, the platform has the contract
 attest the refusal (attestRefusal, sent from the platform's account: only the record's platform
@@ -61,6 +61,7 @@ from ledger.core.records import (
     Record,
     Refusal,
     Repayment,
+    RiskWarning,
     SignedRecord,
     Verification,
     sign_record,
@@ -68,7 +69,7 @@ from ledger.core.records import (
 )
 from ledger.core.timeline import RefusalChain
 from ledger.errors import LedgerError, LedgerLookupError, LedgerStateError, LedgerValueError
-from ledger.service import Accepted, ChainBreakError, Ledger
+from ledger.service import Accepted, ChainBreakError, Ledger, ReservedRecordTypeError
 from ledger.store.base import RecordRow
 
 log = logging.getLogger("bindledger.rules")
@@ -91,6 +92,7 @@ CONTRACT_FUNCTION: dict[type[Record], str] = {
     ChannelChange: "changeRepaymentChannel",
     CollectionContact: "recordCollectionContact",
     Dispute: "recordDispute",
+    RiskWarning: "recordRiskWarning",
 }
 
 
@@ -146,7 +148,7 @@ class ContractRefusedError(LedgerError):
     """The contract refused a call with a custom error.
 
     `error` is the custom error's name, `facts` its arguments by name (bytes as 0x-hex, enum codes
-    by name), `rule` the rule it enforces ("R1".."R8") or None for errors that are no rule (a
+    by name), `rule` the rule it enforces ("R1".."R9") or None for errors that are no rule (a
     broken hash chain, a wrong loan phase, ...).
     """
 
@@ -184,7 +186,7 @@ class ContractRefusedError(LedgerError):
 
 
 class RuleRefusedError(ContractRefusedError, LedgerValueError):
-    """A repayment-risk rule (R1-R8) refused the record; `rule` names it."""
+    """A repayment-risk rule (R1-R9) refused the record; `rule` names it."""
 
 
 class RecordConflictError(ContractRefusedError, LedgerStateError):
@@ -218,6 +220,8 @@ REFUSALS: dict[str, tuple[str | None, type[ContractRefusedError]]] = {
     "RiskRulesPlatformFrozen": ("R8", RuleRefusedError),
     "RiskRulesLoanFrozen": ("R8", RuleRefusedError),
     "RiskRulesInvalidParameter": ("R8", RuleRefusedError),
+    "RiskRulesRiskWarning": ("R9", RuleRefusedError),
+    "RiskRulesInvalidWarning": (None, RecordRefusedError),
     "RiskRulesWrongSigner": (None, RecordRefusedError),
     "RiskRulesUnknownCode": (None, RecordRefusedError),
     "RiskRulesInvalidSchedule": (None, RecordRefusedError),
@@ -307,6 +311,19 @@ class SubjectState:
     contact_consent: bool
     contact_consent_expires_at: int
     phone: bytes
+
+
+@dataclass(frozen=True)
+class WarningState:
+    """Rule R9 at one subject of one platform: the time of the risk warning in force (0 when
+    none stops a disbursement) and the bits (1 << method) of the checks passed since it."""
+
+    warned_at: int
+    checks: int
+
+    @property
+    def open(self) -> bool:
+        return self.warned_at != 0
 
 
 @dataclass(frozen=True)
@@ -454,6 +471,11 @@ class RulesClient:
         record = signed.record
         if type(record) not in CONTRACT_FUNCTION:
             raise LedgerValueError(f"{record.TYPE_NAME} records are not rule records")
+        if not record.PLATFORM_WRITES:
+            raise ReservedRecordTypeError(
+                f"{record.TYPE_NAME} records are written by BindLedger; a platform does not "
+                "relay them"
+            )
         self.ledger.platform(record.platform)
         verify_signature(signed, self.ledger.domain)
         with self._subject_lock(record.platform, record.subject):
@@ -480,8 +502,7 @@ class RulesClient:
             raise
         key = (record.platform, record.subject)
         try:
-            # The contract judged the record's time (its record time window): the log follows.
-            accepted = self.ledger.submit(signed, check_times=False)
+            accepted = self._store(signed)
         except Exception:
             self._unstored[key] = signed
             raise
@@ -561,6 +582,13 @@ class RulesClient:
         )
         return function, call
 
+    def _store(self, signed: SignedRecord) -> Accepted:
+        """Store a record the contract accepted; a RiskWarning, which BindLedger writes, too.
+        The contract judged the record's time (its record time window): the log follows."""
+        if signed.record.PLATFORM_WRITES:
+            return self.ledger.submit(signed, check_times=False)
+        return self.ledger.submit(signed, check_times=False, by_ledger=True)
+
     def _catch_up(self, platform: str, subject: bytes) -> None:
         """Requires the subject's lock. Logs the refusals the contract attested and the store
         lost, then stores a record the contract accepted and the store lost: in that order,
@@ -572,7 +600,7 @@ class RulesClient:
         self._unlogged.pop((platform, subject), None)
         pending = self._unstored.get((platform, subject))
         if pending is not None:
-            self.ledger.submit(pending, check_times=False)
+            self._store(pending)
             del self._unstored[(platform, subject)]
 
     def _relay_log_only(self, platform: str, subject: bytes) -> bool:
@@ -651,6 +679,13 @@ class RulesClient:
             bytes(head), bool(bound), int(factors), int(cooling), bool(lending),
             int(lending_exp), bool(contact), int(contact_exp), bytes(phone),
         )
+
+    def warning_state(self, platform: str, subject: bytes) -> WarningState:
+        """Rule R9's state of the subject at the platform, as the contract holds it."""
+        warned_at, checks = self.contract.functions.riskWarningState(
+            to_checksum_address(platform), subject
+        ).call()
+        return WarningState(int(warned_at), int(checks))
 
     def borrower_state(self, subject: bytes) -> BorrowerState:
         cooling, reused, open_loans = self.contract.functions.borrowerState(subject).call()
@@ -859,6 +894,7 @@ __all__ = [
     "SubjectState",
     "Transaction",
     "UnknownLoanError",
+    "WarningState",
     "attach_rules",
     "error_facts",
     "rules_for",

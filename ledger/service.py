@@ -264,15 +264,21 @@ class Ledger:
         self._wait_durable(ticket)
         return accepted
 
-    def submit(self, signed: SignedRecord, *, check_times: bool = True) -> Accepted:
+    def submit(
+        self, signed: SignedRecord, *, check_times: bool = True, by_ledger: bool = False
+    ) -> Accepted:
         """Accept a record signed elsewhere by its platform. A record already stored is
-        returned as stored (`already_stored`): sending one again is safe.
+        returned as stored (`already_stored`): sending one again is safe. `by_ledger` admits a
+        record type BindLedger writes itself (the rules client storing a RiskWarning the
+        contract accepted); a platform's records never come with it.
 
         Raises UnknownPlatformError, SignatureError, RecordTimeError (see
         ledger.record_times; not with `check_times` False: a record the contract accepted
         within its own time window must reach the log), or ChainBreakError when `prev` is stale.
         """
-        return self.submit_many([signed], check_times=check_times)[0]
+        accepted, ticket = self._stage_many([signed], check_times, by_ledger)
+        self._wait_durable(ticket)
+        return accepted[0]
 
     def submit_many(
         self, batch: list[SignedRecord], *, check_times: bool = True
@@ -307,13 +313,13 @@ class Ledger:
         return accepted
 
     def _stage_many(
-        self, batch: list[SignedRecord], check_times: bool
+        self, batch: list[SignedRecord], check_times: bool, by_ledger: bool = False
     ) -> tuple[list[Accepted], int]:
         """Checks and stages the records of `submit_many`; durable once the ticket is waited on."""
         digests = []
         for index, signed in enumerate(batch):
             try:
-                if not signed.record.PLATFORM_WRITES:
+                if not signed.record.PLATFORM_WRITES and not by_ledger:
                     raise ReservedRecordTypeError(
                         f"{signed.record.TYPE_NAME} records are written by BindLedger; a "
                         "platform does not submit them"

@@ -7,10 +7,11 @@ Runs on an embedded eth-tester chain with the committed artifact of BindLedgerHa
 with a clock the script sets), so it needs neither a node nor a compiler. Each operation is
 measured in its costly case: the first record of a subject and of a phone, a rebind onto another
 subject's phone (a number reuse) that flags 3 loans, a liveness check that clears them and the
-reuse, a disbursement whose exposure check (R7) walks MEASURED_OPEN_LOANS open loans at two
-platforms, loans of 12 and of 36 (the maximum) installments, a repayment that closes a loan, a
-regulator's write-off, and the attestation of a refused disbursement (the subject's first, and one
-refused under R7 after the walk of MEASURED_OPEN_LOANS open loans).
+reuse and a risk warning (R9), a disbursement whose exposure check (R7) walks
+MEASURED_OPEN_LOANS open loans at two platforms, loans of 12 and of 36 (the maximum)
+installments, a repayment that closes a loan, a regulator's write-off, and the attestation of a
+refused disbursement (the subject's first, and one refused under R7 after the walk of
+MEASURED_OPEN_LOANS open loans).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from ledger.core.records import (
     Purpose,
     Record,
     Repayment,
+    RiskWarning,
     Verification,
     VerificationMethod,
     factor_mask,
@@ -74,6 +76,7 @@ _SUBMIT = {
     ChannelChange: "changeRepaymentChannel",
     CollectionContact: "recordCollectionContact",
     Dispute: "recordDispute",
+    RiskWarning: "recordRiskWarning",
 }
 
 
@@ -196,13 +199,13 @@ def measure() -> dict[str, int]:
     for i, (at, (loan_id, due_times, _)) in enumerate(open_loans):
         used = disburse(loan_id, at, len(due_times))
         if i == 0:  # the first loan of the subject's (empty) list of open loans
-            gas["disburse (R1-R4, R7 over 0 open loans)"] = used
+            gas["disburse (R1-R4, R9, R7 over 0 open loans)"] = used
     # Open disputes make R7 read one more slot of each loan: the longest walk.
     for at, (loan_id, _, _) in open_loans:
         gas["recordDispute OPEN"] = d.submit(Dispute, subject, at=at, loan=loan_id,
                                              action=DisputeAction.OPEN)
     walk = f"R7 over {len(open_loans)} open loans at 2 platforms, all disputed"
-    gas[f"disburse (R1-R4, {walk})"] = disburse(ours[-1][0], 0, MAX_INSTALLMENTS)
+    gas[f"disburse (R1-R4, R9, {walk})"] = disburse(ours[-1][0], 0, MAX_INSTALLMENTS)
     # A seventh loan cannot be disbursed (R7): its refusal is attested after the longest walk.
     seventh, _, _ = loan("loan-7", 12, 0)
     gas["attestRefusal (disburse refused under R7 over 6 open loans, first refusal)"] = d.attest(
@@ -216,9 +219,16 @@ def measure() -> dict[str, int]:
         phone=phone_2)
     gas["attestRefusal (disburse refused under R4, second refusal)"] = d.attest(
         Disbursement, subject, loan=seventh, amount=12_000)
+    # A warning naming the most top features (R9), then the first of the two checks it awaits.
+    gas[f"recordRiskWarning ({MAX_INSTALLMENTS} top features, the most)"] = d.submit(
+        RiskWarning, subject, model=keccak(text="model"), features=keccak(text="features"),
+        score=9_000, threshold=5_000, top=tuple(range(MAX_INSTALLMENTS)))
+    gas["recordVerification SIM_SWAP_CHECK passed (first check after a warning)"] = d.submit(
+        Verification, subject, method=VerificationMethod.SIM_SWAP_CHECK, passed=True,
+        phone=phone_2)
     # The other subject takes the number back: now this subject's number was reused.
     binding(BindingAction.REBIND, at=1, who=other, number=phone_2)
-    gas["recordVerification LIVENESS passed (clears 3 loans and the reuse)"] = d.submit(
+    gas["recordVerification LIVENESS passed (clears 3 loans, the reuse and the warning)"] = d.submit(
         Verification, subject, method=VerificationMethod.LIVENESS, passed=True, phone=phone)
     gas["recordVerification SMS_OTP (no rule effect)"] = d.submit(
         Verification, subject, method=VerificationMethod.SMS_OTP, passed=True, phone=phone)

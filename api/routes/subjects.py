@@ -24,7 +24,7 @@ from ledger.core.encoding import from_hex
 from ledger.core.records import SignedRecord
 from ledger.core.reference_guard import check_references
 from ledger.drafts import RecordDraft, prepare
-from ledger.risk.warnings import warning_open, warnings_of
+from ledger.risk.warnings import warnings_of
 
 HEX32 = BYTES32
 SubjectRef = Annotated[str, Path(pattern=HEX32, description="the subject's keyed reference")]
@@ -50,7 +50,8 @@ def get_binding(
 ) -> SubjectBinding:
     """The subject's binding at a platform as the contract holds it: factors, cooling period
     (R4), consent (R3), and the head of its hash chain; with the risk model's warnings about
-    the subject there, from the log, and whether the latest still holds disbursement (R9). A
+    the subject there, from the log, and whether the latest still holds disbursement (R9, as
+    the contract enforces it). A
     platform's key reads its own; a regulator's or an admin's any platform's, named by
     `?platform=`."""
     platform = platform_read_by(caller, ledger, platform_address)
@@ -63,7 +64,9 @@ def get_binding(
                                 rules.is_platform_frozen(platform.address))
     warnings = warnings_of(ledger, platform.address, subject)
     binding.risk_warnings = [RiskWarningView.of(w) for w in warnings]
-    binding.risk_warning_open = bool(warnings) and warning_open(ledger, platform.address, subject)
+    r9 = rules.warning_state(platform.address, subject)
+    binding.risk_warning_open = r9.open
+    binding.risk_warned_at = r9.warned_at
     return binding
 
 

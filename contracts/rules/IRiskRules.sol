@@ -44,7 +44,10 @@ pragma solidity ^0.8.28;
  *   the loan's dispute pause limit in all;
  * - R7 no disbursement while any loan of the subject (at any platform) is DELINQUENT or
  *   DEFAULTED; a subject has at most 6 open loans, at most 3 of them at one platform;
- * - R8 a frozen platform or loan can change nothing; parameters change only by governance.
+ * - R8 a frozen platform or loan can change nothing; parameters change only by governance;
+ * - R9 a subject the platform's risk model warned about (a RiskWarning) is not disbursed to at
+ *   that platform until a passed LIVENESS and a passed SIM_SWAP_CHECK verification of it have
+ *   both been accepted after the warning.
  *
  * No member can harm another's borrowers through a loan: a schedule starts after its creation
  * and ends within 5 years of it, a disbursement is the schedule's total, a repayment is more
@@ -139,6 +142,18 @@ interface IRiskRules {
         uint64 timestamp;
         bytes32 loan;
         uint8 action;
+    }
+
+    struct RiskWarning {
+        address platform;
+        bytes32 subject;
+        bytes32 prev;
+        uint64 timestamp;
+        bytes32 model;
+        bytes32 features;
+        uint16 score;
+        uint16 threshold;
+        uint8[] top;
     }
 
     // --- State -----------------------------------------------------------------------------
@@ -342,13 +357,20 @@ interface IRiskRules {
     /// @dev `value` is not allowed for `parameter`.
     error RiskRulesInvalidParameter(Parameter parameter, uint64 value);
 
+    /// @dev R9: the subject was warned at `warnedAt` and has not passed both fresh checks since.
+    error RiskRulesRiskWarning(bytes32 subject, uint64 warnedAt);
+
+    /// @dev A risk warning's score is below its threshold or above 10 000 basis points, or it
+    /// names more than 36 top features (as many as any array of a record holds).
+    error RiskRulesInvalidWarning(uint16 score, uint16 threshold, uint256 topCount);
+
     /// @dev {attestRefusal}: `selector` is not that of a rule function taking a record.
     error RiskRulesNotARuleCall(bytes4 selector);
 
     /// @dev {attestRefusal}: the contract accepts the call, so there is no refusal to attest.
     error RiskRulesCallNotRefused();
 
-    /// @dev {attestRefusal}: the call reverts with `revertData`, which is no rule's (R1-R8) error.
+    /// @dev {attestRefusal}: the call reverts with `revertData`, which is no rule's (R1-R9) error.
     error RiskRulesNotARuleRefusal(bytes revertData);
 
     /// @dev {attestRefusal}: only `platform`, whose record the call carries, may attest it.
@@ -380,6 +402,13 @@ interface IRiskRules {
 
     /// @notice The subject's number reuse flag (R5) was cleared by a passed LIVENESS check.
     event NumberReuseCleared(address indexed platform, bytes32 indexed subject);
+
+    /// @notice The platform's risk model warned about the subject (R9): no disbursement to it
+    /// there until a passed LIVENESS and a passed SIM_SWAP_CHECK follow.
+    event RiskWarningRecorded(address indexed platform, bytes32 indexed subject, uint16 score, uint16 threshold);
+
+    /// @notice The subject's risk warning at the platform (R9) was lifted: both checks passed since.
+    event RiskWarningLifted(address indexed platform, bytes32 indexed subject, uint64 warnedAt);
 
     /// @notice A verification was recorded.
     event VerificationRecorded(address indexed platform, bytes32 indexed subject, uint8 method, bool passed);
@@ -518,9 +547,11 @@ interface IRiskRules {
      * @notice Records a verification. A positive SIM-swap check starts a cooling period (R4) of
      * the subject and of the phone checked, at every platform; a passed LIVENESS verification
      * clears the contact-risk flags of the subject's loans at the platform and its number reuse
-     * flag (R5).
+     * flag (R5); a passed LIVENESS or SIM_SWAP_CHECK counts toward lifting the subject's risk
+     * warning at the platform (R9), which both lift.
      * @dev Emits {RecordAccepted}, {VerificationRecorded}, and {CoolingPeriodStarted} with
-     * {PhoneCoolingStarted}, or {ContactRiskCleared} and {NumberReuseCleared}, as applicable.
+     * {PhoneCoolingStarted}, or {ContactRiskCleared} and {NumberReuseCleared}, and
+     * {RiskWarningLifted}, as applicable.
      * @param record The verification record.
      * @param signature The platform's 65-byte signature.
      */
@@ -549,7 +580,7 @@ interface IRiskRules {
     function createLoan(LoanCreation calldata record, bytes calldata signature) external;
 
     /**
-     * @notice Disburses a created loan, under rules R1, R2, R3, R4, R7 and R8.
+     * @notice Disburses a created loan, under rules R1, R2, R3, R4, R7, R8 and R9.
      * @dev Emits {RecordAccepted}, {LoanDisbursed}.
      *
      * Requirements: the loan is the platform's, CREATED and not frozen; `amount` is the
@@ -559,6 +590,27 @@ interface IRiskRules {
      * @param signature The platform's 65-byte signature.
      */
     function disburse(Disbursement calldata record, bytes calldata signature) external;
+
+    /**
+     * @notice Records the platform's risk model warning about the subject (R9): no disbursement
+     * to it at the platform until a passed LIVENESS and a passed SIM_SWAP_CHECK verification of
+     * it are both accepted after the warning. A later warning starts the wait again.
+     * @dev Emits {RecordAccepted}, {RiskWarningRecorded}. The warning extends the subject's hash
+     * chain like any rule record, so the checks that lift it are the ones after it in the chain
+     * (the one completing the pair emits {RiskWarningLifted}).
+     *
+     * The warning holds at its platform only: it is that platform's model judging that
+     * platform's records, and the checks that clear it are that platform's verifications.
+     * The signals that concern every member (a failed SIM-swap check cooling the phone and the
+     * subject, a reused number) already reach the whole consortium through R4 and R5, and a
+     * member must not be able to stop another's lending on its own model's say.
+     *
+     * Requirements: as every record (signature, PLATFORM_ROLE, not frozen, time, `prev` the
+     * head); `threshold <= score <= 10 000` and at most 36 `top` features.
+     * @param record The risk warning record.
+     * @param signature The platform's 65-byte signature.
+     */
+    function recordRiskWarning(RiskWarning calldata record, bytes calldata signature) external;
 
     /**
      * @notice Records a repayment of a disbursed loan. The loan's schedule is passed again (the
@@ -606,7 +658,7 @@ interface IRiskRules {
     function recordDispute(Dispute calldata record, bytes calldata signature) external;
 
     /**
-     * @notice Attests that the contract refuses `call` under a rule (R1-R8), and extends the
+     * @notice Attests that the contract refuses `call` under a rule (R1-R9), and extends the
      * refusal chain of the refused record's (platform, subject):
      * `head = keccak256(abi.encode(head, keccak256(call), keccak256(revertData)))`, from zero,
      * with a count. A timeline then verifies only if it holds every attested refusal, so a
@@ -621,8 +673,8 @@ interface IRiskRules {
      *
      * Requirements: `call` calls one of the record functions (recordBinding,
      * recordVerification, recordConsent, createLoan, disburse, repay, changeRepaymentChannel,
-     * recordCollectionContact, recordDispute); it reverts with an error of R1-R8; the caller is
-     * the record's platform.
+     * recordCollectionContact, recordDispute, recordRiskWarning); it reverts with an error of
+     * R1-R9; the caller is the record's platform.
      * @param call The refused call's calldata: selector, record and signature (and schedule).
      */
     function attestRefusal(bytes calldata call) external;
@@ -687,6 +739,13 @@ interface IRiskRules {
     /// @param subject The subject.
     /// @return The subject's state, with the head of its hash chain.
     function subjectState(address platform, bytes32 subject) external view returns (SubjectView memory);
+
+    /// @notice Returns rule R9's state of `subject` at `platform`.
+    /// @param platform The platform.
+    /// @param subject The subject.
+    /// @return warnedAt The time of the warning in force, zero when none stops a disbursement.
+    /// @return checks The bits (1 << method) of the passed verifications since that warning.
+    function riskWarningState(address platform, bytes32 subject) external view returns (uint64 warnedAt, uint8 checks);
 
     /// @notice Returns what the rules know of `subject` across the consortium.
     /// @param subject The subject.

@@ -104,6 +104,16 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         keccak256(
             "Dispute(address platform,bytes32 subject,bytes32 prev,uint64 timestamp,bytes32 loan,uint8 action)"
         );
+    bytes32 private constant _RISK_WARNING_TYPEHASH =
+        keccak256(
+            "RiskWarning(address platform,bytes32 subject,bytes32 prev,uint64 timestamp,bytes32 model,bytes32 features,uint16 score,uint16 threshold,uint8[] top)"
+        );
+    // Bits (1 << method) of the checks that clear a warning: LIVENESS and SIM_SWAP_CHECK (R9).
+    uint8 private constant _WARNING_CHECKS = uint8(1 << _LIVENESS) | uint8(1 << _SIM_SWAP_CHECK);
+    // A warning's scores are basis points; its top features are a few of the model's (bounded
+    // so that hashing them stays cheap).
+    uint16 private constant _MAX_SCORE = 10_000;
+    uint256 private constant _MAX_WARNING_TOP = 36;
 
     /// @dev One subject at one platform: the head of its hash chain and its rule state.
     struct Subject {
@@ -121,6 +131,9 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         // The phone of the latest BIND or REBIND.
         bytes32 phone;
         bytes32 refusalHead;
+        // R9: the time of the warning in force (zero: none), and the checks passed since it.
+        uint64 warnedAt;
+        uint8 warningChecks;
     }
 
     /// @dev One subject across the consortium, in one slot.
@@ -255,7 +268,7 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
 
     /// @inheritdoc IRiskRules
     function recordVerification(Verification calldata record, bytes calldata signature) external virtual {
-        _accept(
+        Subject storage subject = _accept(
             record.platform,
             record.subject,
             record.prev,
@@ -266,6 +279,16 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         uint8 method = record.method;
         if (method >= _METHOD_COUNT) revert RiskRulesUnknownCode(method);
         emit VerificationRecorded(record.platform, record.subject, method, record.passed);
+        if (record.passed && subject.warnedAt != 0) {
+            // R9: a warning is lifted once both checks have passed since it.
+            uint8 checks = subject.warningChecks | uint8(1 << method);
+            if (checks & _WARNING_CHECKS == _WARNING_CHECKS) {
+                emit RiskWarningLifted(record.platform, record.subject, subject.warnedAt);
+                subject.warnedAt = 0;
+                checks = 0;
+            }
+            subject.warningChecks = checks;
+        }
         if (method == _SIM_SWAP_CHECK && !record.passed) {
             uint64 endsAt = _time() + _recordRules.coolingPeriod;
             _coolSubject(record.platform, record.subject, endsAt);
@@ -367,6 +390,29 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         _addOpenLoan(record.platform, record.subject, record.loan);
         loan.phase = LoanPhase.DISBURSED;
         emit LoanDisbursed(record.platform, record.subject, record.loan, record.amount);
+    }
+
+    /// @inheritdoc IRiskRules
+    function recordRiskWarning(RiskWarning calldata record, bytes calldata signature) external virtual {
+        Subject storage subject = _accept(
+            record.platform,
+            record.subject,
+            record.prev,
+            record.timestamp,
+            _riskWarningHash(record),
+            signature
+        );
+        uint16 score = record.score;
+        uint16 threshold = record.threshold;
+        uint256 topCount = record.top.length;
+        if (score < threshold || score > _MAX_SCORE || topCount > _MAX_WARNING_TOP) {
+            revert RiskRulesInvalidWarning(score, threshold, topCount);
+        }
+        // Zero means "no warning": a warning stamped at time zero still stops disbursements.
+        uint64 warnedAt = record.timestamp;
+        subject.warnedAt = warnedAt == 0 ? 1 : warnedAt;
+        subject.warningChecks = 0;
+        emit RiskWarningRecorded(record.platform, record.subject, score, threshold);
     }
 
     /// @inheritdoc IRiskRules
@@ -480,10 +526,13 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         (bool accepted, bytes memory revertData) = address(this).call(call);
         if (accepted) revert RiskRulesCallNotRefused();
         if (!_isRuleError(bytes4(revertData))) revert RiskRulesNotARuleRefusal(revertData);
-        // The record is the first argument: inline, or (createLoan's, with arrays) at an offset.
-        // The refused call was decoded before it reached a rule, so both reads are in bounds.
+        // The record is the first argument: inline, or (createLoan's and recordRiskWarning's,
+        // with arrays) at an offset. The refused call was decoded before it reached a rule, so
+        // both reads are in bounds.
         uint256 offset = 4;
-        if (selector == IRiskRules.createLoan.selector) offset += uint256(bytes32(call[4:36]));
+        if (selector == IRiskRules.createLoan.selector || selector == IRiskRules.recordRiskWarning.selector) {
+            offset += uint256(bytes32(call[4:36]));
+        }
         (address platform, bytes32 subjectId) = abi.decode(call[offset:], (address, bytes32));
         if (msg.sender != platform) revert RiskRulesNotRecordPlatform(msg.sender, platform);
         Subject storage subject = _subjects[platform][subjectId];
@@ -611,6 +660,15 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
     }
 
     /// @inheritdoc IRiskRules
+    function riskWarningState(
+        address platform,
+        bytes32 subject
+    ) external view virtual returns (uint64 warnedAt, uint8 checks) {
+        Subject storage s = _subjects[platform][subject];
+        return (s.warnedAt, s.warningChecks);
+    }
+
+    /// @inheritdoc IRiskRules
     function borrowerState(bytes32 subject) external view virtual returns (BorrowerView memory) {
         Borrower storage borrower = _borrowers[subject];
         return
@@ -727,6 +785,27 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         }
     }
 
+    /**
+     * @dev The EIP-712 struct hash of a risk warning. Its `top` array is encoded as EIP-712
+     * encodes arrays, the keccak256 of its elements each padded to 32 bytes (as
+     * abi.encodePacked pads array elements); the struct is too deep to abi.encode at once.
+     */
+    function _riskWarningHash(RiskWarning calldata record) private pure returns (bytes32) {
+        return
+            keccak256(
+                bytes.concat(
+                    abi.encode(_RISK_WARNING_TYPEHASH, record.platform, record.subject, record.prev, record.timestamp),
+                    abi.encode(
+                        record.model,
+                        record.features,
+                        record.score,
+                        record.threshold,
+                        keccak256(abi.encodePacked(record.top))
+                    )
+                )
+            );
+    }
+
     /// @dev Returns the platform's loan of the subject; reverts if there is none or it is frozen.
     function _loanOf(address platform, bytes32 subject, bytes32 loanId) private view returns (Loan storage loan) {
         loan = _loans[platform][subject][loanId];
@@ -734,7 +813,7 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         if (loan.frozen) revert RiskRulesLoanFrozen(platform, subject, loanId);
     }
 
-    /// @dev Rules R1, R2, R3 and R4 for a disbursement (R7 is checked as the loan is added).
+    /// @dev Rules R1, R2, R3, R4 and R9 for a disbursement (R7 is checked as the loan is added).
     function _checkMayDisburse(Subject storage subject, bytes32 subjectId) private view {
         if (!subject.bound) revert RiskRulesNoActiveBinding(subjectId);
         uint8 required = _recordRules.minFactors;
@@ -742,6 +821,8 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
         if (factors < required) revert RiskRulesTooFewFactors(subjectId, factors, required);
         _checkConsent(subjectId, _LENDING, subject.lendingConsent, subject.lendingConsentExpiresAt);
         _checkCooling(subject, subjectId);
+        uint64 warnedAt = subject.warnedAt;
+        if (warnedAt != 0) revert RiskRulesRiskWarning(subjectId, warnedAt);
     }
 
     /// @dev Rule R4: neither the subject nor the phone it is bound to is cooling.
@@ -986,10 +1067,11 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
             selector == IRiskRules.repay.selector ||
             selector == IRiskRules.changeRepaymentChannel.selector ||
             selector == IRiskRules.recordCollectionContact.selector ||
-            selector == IRiskRules.recordDispute.selector;
+            selector == IRiskRules.recordDispute.selector ||
+            selector == IRiskRules.recordRiskWarning.selector;
     }
 
-    /// @dev Whether `selector` is that of an error of a rule (R1-R8) a record can break.
+    /// @dev Whether `selector` is that of an error of a rule (R1-R9) a record can break.
     function _isRuleError(bytes4 selector) private pure returns (bool) {
         return
             selector == RiskRulesNoActiveBinding.selector ||
@@ -1002,7 +1084,8 @@ abstract contract RiskRules is IRiskRules, AnchorRegistry, EIP712 {
             selector == RiskRulesTooManyOpenLoans.selector ||
             selector == RiskRulesPlatformShareOfOpenLoans.selector ||
             selector == RiskRulesPlatformFrozen.selector ||
-            selector == RiskRulesLoanFrozen.selector;
+            selector == RiskRulesLoanFrozen.selector ||
+            selector == RiskRulesRiskWarning.selector;
     }
 
     /// @dev The number of distinct known verification methods in a `factors` bit set.

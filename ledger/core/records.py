@@ -334,7 +334,7 @@ class Dispute(Record):
 class Refusal(Record):
     """The contract refused a record of the subject under a rule: which record, and why.
 
-    BindLedger writes it, signed with the platform's key, when a rule (R1-R8) refuses a record,
+    BindLedger writes it, signed with the platform's key, when a rule (R1-R9) refuses a record,
     so the subject's timeline shows the refusal where it happened. Like the refused record it
     is judged against the subject's head (`prev`), but it does not extend the subject's chain:
     the contract never holds it, and the next record still follows `prev`.
@@ -387,8 +387,10 @@ class RiskWarning(Record):
 
     `score` and `threshold` are basis points of the model's calibrated probability; `top` are
     the ids (positions in the model's feature list, whose hash is `features`) of the features
-    that contributed most to the score, largest first. Written by BindLedger beside the
-    subject's chain, signed with the platform's key.
+    that contributed most to the score, largest first. Written by BindLedger, signed with the
+    platform's key, and relayed to the contract like the rule records: it extends the subject's
+    chain, and the contract refuses the subject's disbursements at the platform (R9) until a
+    passed liveness check and a passed SIM-swap check follow it in that chain.
     """
 
     model: bytes = _sol("bytes32")  # SHA-256 of the model file, as in its ModelRelease
@@ -398,7 +400,6 @@ class RiskWarning(Record):
     top: tuple[int, ...] = _sol("uint8[]")
 
     TYPE_NAME: ClassVar[str] = "RiskWarning"
-    EXTENDS_CHAIN: ClassVar[bool] = False
     PLATFORM_WRITES: ClassVar[bool] = False
 
 

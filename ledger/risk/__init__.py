@@ -8,6 +8,7 @@ seeded synthetic population of borrower histories as real record objects, with e
 `population`, and it is the only data a model ever sees; `model` trains a calibrated logistic
 regression and writes it as canonical JSON, so its SHA-256 is reproducible; `evaluate` measures
 it on a held-out population beside the rules alone and a hand-written score; `warnings` writes
-the ModelRelease and RiskWarning records; `rules9` is rule R9 (a warned subject is not disbursed
-to before a fresh liveness check and a passed SIM-swap check), as Python reads it.
+the ModelRelease record and the RiskWarning, which it relays to the contract; the contract
+enforces rule R9 (a warned subject is not disbursed to before a fresh passed liveness check and
+a passed SIM-swap check), and `rules_model` reads the same rule in Python, for `evaluate`.
 """

@@ -6,7 +6,10 @@ subject's records at every platform this deployment serves and the bindings of e
 reference (a scan of the logs' Binding records: fine for the logs one deployment holds, to be
 replaced by an index of phone references when they grow), computes the features as they stood
 just before now, and, when the score reaches the release's threshold, writes a RiskWarning
-beside the subject's chain, signed with the platform's key.
+signed with the platform's key. The warning is relayed to the contract like a rule record: it
+extends the subject's chain on chain and in the log, and the contract enforces rule R9 on it
+(no disbursement at the platform until a passed liveness check and a passed SIM-swap check
+follow it).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from ledger.errors import LedgerStateError
 from ledger.risk.features import FEATURE_NAMES, PhoneIndex, feature_list_hash, features_at
 from ledger.risk.model import RiskModel, Score
 from ledger.risk.rules_model import r9_refuses
+from ledger.rules import Transaction, rules_for
 from ledger.service import Accepted, Ledger
 
 # Rows read at a time when the logs are scanned for bindings.
@@ -46,6 +50,8 @@ class Assessment:
     score: Score
     threshold: int
     warning: Accepted | None
+    # The contract's transaction that accepted the warning (None below the threshold).
+    tx: Transaction | None = None
 
 
 def release_model(ledger: Ledger, platform: Platform, model: RiskModel) -> Accepted:
@@ -147,22 +153,26 @@ def assess(ledger: Ledger, platform: Platform, subject: bytes, model: RiskModel)
     score = model.score(features_at(subject_records(ledger, subject), phone_index(ledger), at))
     if score.basis_points < release.threshold:
         return Assessment(score, release.threshold, None)
-    warning = RiskWarning(
-        platform=platform.address,
-        subject=subject,
-        prev=ledger.subject_head(platform.address, subject),
-        timestamp=now,
-        model=model_hash,
-        features=release.features,
-        score=score.basis_points,
-        threshold=release.threshold,
-        top=tuple(c.feature for c in score.top),
-    )
-    return Assessment(score, release.threshold, ledger.write_beside_chain(platform, warning))
+
+    def build(prev: bytes) -> RiskWarning:
+        return RiskWarning(
+            platform=platform.address,
+            subject=subject,
+            prev=prev,
+            timestamp=now,
+            model=model_hash,
+            features=release.features,
+            score=score.basis_points,
+            threshold=release.threshold,
+            top=tuple(c.feature for c in score.top),
+        )
+
+    done = rules_for(ledger).sign_and_submit(platform, subject, build)
+    return Assessment(score, release.threshold, done.accepted, done.tx)
 
 
 def warning_open(ledger: Ledger, platform: str, subject: bytes) -> bool:
-    """R9 as the log tells it: the subject's latest warning at the platform still awaits a
+    """R9 as the log tells it (the contract holds the same state: RulesClient.warning_state): the subject's latest warning at the platform still awaits a
     passed liveness check and a passed SIM-swap check after it."""
     records = [ledger.read(row).record.record
                for row in ledger.store.records_of_subject(platform, subject)]

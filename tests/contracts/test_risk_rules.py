@@ -36,6 +36,7 @@ from ledger.core.records import (
     Purpose,
     Record,
     Repayment,
+    RiskWarning,
     SignedRecord,
     Verification,
     VerificationMethod,
@@ -86,6 +87,7 @@ SUBMIT = {
     ChannelChange: "changeRepaymentChannel",
     CollectionContact: "recordCollectionContact",
     Dispute: "recordDispute",
+    RiskWarning: "recordRiskWarning",
 }
 
 

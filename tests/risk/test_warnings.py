@@ -1,7 +1,8 @@
 """Risk warnings in the ledger, on the embedded chain: a model released (its file's SHA-256 in
-a ModelRelease), a subject scored over its own records, the RiskWarning written beside its
-chain and seen in the timeline, the report and GET /v1/subjects/{ref}/binding, where R9 shows
-open until a passed liveness check and a passed SIM-swap check follow the warning."""
+a ModelRelease), a subject scored over its own records, the RiskWarning accepted by the
+contract, extending the subject's chain, and seen in the timeline, the report and
+GET /v1/subjects/{ref}/binding, where R9 shows open (on chain and in the log alike) until a
+passed liveness check and a passed SIM-swap check follow the warning."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from ledger.core.records import (
     Verification,
     VerificationMethod,
     factor_mask,
+    sign_record,
 )
 from ledger.core.timeline import Timeline
 from ledger.report import render_report
@@ -37,11 +39,12 @@ from ledger.risk.warnings import (
     assess,
     release_model,
     releases,
+    warning_open,
     warnings_of,
 )
 from ledger.rules import rules_for
 from ledger.runtime import open_ledger
-from ledger.service import Ledger
+from ledger.service import Ledger, ReservedRecordTypeError
 from ledger.store.sqlite import SqliteStore
 from ledger.timeline import export_timeline, verify_timeline
 from tests.support.server import serving
@@ -134,8 +137,13 @@ def test_a_risky_subject_is_warned_and_the_warning_is_in_its_timeline_and_report
     assert warning.model == model.sha256 and warning.features == feature_list_hash()
     assert list(warning.top) == [c.feature for c in assessed.score.top]
     assert "failed_liveness_30d" in [c.name for c in assessed.score.top]
-    # Beside the chain: the subject's head stays its last verification.
-    assert warning.prev == world.ledger.subject_head(world.platform.address, RISKY)
+    # The contract accepted it: it is the subject's head, on chain and in the log.
+    head = world.ledger.subject_head(world.platform.address, RISKY)
+    assert head == assessed.warning.row.record_hash
+    assert rules_for(world.ledger).subject_state(world.platform.address, RISKY).head == head
+    assert assessed.tx is not None
+    assert rules_for(world.ledger).warning_state(
+        world.platform.address, RISKY).warned_at == warning.timestamp
 
     world.ledger.seal_and_anchor()
     timeline = Timeline.loads(
@@ -174,13 +182,19 @@ def test_the_binding_route_shows_the_warning_and_r9_until_fresh_checks_pass(
         assert shown["threshold"] == model.threshold
         assert shown["model"] == "0x" + model.sha256.hex()
         assert shown["topFeatures"] == [c.name for c in assessed.score.top]
+        # The route reads R9 from the contract; the log's reading agrees at every step.
         assert body["riskWarningOpen"] is True
+        assert body["riskWarnedAt"] == assessed.warning.record.record.timestamp
+        assert warning_open(world.ledger, world.platform.address, RISKY) is True
         phone = keccak(text="risky phone")
         verify(world, RISKY, phone, VerificationMethod.LIVENESS, True)
         assert httpx.get(path, headers=headers).json()["riskWarningOpen"] is True
+        assert warning_open(world.ledger, world.platform.address, RISKY) is True
         verify(world, RISKY, phone, VerificationMethod.SIM_SWAP_CHECK, True)
         body = httpx.get(path, headers=headers).json()
         assert body["riskWarningOpen"] is False and len(body["riskWarnings"]) == 1
+        assert body["riskWarnedAt"] == 0
+        assert warning_open(world.ledger, world.platform.address, RISKY) is False
         calm = httpx.get(f"{url}/v1/subjects/0x{CALM.hex()}/binding", headers=headers).json()
         assert calm["riskWarnings"] == [] and calm["riskWarningOpen"] is False
 
@@ -199,3 +213,22 @@ def test_the_specifications_verifier_reads_a_timeline_with_a_warning_as_complete
     assert kinds[-2:] == ["RiskWarning", "Verification"]
     head = world.ledger.subject_head(world.platform.address, RISKY)
     spec.completeness(spec.read_timeline(spec.parse_document(exported.dumps())), head)
+
+
+def test_a_platform_cannot_relay_a_risk_warning_of_its_own(world: World,
+                                                           model: RiskModel) -> None:
+    bind(world, RISKY, keccak(text="risky phone"))
+    record = RiskWarning(
+        platform=world.platform.address, subject=RISKY,
+        prev=world.ledger.subject_head(world.platform.address, RISKY),
+        timestamp=world.ledger.now(), model=model.sha256, features=feature_list_hash(),
+        score=9_000, threshold=4_000, top=(6,))
+    signed = sign_record(record, world.ledger.domain, bytes(world.platform.account.key))
+    with pytest.raises(ReservedRecordTypeError, match="written by BindLedger"):
+        rules_for(world.ledger).relay(signed)
+    with serving(create_app(Settings(), world.ledger, run_worker=False)) as url:
+        answer = httpx.post(f"{url}/v1/subjects/records/signed", json=signed.to_json(),
+                            headers={"X-API-Key": DEV_PLATFORM_API_KEY})
+    assert answer.status_code == 422, answer.text
+    assert "written by BindLedger" in answer.json()["detail"]
+    assert rules_for(world.ledger).warning_state(world.platform.address, RISKY).open is False

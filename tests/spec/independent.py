@@ -28,7 +28,7 @@ SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 ZERO = bytes(32)
 # records.md: the types that do not extend their subject's chain.
-BESIDE_THE_CHAIN = frozenset({"Refusal", "Evidence", "Erasure", "ModelRelease", "RiskWarning"})
+BESIDE_THE_CHAIN = frozenset({"Refusal", "Evidence", "Erasure", "ModelRelease"})
 
 
 class Unreadable(ValueError):

@@ -56,9 +56,10 @@ export const ENUM_MEMBERS = {
   "Access.purpose": "AccessPurpose",
 };
 
-// Refusals, evidence, erasures, model releases and risk warnings sit beside the subject's chain
+// Refusals, evidence, erasures and model releases sit beside the subject's chain (a risk
+// warning extends it: the contract holds it, rule R9)
 // (docs/spec/records.md).
-export const BESIDE_CHAIN = new Set(["Refusal", "Evidence", "Erasure", "ModelRelease", "RiskWarning"]);
+export const BESIDE_CHAIN = new Set(["Refusal", "Evidence", "Erasure", "ModelRelease"]);
 
 export const MAX_ARRAY = 36; // installments of a schedule
 export const MAX_BYTES = 8192; // a bytes member

@@ -18,6 +18,7 @@ const RULE_FUNCTIONS = {
   ChannelChange: "changeRepaymentChannel",
   CollectionContact: "recordCollectionContact",
   Dispute: "recordDispute",
+  RiskWarning: "recordRiskWarning",
 };
 
 const selector = (signature) => toHex(keccak(utf8(signature)).slice(0, 4));
