@@ -7,9 +7,10 @@ Usage:
 Requires `npm ci` (esbuild, @noble/hashes and @noble/curves in node_modules). Steps:
 
 1. web/verifier/releases.json lists the BindLedger releases the page recognises as the contract
-   (check A2: runtime code with the constructor's immutables zeroed). The current
-   contracts/build/BindLedger.json is added when it is not listed yet (`attestsRefusals` when it
-   has refusalState); earlier releases stay, since the anchors they hold stay valid.
+   (check A2: runtime code with the constructor's immutables zeroed): exactly those of
+   ledger.releases (the frozen contracts/releases/v<N>/ and the current contracts/build/), so
+   the page and the Python verifier accept the same contracts (`attestsRefusals` for a release
+   with refusalState).
 2. web/verifier/rule-errors.json: the contract's custom errors that are refusals under a rule,
    with their ABI signatures (from the artifact's ABI and ledger.rules.REFUSALS).
 3. esbuild bundles web/verifier/src/page.js and the libraries into one script, verifier.js.
@@ -35,6 +36,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from eth_utils.crypto import keccak
 
 from ledger.artifacts import load_artifact
+from ledger.releases import known_releases
 from ledger.rules import REFUSALS
 
 WEB = REPO_ROOT / "web" / "verifier"
@@ -55,21 +57,23 @@ def _json(value: object) -> str:
 
 
 def releases() -> str:
-    """The release list with the current artifact in it."""
-    listed = json.loads(RELEASES.read_text()) if RELEASES.exists() else []
-    artifact = load_artifact("BindLedger")
-    code = artifact.deployed_bytecode
-    current: dict[str, object] = {
-        "codeHash": "0x" + keccak(hexstr=code).hex(),
-        "deployedBytecode": code,
-        "immutableRanges": [list(r) for r in artifact.immutable_ranges],
-    }
-    # A release that attests refusals (refusalState): its timelines are complete only with
-    # every attested refusal. Earlier releases, listed without it, attest none.
-    if any(entry.get("name") == "refusalState" for entry in artifact.abi):
-        current["attestsRefusals"] = True
-    if all(release["codeHash"] != current["codeHash"] for release in listed):
-        listed.append(current)
+    """The released versions the page recognises: those `ledger.releases` knows, oldest first,
+    so the browser and the Python verifier accept exactly the same contracts."""
+    listed = []
+    for release in sorted(known_releases(), key=lambda r: r.version):
+        artifact = release.artifact
+        code = artifact.deployed_bytecode
+        entry: dict[str, object] = {
+            "version": release.version,
+            "codeHash": "0x" + keccak(hexstr=code).hex(),
+            "deployedBytecode": code,
+            "immutableRanges": [list(r) for r in artifact.immutable_ranges],
+        }
+        # A release that attests refusals (refusalState): its timelines are complete only with
+        # every attested refusal. Releases without it attest none.
+        if any(abi.get("name") == "refusalState" for abi in artifact.abi):
+            entry["attestsRefusals"] = True
+        listed.append(entry)
     return _json(listed)
 
 

@@ -1,6 +1,6 @@
 // A2: the contract's code is a released BindLedger version. The releases are listed in
-// web/verifier/releases.json (written by scripts/build_verifier.py from contracts/build, and
-// kept: a new release is added beside the earlier ones, whose anchors stay valid).
+// web/verifier/releases.json (written by scripts/build_verifier.py from ledger/releases.py: the
+// frozen earlier releases, whose anchors stay valid, and the current contracts/build).
 import releases from "../releases.json";
 import { equalBytes, fromHex } from "./bytes.js";
 
