@@ -161,6 +161,16 @@ def test_a_refusal_left_out_of_the_timeline_is_missing() -> None:
             actual=f"1 refusal, head {to_hex(kept.head)}")
 
 
+def test_every_refusal_left_out_is_counted() -> None:
+    entries, attested = refused_twice()
+    bare = [entries[0], entries[3]]
+    assert check_completeness(timeline(bare), entries[-1].record_hash, attested) == failure(
+        COMPLETENESS, "the contract attested 2 refusals of this subject, the timeline holds "
+        "0: 2 refusals are missing",
+        expected=f"2 refusals, head {to_hex(attested.head)}",
+        actual=f"0 refusals, head {to_hex(NO_REFUSALS.head)}")
+
+
 def test_refusals_the_contract_never_attested_are_named() -> None:
     entries, _ = refused_twice()
     check = check_completeness(timeline(entries), entries[-1].record_hash,
