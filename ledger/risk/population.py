@@ -56,6 +56,9 @@ class Population:
     platforms: int = 2
     # History length before the scored disbursement, days (uniform).
     history_days: tuple[int, int] = (20, 400)
+    # Share of ordinary borrowers who borrow as soon after binding as first-payment defaulters
+    # do (fpd_history_days): being new is common, and must not alone look like fraud.
+    new_borrower: float = 0.25
     # Earlier loans of a borrower (0, 1 or 2), with these weights.
     prior_loan_weights: tuple[float, float, float] = (0.4, 0.4, 0.2)
     installments: int = 3

@@ -157,8 +157,10 @@ class _Builder:
     def live(self, kind: Kind, ring_phones: list[bytes], burner_phones: list[bytes]) -> None:
         p, rng = self.params, self.rng
         failure = 1.0
-        if kind is Kind.FIRST_PAYMENT_DEFAULT:
+        if kind is Kind.FIRST_PAYMENT_DEFAULT or (
+                kind is Kind.ORDINARY and rng.random() < p.new_borrower):
             self.span = rng.randint(*p.fpd_history_days) * DAY + rng.randint(HOUR, DAY)
+        if kind is Kind.FIRST_PAYMENT_DEFAULT:
             failure = p.fpd_failure_factor
             if rng.random() < p.fpd_shared_phone:
                 self.phone = rng.choice(burner_phones)
