@@ -3757,57 +3757,45 @@
     if (topics.length !== 3 || topics[0] !== toHex(HEAD_ANCHORED) || !data || data.length !== 96) return false;
     return topics[1] === toHex(concat(new Uint8Array(12), fromHex(platform))) && toBigInt(data.slice(0, 32)) === bundle.head.treeSize && equalBytes(data.slice(32, 64), bundle.head.rootHash);
   }
-  async function headLogs(rpc, bundle) {
-    const { contract, platform, blockNumber } = bundle.anchor;
-    const topics = [toHex(HEAD_ANCHORED), toHex(concat(new Uint8Array(12), fromHex(platform)))];
-    try {
-      return await rpc.call("eth_getLogs", { address: contract, topics, fromBlock: "0x0", toBlock: "latest" });
-    } catch (err) {
-      if (!(err instanceof RpcError)) throw err;
-      const block = quantity(blockNumber);
-      return rpc.call("eth_getLogs", { address: contract, topics, fromBlock: block, toBlock: block });
-    }
-  }
   async function checkHeadOnChain(bundle, rpc) {
-    const { chainId, contract, platform } = bundle.anchor;
+    const { chainId, contract, platform, txHash } = bundle.anchor;
+    const name = CHECK.HEAD_ON_CHAIN;
     try {
       const nodeChain = BigInt(await rpc.call("eth_chainId"));
       if (nodeChain !== chainId) {
-        return failed(CHECK.HEAD_ON_CHAIN, "the bundle was anchored on another chain", chainId, nodeChain);
+        return [failed(name, "the bundle was anchored on another chain", chainId, nodeChain), null];
       }
       const code = fromHex(await rpc.call("eth_getCode", contract, "latest"));
       if (!code || code.length === 0) {
-        return failed(CHECK.HEAD_ON_CHAIN, `no contract at ${contract} on chain ${chainId}: this chain does not hold BindLedger's anchors`);
+        return [failed(name, `no contract at ${contract} on chain ${chainId}: this chain does not hold BindLedger's anchors`), null];
       }
       const release = matchingRelease(code);
       if (!release) {
-        return failed(CHECK.HEAD_ON_CHAIN, `the contract at ${contract} on chain ${chainId} is not a released BindLedger version (its code differs from every known release)`);
+        return [failed(name, `the contract at ${contract} on chain ${chainId} is not a released BindLedger version (its code differs from every known release)`), null];
       }
-      const logs = await headLogs(rpc, bundle);
-      if (!logs.some((log) => isHeadAnchored(log, bundle))) {
-        return failed(
-          CHECK.HEAD_ON_CHAIN,
-          `the contract anchored no head of size ${bundle.head.treeSize} with this root for platform ${platform}`,
+      const receipt = await rpc.call("eth_getTransactionReceipt", toHex(txHash));
+      const problem = !receipt ? `transaction ${toHex(txHash)} is not on this chain` : BigInt(receipt.status) !== 1n ? "the transaction failed" : !(receipt.logs || []).some((log) => isHeadAnchored(log, bundle)) ? "its receipt holds no such HeadAnchored event" : null;
+      if (problem) {
+        return [failed(
+          name,
+          `the contract anchored no head of size ${bundle.head.treeSize} with this root for platform ${platform} in this transaction: ${problem}`,
           toHex(bundle.head.rootHash),
           "not anchored"
-        );
+        ), null];
       }
-      return passed(
-        CHECK.HEAD_ON_CHAIN,
-        `root is platform ${platform}'s head at size ${bundle.head.treeSize} (contract code of release ${release.codeHash.slice(0, 18)}…)`
-      );
+      return [passed(
+        name,
+        `root is platform ${platform}'s head at size ${bundle.head.treeSize} (BindLedger version ${release.version})`
+      ), receipt];
     } catch (err) {
-      if (err instanceof RpcError) return failed(CHECK.HEAD_ON_CHAIN, `could not read the chain: ${err.message}`);
+      if (err instanceof RpcError) return [failed(name, `could not read the chain: ${err.message}`), null];
       throw err;
     }
   }
-  async function checkAnchorTransaction(bundle, rpc) {
+  async function checkAnchorTransaction(bundle, rpc, receipt) {
     const name = CHECK.ANCHOR_TRANSACTION;
-    const { txHash, blockNumber, blockHash, blockTime, platform } = bundle.anchor;
+    const { blockNumber, blockHash, blockTime } = bundle.anchor;
     try {
-      const receipt = await rpc.call("eth_getTransactionReceipt", toHex(txHash));
-      if (!receipt) return failed(name, `transaction ${toHex(txHash)} is not on this chain`);
-      if (BigInt(receipt.status) !== 1n) return failed(name, "the anchor transaction failed", "status 1", `status ${BigInt(receipt.status)}`);
       if (BigInt(receipt.blockNumber) !== blockNumber) {
         return failed(name, "the transaction is in another block", blockNumber, BigInt(receipt.blockNumber));
       }
@@ -3818,14 +3806,6 @@
       }
       if (BigInt(block.timestamp) !== blockTime) {
         return failed(name, "the block time differs", blockTime, BigInt(block.timestamp));
-      }
-      if (!(receipt.logs || []).some((log) => isHeadAnchored(log, bundle))) {
-        return failed(
-          name,
-          "the transaction did not anchor this head",
-          `HeadAnchored(${platform}, ${bundle.head.treeSize})`,
-          "no such event in the receipt"
-        );
       }
       const tip = BigInt(await rpc.call("eth_blockNumber"));
       const confirmations = tip - blockNumber + 1n;
@@ -3850,9 +3830,9 @@
     ].join("|");
     if (!cache.has(key)) {
       cache.set(key, (async () => {
-        const head = await checkHeadOnChain(bundle, rpc);
-        if (head.outcome !== "passed") return [head, skipped(CHECK.ANCHOR_TRANSACTION, "the head is not on this chain")];
-        return [head, await checkAnchorTransaction(bundle, rpc)];
+        const [head, receipt] = await checkHeadOnChain(bundle, rpc);
+        if (!receipt) return [head, skipped(CHECK.ANCHOR_TRANSACTION, "the head is not on this chain")];
+        return [head, await checkAnchorTransaction(bundle, rpc, receipt)];
       })());
     }
     return cache.get(key);
